@@ -1,0 +1,184 @@
+/**
+ * The error hierarchy of Python's `ssl` module, in TypeScript.
+ *
+ * Every error carries a stable `code` string (undici's habit) so callers can switch on it without
+ * parsing messages, and keeps whatever it was derived from on `cause`. The messages follow
+ * Python's `str(error)` so that logs read the same in both worlds, without the `(_ssl.c:NNNN)`
+ * source location that only makes sense inside CPython.
+ */
+
+/** Python's `ssl.SSLErrorNumber`: the `SSL_get_error()` value an error stands for. */
+export enum SSLErrorNumber {
+  SSL_ERROR_SSL = 1,
+  SSL_ERROR_WANT_READ = 2,
+  SSL_ERROR_WANT_WRITE = 3,
+  SSL_ERROR_WANT_X509_LOOKUP = 4,
+  SSL_ERROR_SYSCALL = 5,
+  SSL_ERROR_ZERO_RETURN = 6,
+  SSL_ERROR_WANT_CONNECT = 7,
+  SSL_ERROR_EOF = 8,
+  SSL_ERROR_INVALID_ERROR_CODE = 10,
+}
+
+/** What an {@link SSLError} may be told beyond its message. */
+export interface SSLErrorDetails {
+  /** OpenSSL's library name for the error, such as `SSL` or `PEM`. */
+  library?: string;
+  /** OpenSSL's mnemonic, such as `CERTIFICATE_VERIFY_FAILED` or `WRONG_VERSION_NUMBER`. */
+  reason?: string;
+  /** The lower-level error this one was derived from. */
+  cause?: unknown;
+}
+
+/**
+ * A TLS failure, as Python's `ssl.SSLError`.
+ *
+ * @example
+ * ```ts
+ * try { sslobj.doHandshake(); } catch (e) {
+ *   if (e instanceof SSLError) console.log(e.reason); // 'CERTIFICATE_VERIFY_FAILED'
+ * }
+ * ```
+ */
+export class SSLError extends Error {
+  override name = 'SSLError';
+  /** OpenSSL's library name (`SSL`, `PEM`, `X509`...), when known. */
+  readonly library: string | undefined;
+  /** OpenSSL's reason mnemonic, when known. */
+  readonly reason: string | undefined;
+  /** A stable identifier: `ERR_SSL_<REASON>` or the subclass's own code. */
+  readonly code: string;
+  /** Python's `errno` of the error: one of {@link SSLErrorNumber}. */
+  readonly errno: SSLErrorNumber;
+
+  constructor(message: string, details: SSLErrorDetails = {}) {
+    const prefix =
+      details.reason === undefined ? '' : `[${details.library ?? 'SSL'}: ${details.reason}] `;
+    super(prefix + message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.library = details.reason === undefined ? details.library : (details.library ?? 'SSL');
+    this.reason = details.reason;
+    this.code = details.reason === undefined ? 'ERR_SSL' : `ERR_SSL_${details.reason}`;
+    this.errno = SSLErrorNumber.SSL_ERROR_SSL;
+  }
+}
+
+/** The peer closed the TLS session cleanly (close_notify). */
+export class SSLZeroReturnError extends SSLError {
+  override name = 'SSLZeroReturnError';
+  override readonly code = 'ERR_SSL_ZERO_RETURN';
+  override readonly errno = SSLErrorNumber.SSL_ERROR_ZERO_RETURN;
+  constructor(message = 'TLS/SSL connection has been closed (EOF)', details: SSLErrorDetails = {}) {
+    super(message, details);
+  }
+}
+
+/** The call needs more ciphertext in the incoming BIO before it can finish; retry after feeding it. */
+export class SSLWantReadError extends SSLError {
+  override name = 'SSLWantReadError';
+  override readonly code = 'ERR_SSL_WANT_READ';
+  override readonly errno = SSLErrorNumber.SSL_ERROR_WANT_READ;
+  constructor(message = 'The operation did not complete (read)', details: SSLErrorDetails = {}) {
+    super(message, details);
+  }
+}
+
+/** The outgoing BIO is above its high-water mark; flush it to the transport, then retry. */
+export class SSLWantWriteError extends SSLError {
+  override name = 'SSLWantWriteError';
+  override readonly code = 'ERR_SSL_WANT_WRITE';
+  override readonly errno = SSLErrorNumber.SSL_ERROR_WANT_WRITE;
+  constructor(message = 'The operation did not complete (write)', details: SSLErrorDetails = {}) {
+    super(message, details);
+  }
+}
+
+/** The transport failed underneath TLS. */
+export class SSLSyscallError extends SSLError {
+  override name = 'SSLSyscallError';
+  override readonly code = 'ERR_SSL_SYSCALL';
+  override readonly errno = SSLErrorNumber.SSL_ERROR_SYSCALL;
+  constructor(message = 'Some I/O error occurred', details: SSLErrorDetails = {}) {
+    super(message, details);
+  }
+}
+
+/** The transport ended without the peer's close_notify (a truncation, or a ragged EOF). */
+export class SSLEOFError extends SSLError {
+  override name = 'SSLEOFError';
+  override readonly code = 'ERR_SSL_EOF';
+  override readonly errno = SSLErrorNumber.SSL_ERROR_EOF;
+  constructor(
+    message = 'EOF occurred in violation of protocol',
+    details: SSLErrorDetails = { reason: 'UNEXPECTED_EOF_WHILE_READING' },
+  ) {
+    super(message, details);
+  }
+}
+
+/** What a certificate verification failure reports, as OpenSSL's `X509_V_ERR_*`. */
+export interface VerificationDetails extends SSLErrorDetails {
+  /** OpenSSL's `X509_V_ERR_*` number (`20`: unable to get local issuer certificate). */
+  verifyCode?: number;
+  /** OpenSSL's text for it (`certificate has expired`). */
+  verifyMessage?: string;
+}
+
+/**
+ * A certificate failed verification: chain, validity, revocation or hostname. The same class as
+ * {@link CertificateError}, as in Python 3.7+.
+ */
+export class SSLCertVerificationError extends SSLError {
+  override name = 'SSLCertVerificationError';
+  /** OpenSSL's `X509_V_ERR_*` number. */
+  readonly verifyCode: number;
+  /** OpenSSL's text for {@link verifyCode}. */
+  readonly verifyMessage: string;
+
+  constructor(message: string, details: VerificationDetails = {}) {
+    super(message, details);
+    this.verifyCode = details.verifyCode ?? 0;
+    this.verifyMessage = details.verifyMessage ?? message;
+  }
+
+  /**
+   * The error a handshake reports when the peer's certificate fails verification, worded as
+   * Python's: `[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <verifyMessage>`.
+   */
+  static fromVerifyResult(verifyCode: number, verifyMessage: string, cause?: unknown) {
+    return new SSLCertVerificationError(`certificate verify failed: ${verifyMessage}`, {
+      library: 'SSL',
+      reason: 'CERTIFICATE_VERIFY_FAILED',
+      verifyCode,
+      verifyMessage,
+      cause,
+    });
+  }
+}
+
+/** Python's `ssl.CertificateError`: an alias of {@link SSLCertVerificationError}. */
+export const CertificateError = SSLCertVerificationError;
+/** The instance type of {@link CertificateError}. */
+export type CertificateError = SSLCertVerificationError;
+
+/** Python's `ValueError`: a value of the right type but wrong content, or a call out of order. */
+export class ValueError extends Error {
+  override name = 'ValueError';
+  readonly code: string = 'ERR_RXTLS_VALUE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Python's `NotImplementedError`: a feature the OpenSSL inside Node does not offer (NPN). */
+export class NotImplementedError extends Error {
+  override name = 'NotImplementedError';
+  readonly code: string = 'ERR_RXTLS_NOT_IMPLEMENTED';
+}
+
+/** Throws a `TypeError` naming what was expected, worded as Python's argument errors. */
+export function typeError(what: string, expected: string, got: unknown): TypeError {
+  const gotName = got === null ? 'null' : Array.isArray(got) ? 'array' : typeof got;
+  const error = new TypeError(`${what} must be ${expected}, not ${gotName}`);
+  Object.defineProperty(error, 'code', { value: 'ERR_INVALID_ARG_TYPE', enumerable: true });
+  return error;
+}
