@@ -122,3 +122,15 @@ export {
   VerifyFlags,
   VerifyMode,
 } from './transport/constants.js';
+
+// ---------------------------------------------------------------------------------------------
+// Certificates and randomness (SPEC section 4)
+export type {
+  DecodedCert,
+  DistinguishedName,
+  NameAttribute,
+  RelativeDistinguishedName,
+  SubjectAltName,
+} from './context/decoded-cert.js';
+export { type DefaultVerifyPaths, getDefaultVerifyPaths } from './context/default-verify-paths.js';
+export { randAdd, randBytes, randStatus } from './context/rand.js';
