@@ -1,0 +1,31 @@
+/**
+ * Every size and time the transport layer relies on, named once with the reason for its value.
+ */
+
+/** TLS plaintext record size limit (RFC 8446 section 5.1): 2^14 bytes. */
+export const MAX_PLAINTEXT_RECORD = 16_384;
+
+/**
+ * The largest TLSCiphertext a peer may send: 2^14 + 2048 (RFC 5246 section 6.2.3). A record whose
+ * header announces more is a protocol error (record overflow).
+ */
+export const MAX_CIPHERTEXT_RECORD = 16_384 + 2_048;
+
+/** A TLS record header: content type (1), legacy version (2), length (2). */
+export const RECORD_HEADER_LENGTH = 5;
+
+/** Python's `SSLObject.read()` default length. */
+export const DEFAULT_READ_SIZE = 1_024;
+
+/**
+ * The outgoing BIO's high-water mark when an SSLObject is made by `wrapBio` without one: above it
+ * `write()` throws SSLWantWriteError until the reactor flushes. Four full records keeps the
+ * pipeline busy without holding more than ~64 KiB of ciphertext per connection.
+ */
+export const DEFAULT_OUTGOING_HIGH_WATER_MARK = 4 * MAX_CIPHERTEXT_RECORD;
+
+/**
+ * How much decrypted data an engine buffers ahead of `read()` before it stops decrypting: the
+ * bound on plaintext held per connection when the application reads slowly.
+ */
+export const DEFAULT_PLAINTEXT_HIGH_WATER_MARK = 4 * MAX_PLAINTEXT_RECORD;
