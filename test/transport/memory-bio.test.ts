@@ -41,7 +41,7 @@ test('eof turns true only after writeEof and draining; writing after writeEof th
 import ssl, json
 b = ssl.MemoryBIO(); b.write(b'x'); b.write_eof(); first = b.eof; b.read()
 try: b.write(b'y'); msg = ''
-except ssl.SSLError as e: msg = str(e)
+except ssl.SSLError as e: msg = e.args[0]
 print(json.dumps([first, b.eof, msg]))`);
   assert.equal(py, [false, true, 'cannot write() after write_eof()']);
 });
