@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Dependencies point one way (DESIGN.md): src/transport imports neither src/protocol nor
 // src/context, and tsyringe stays out of src/transport and src/protocol.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const rules = [
@@ -11,6 +11,7 @@ const rules = [
 const specifier = /(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g;
 
 function walk(dir) {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? walk(path) : path.endsWith('.ts') ? [path] : [];

@@ -134,3 +134,9 @@ export type {
 } from './context/decoded-cert.js';
 export { type DefaultVerifyPaths, getDefaultVerifyPaths } from './context/default-verify-paths.js';
 export { randAdd, randBytes, randStatus } from './context/rand.js';
+export { certTimeToSeconds } from './context/cert-time.js';
+export {
+  matchHostname,
+  X509_V_ERR_HOSTNAME_MISMATCH,
+  X509_V_ERR_IP_ADDRESS_MISMATCH,
+} from './context/match-hostname.js';
