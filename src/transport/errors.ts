@@ -52,8 +52,13 @@ export class SSLError extends Error {
   readonly errno: SSLErrorNumber;
 
   constructor(message: string, details: SSLErrorDetails = {}) {
+    // Python's formats: "[SSL: REASON] text" with a reason, "[SSL] text" with a library only.
     const prefix =
-      details.reason === undefined ? '' : `[${details.library ?? 'SSL'}: ${details.reason}] `;
+      details.reason !== undefined
+        ? `[${details.library ?? 'SSL'}: ${details.reason}] `
+        : details.library !== undefined
+          ? `[${details.library}] `
+          : '';
     super(prefix + message, details.cause === undefined ? undefined : { cause: details.cause });
     this.library = details.reason === undefined ? details.library : (details.library ?? 'SSL');
     this.reason = details.reason;

@@ -1,0 +1,684 @@
+/**
+ * The node engine: Node's own OpenSSL, reached through `node:tls`, made sans-IO.
+ *
+ * A TLSSocket runs over a Duplex whose two halves are the two MemoryBIOs (see bio-duplex.ts).
+ * Node processes fed ciphertext synchronously once it reads, but completes each ciphertext write
+ * on a later turn (DESIGN pitfall 1), so this engine makes progress both inside the driving calls
+ * and between them; the latter is announced on `progress$`.
+ *
+ * Life of an engine (one explicit state, changed only by #transition):
+ *
+ *   idle --start--> handshaking --secure + verified--> open --peer close_notify / EOF--> closed
+ *     \                 \                                 \
+ *      +-----------------+---------- fatal error ---------+-------------------------> failed
+ *
+ * Closing is two facts, not states, because they happen in either order: whether the peer's
+ * close_notify (or a bare EOF) arrived, and whether ours went out.
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import { BioDuplex } from './bio-duplex.js';
+import type {
+  CipherTuple,
+  EngineConfig,
+  EngineProgress,
+  EngineRole,
+  EngineSession,
+  SniDecision,
+  TlsEngine,
+} from './engine.js';
+import {
+  SSLCertVerificationError,
+  SSLEOFError,
+  SSLError,
+  SSLWantReadError,
+  SSLWantWriteError,
+  SSLZeroReturnError,
+  ValueError,
+} from './errors.js';
+import { DEFAULT_PLAINTEXT_HIGH_WATER_MARK, RECORD_HEADER_LENGTH } from './limits.js';
+import type { MemoryBIO } from './memory-bio.js';
+import { cipherBits } from './cipher-bits.js';
+import { mapNodeError } from './node-errors.js';
+import { secureContextFor } from './node-secure-context.js';
+import { parseSessionDer } from './session-der.js';
+import { verifyCodeOf, verifyMessageOf } from './verify-errors.js';
+
+type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
+
+const TRANSITIONS: Record<EngineState, readonly EngineState[]> = {
+  idle: ['handshaking', 'failed', 'closed'],
+  handshaking: ['open', 'failed', 'closed'],
+  open: ['closed', 'failed'],
+  closed: ['failed'],
+  failed: [],
+};
+
+/** CERT_NONE / CERT_REQUIRED as numbers (the constants live in the same layer). */
+const CERT_NONE = 0;
+const CERT_REQUIRED = 2;
+/** OP_IGNORE_UNEXPECTED_EOF: a bare EOF counts as a clean close. */
+const OP_IGNORE_UNEXPECTED_EOF = 0x80;
+const X509_V_ERR_HOSTNAME_MISMATCH = 62;
+const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
+
+/** What Node's 'data', 'secure' and 'error' events leave behind for the driving calls. */
+interface HandshakeFacts {
+  cipher: CipherTuple | null;
+  version: string | null;
+  alpn: string | null;
+  peerCert: tls.DetailedPeerCertificate | null;
+  peerVerified: boolean;
+  reused: boolean;
+  finished: Buffer | null;
+  peerFinished: Buffer | null;
+  serverName: string | null;
+  sharedCiphers: CipherTuple[] | null;
+}
+
+/** Makes a node engine; see {@link TlsEngine}. */
+export function createNodeEngine(
+  config: EngineConfig,
+  role: EngineRole,
+  incoming: MemoryBIO,
+  outgoing: MemoryBIO,
+): TlsEngine {
+  return new NodeEngine(config, role, incoming, outgoing);
+}
+
+class NodeEngine implements TlsEngine {
+  readonly kind = 'node' as const;
+  readonly #progress = new Subject<EngineProgress>();
+  readonly progress$: Observable<EngineProgress> = this.#progress.asObservable();
+
+  #config: EngineConfig;
+  readonly #role: EngineRole;
+  readonly #incoming: MemoryBIO;
+  readonly #outgoing: MemoryBIO;
+  readonly #duplex: BioDuplex;
+  readonly #incomingSubscription: Subscription;
+
+  #state: EngineState = 'idle';
+  #tls: tls.TLSSocket | undefined;
+  #error: SSLError | undefined;
+  #facts: HandshakeFacts | undefined;
+  #session: (EngineSession & { der: Buffer }) | null = null;
+
+  // incoming: ciphertext is fed one record at a time so nothing after a close_notify is eaten
+  #recordRemaining = 0;
+  #feeding = false;
+  #eofFed = false;
+  /** 'close_notify' or 'eof' once the peer is done sending. */
+  #peerClosed: 'close_notify' | 'eof' | null = null;
+
+  // outgoing: what Node writes while a feed is in progress waits until the feed's verdict
+  #held: Buffer[] = [];
+
+  // plaintext decrypted ahead of read()
+  #plain: Buffer[] = [];
+  #plainOffset = 0;
+  #plainPending = 0;
+
+  // shutdown
+  #shutdownRequested = false;
+  #shutdownSent = false;
+
+  constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
+    this.#config = config;
+    this.#role = role;
+    this.#incoming = incoming;
+    this.#outgoing = outgoing;
+    this.#duplex = new BioDuplex({
+      onRead: () => this.#feed(),
+      onWrite: (chunk) => this.#onCiphertextOut(chunk),
+      onFinal: () => this.#onShutdownSent(),
+    });
+    this.#incomingSubscription = incoming.written$.subscribe(() => this.#feed());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // state
+
+  #transition(next: EngineState): void {
+    if (this.#state === next) return;
+    if (!TRANSITIONS[this.#state].includes(next)) {
+      throw new Error(`node engine: cannot switch state from ${this.#state} to ${next}`);
+    }
+    this.#state = next;
+  }
+
+  get handshakeComplete(): boolean {
+    return this.#facts !== undefined;
+  }
+
+  #fail(error: SSLError): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.#held = [];
+    this.#transition('failed');
+    this.#tls?.destroy();
+    this.#progress.next('error');
+    this.#progress.next('closed');
+  }
+
+  #throwIfFailed(): void {
+    if (this.#error) throw this.#error;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // handshake
+
+  #start(): void {
+    if (this.#state !== 'idle') return;
+    this.#transition('handshaking');
+    const secureContext = secureContextFor(this.#config);
+    const verifying = this.#config.verifyMode !== CERT_NONE;
+    let socket: tls.TLSSocket;
+    if (this.#role.serverSide) {
+      socket = new tls.TLSSocket(this.#duplex, {
+        isServer: true,
+        secureContext,
+        requestCert: verifying,
+        rejectUnauthorized: false,
+        ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
+        ...(this.#config.sni ? { SNICallback: (name, cb) => this.#onServerName(name, cb) } : {}),
+        ...this.#pskServerOptions(),
+      });
+      socket.on('secure', () => this.#onSecure());
+    } else {
+      const name = this.#role.serverHostname;
+      socket = tls.connect({
+        socket: this.#duplex,
+        secureContext,
+        rejectUnauthorized: false,
+        // Hostnames are checked here, Python's way (DESIGN pitfall 4).
+        checkServerIdentity: () => undefined,
+        ...(name !== null && isIP(name) === 0 ? { servername: name } : {}),
+        ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
+        ...(this.#role.session
+          ? { session: (this.#role.session as unknown as { der: Buffer }).der }
+          : {}),
+        ...this.#pskClientOptions(),
+      });
+      socket.on('secureConnect', () => this.#onSecure());
+      socket.on('session', (der: Buffer) => this.#onSession(der));
+    }
+    this.#tls = socket;
+    socket.on('error', (error) => this.#fail(mapNodeError(error)));
+    socket.on('data', (chunk: Buffer) => this.#onPlaintext(chunk));
+    socket.on('end', () => this.#onReadableEnded());
+    if (this.#config.keylog) {
+      const keylog = this.#config.keylog;
+      socket.on('keylog', (line: Buffer) => keylog(line.toString('latin1').trimEnd()));
+    }
+    this.#commitHeld();
+    this.#feed();
+  }
+
+  doHandshake(): void {
+    this.#throwIfFailed();
+    this.#start();
+    this.#feed();
+    this.#throwIfFailed();
+    if (this.#facts) return;
+    if (this.#peerClosed) throw new SSLEOFError();
+    throw new SSLWantReadError();
+  }
+
+  #onServerName(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
+    const hook = this.#config.sni;
+    let decision: SniDecision = { kind: 'continue' };
+    try {
+      decision = hook ? hook(this, name || null) : decision;
+    } catch (error) {
+      cb(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (decision.kind === 'alert') {
+      cb(new SSLError(`SNI callback refused the name with alert ${decision.alert}`));
+      return;
+    }
+    if (decision.kind === 'switch') {
+      this.#config = decision.config;
+      cb(null, secureContextFor(decision.config));
+      return;
+    }
+    cb(null);
+  }
+
+  #onSecure(): void {
+    const socket = this.#tls;
+    if (!socket || this.#error) return;
+    // Read the peer chain once, before anything else: on a client, getPeerX509Certificate()
+    // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
+    const detailed = socket.getPeerCertificate(true);
+    const peerCert = detailed && Object.keys(detailed).length > 0 ? detailed : null;
+    const failure = this.#verifyPeer(socket, peerCert);
+    if (failure) {
+      this.#fail(failure);
+      return;
+    }
+    const cipher = socket.getCipher();
+    const hasPeerCert = peerCert !== null;
+    const reused = socket.isSessionReused();
+    const servername = (socket as unknown as { servername?: string | false }).servername;
+    this.#facts = {
+      cipher: cipher ? [cipher.name, cipher.version, cipherBits(cipher.name)] : null,
+      version: socket.getProtocol(),
+      alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+      peerCert,
+      peerVerified: hasPeerCert && this.#config.verifyMode !== CERT_NONE,
+      reused,
+      finished: socket.getFinished() ?? null,
+      peerFinished: socket.getPeerFinished() ?? null,
+      serverName: this.#role.serverSide
+        ? typeof servername === 'string'
+          ? servername
+          : null
+        : this.#role.serverHostname,
+      sharedCiphers: null,
+    };
+    this.#transition('open');
+    this.#progress.next('handshake-complete');
+    this.#progress.next('writable');
+  }
+
+  /** Python's verification verdict for the handshake that just finished, or undefined if fine. */
+  #verifyPeer(
+    socket: tls.TLSSocket,
+    peerCert: tls.DetailedPeerCertificate | null,
+  ): SSLError | undefined {
+    const config = this.#config;
+    if (config.verifyMode === CERT_NONE) return undefined;
+    if (!peerCert) {
+      if (this.#role.serverSide && config.verifyMode === CERT_REQUIRED) {
+        return new SSLError('peer did not return a certificate', {
+          reason: 'PEER_DID_NOT_RETURN_A_CERTIFICATE',
+        });
+      }
+      return undefined;
+    }
+    const verifyError = (
+      socket as unknown as { _handle?: { verifyError(): (Error & { code?: string }) | null } }
+    )._handle?.verifyError();
+    if (verifyError) {
+      const code = verifyCodeOf(verifyError.message) ?? verifyCodeOf(verifyError.code ?? '') ?? 1;
+      return SSLCertVerificationError.fromVerifyResult(code, verifyMessageOf(code), verifyError);
+    }
+    const name = this.#role.serverHostname;
+    if (!this.#role.serverSide && config.checkHostname && name !== null) {
+      return hostnameFailure(new X509Certificate(peerCert.raw), name, config.hostnameChecksCommonName);
+    }
+    return undefined;
+  }
+
+  #onSession(der: Buffer): void {
+    const parsed = parseSessionDer(der);
+    this.#session = { ...parsed, der };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // incoming: ciphertext from the incoming BIO into Node, one record at a time
+
+  #feed(): void {
+    if (this.#feeding || !this.#tls) return;
+    this.#feeding = true;
+    try {
+      while (!this.#error && !this.#peerClosed && this.#duplex.readableFlowing === true) {
+        const available = this.#incoming.pending;
+        if (available === 0) {
+          if (this.#incoming.eofWritten && !this.#eofFed) {
+            this.#eofFed = true;
+            this.#duplex.push(null);
+          }
+          break;
+        }
+        if (this.#recordRemaining === 0) {
+          if (available < RECORD_HEADER_LENGTH && !this.#incoming.eofWritten) break;
+          const header = this.#incoming.peek(RECORD_HEADER_LENGTH);
+          this.#recordRemaining =
+            header.length < RECORD_HEADER_LENGTH
+              ? header.length
+              : RECORD_HEADER_LENGTH + header.readUInt16BE(3);
+        }
+        const chunk = this.#incoming.read(Math.min(this.#recordRemaining, available));
+        this.#recordRemaining -= chunk.length;
+        this.#duplex.push(chunk);
+        this.#checkSynchronousOutcome();
+      }
+    } finally {
+      this.#feeding = false;
+    }
+    this.#commitHeld();
+  }
+
+  /**
+   * Node marks fatal errors and the end of the readable synchronously but emits their events on
+   * a later tick (DESIGN pitfalls 2 and 7); read the marks right after each push.
+   */
+  #checkSynchronousOutcome(): void {
+    const socket = this.#tls;
+    if (!socket) return;
+    const errored = (socket as unknown as { errored?: unknown }).errored;
+    if (errored && !this.#error) this.#fail(mapNodeError(errored));
+    const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
+    if (state?.ended && !this.#peerClosed) this.#onReadableEnded();
+  }
+
+  #onReadableEnded(): void {
+    if (this.#peerClosed) return;
+    // Node ends the readable for a close_notify and for a bare EOF alike; only an EOF we fed
+    // ourselves can be the latter.
+    const bareEof = this.#eofFed && (this.#config.options & OP_IGNORE_UNEXPECTED_EOF) === 0;
+    this.#peerClosed = bareEof ? 'eof' : 'close_notify';
+    if (this.#state === 'handshaking') {
+      this.#fail(new SSLEOFError());
+      return;
+    }
+    if (this.#state === 'open') this.#transition('closed');
+    this.#progress.next('readable');
+    this.#progress.next('closed');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // outgoing: ciphertext from Node into the outgoing BIO
+
+  #onCiphertextOut(chunk: Buffer): void {
+    if (this.#error) return;
+    if (this.#feeding) {
+      // Held until the feed's verdict: a client that rejects the server's certificate must not
+      // send its Finished (Python's client stops before it).
+      this.#held.push(chunk);
+      return;
+    }
+    this.#outgoing.writeOwned(chunk);
+    this.#progress.next('outgoing');
+  }
+
+  #commitHeld(): void {
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) this.#outgoing.writeOwned(chunk);
+    this.#progress.next('outgoing');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // application data
+
+  #onPlaintext(chunk: Buffer): void {
+    this.#plain.push(chunk);
+    this.#plainPending += chunk.length;
+    if (this.#plainPending >= DEFAULT_PLAINTEXT_HIGH_WATER_MARK) this.#tls?.pause();
+    this.#progress.next('readable');
+  }
+
+  read(n: number): Buffer {
+    this.#throwIfFailed();
+    if (!this.#facts) this.doHandshake();
+    if (this.#plainPending > 0) return this.#takePlaintext(n);
+    this.#feed();
+    this.#throwIfFailed();
+    if (this.#plainPending > 0) return this.#takePlaintext(n);
+    if (this.#peerClosed === 'close_notify') {
+      if (this.#shutdownSent) throw new SSLZeroReturnError();
+      return Buffer.alloc(0);
+    }
+    if (this.#peerClosed === 'eof') throw new SSLEOFError();
+    throw new SSLWantReadError();
+  }
+
+  #takePlaintext(n: number): Buffer {
+    const first = this.#plain[0] as Buffer;
+    let out: Buffer;
+    if (first.length - this.#plainOffset >= n) {
+      out = first.subarray(this.#plainOffset, this.#plainOffset + n);
+      this.#plainOffset += n;
+    } else {
+      const wanted = Math.min(n, this.#plainPending);
+      out = Buffer.allocUnsafe(wanted);
+      let copied = 0;
+      while (copied < wanted) {
+        const chunk = this.#plain[0] as Buffer;
+        const take = Math.min(chunk.length - this.#plainOffset, wanted - copied);
+        chunk.copy(out, copied, this.#plainOffset, this.#plainOffset + take);
+        copied += take;
+        this.#plainOffset += take;
+        if (this.#plainOffset === chunk.length) {
+          this.#plain.shift();
+          this.#plainOffset = 0;
+        }
+      }
+    }
+    const head = this.#plain[0];
+    if (head && this.#plainOffset === head.length) {
+      this.#plain.shift();
+      this.#plainOffset = 0;
+    }
+    this.#plainPending -= out.length;
+    if (this.#plainPending < DEFAULT_PLAINTEXT_HIGH_WATER_MARK && this.#tls?.isPaused()) {
+      this.#tls.resume();
+    }
+    return out;
+  }
+
+  write(data: Uint8Array): number {
+    this.#throwIfFailed();
+    if (!this.#facts) this.doHandshake();
+    if (this.#shutdownRequested || this.#peerClosed === 'eof') {
+      throw new SSLZeroReturnError();
+    }
+    const socket = this.#tls as tls.TLSSocket;
+    if (this.#outgoing.isFull || socket.writableLength >= this.#outgoing.highWaterMark) {
+      throw new SSLWantWriteError();
+    }
+    if (data.length === 0) return 0;
+    // Node keeps a reference until the data is encrypted; the caller may reuse its buffer now.
+    socket.write(Buffer.from(data));
+    return data.length;
+  }
+
+  pending(): number {
+    return this.#plainPending;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // shutdown
+
+  shutdown(): void {
+    this.#throwIfFailed();
+    if (!this.#facts) {
+      throw new SSLError('shutdown while in init', { reason: 'SHUTDOWN_WHILE_IN_INIT' });
+    }
+    if (!this.#shutdownRequested) {
+      this.#shutdownRequested = true;
+      this.#tls?.end();
+    }
+    this.#feed();
+    this.#throwIfFailed();
+    if (this.#shutdownSent && this.#peerClosed === 'close_notify') return;
+    if (this.#peerClosed === 'eof') throw new SSLEOFError();
+    throw new SSLWantReadError();
+  }
+
+  #onShutdownSent(): void {
+    this.#shutdownSent = true;
+    this.#progress.next('outgoing');
+    if (this.#peerClosed) this.#progress.next('closed');
+  }
+
+  destroy(): void {
+    if (this.#state !== 'failed' && this.#state !== 'closed') {
+      this.#state = 'closed';
+    }
+    this.#incomingSubscription.unsubscribe();
+    this.#tls?.destroy();
+    this.#duplex.destroy();
+    this.#plain = [];
+    this.#plainPending = 0;
+    this.#progress.complete();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // information
+
+  peerCertificate(): Buffer | null {
+    return this.#facts?.peerCert?.raw ?? null;
+  }
+
+  get peerVerified(): boolean {
+    return this.#facts?.peerVerified ?? false;
+  }
+
+  verifiedChain(): Buffer[] {
+    if (!this.#facts?.peerVerified) return [];
+    return chainOf(this.#facts.peerCert);
+  }
+
+  unverifiedChain(): Buffer[] {
+    const chain = chainOf(this.#facts?.peerCert ?? null);
+    // Node completes the chain from the trust store; Python reports only what the peer sent,
+    // and peers rarely send the root: drop a trailing self-signed certificate we already trust.
+    const trusted = new Set(this.#config.caCerts.map((der) => der.toString('base64')));
+    while (
+      chain.length > 1 &&
+      trusted.has((chain[chain.length - 1] as Buffer).toString('base64'))
+    ) {
+      chain.pop();
+    }
+    return chain;
+  }
+
+  cipher(): CipherTuple | null {
+    return this.#facts?.cipher ?? null;
+  }
+
+  sharedCiphers(): CipherTuple[] | null {
+    return this.#facts?.sharedCiphers ?? null;
+  }
+
+  version(): string | null {
+    return this.#facts?.version ?? null;
+  }
+
+  selectedAlpnProtocol(): string | null {
+    return this.#facts?.alpn ?? null;
+  }
+
+  serverName(): string | null {
+    return this.#facts?.serverName ?? null;
+  }
+
+  channelBinding(type: 'tls-unique'): Buffer | null {
+    if (type !== 'tls-unique') throw new ValueError(`${type} channel binding type not implemented`);
+    const facts = this.#facts;
+    if (!facts) return null;
+    // RFC 5929: the first Finished of the handshake; the client's in a full handshake, the
+    // server's when resumed (DESIGN pitfall 10).
+    const clientSent = this.#role.serverSide !== facts.reused;
+    return (clientSent ? facts.finished : facts.peerFinished) ?? null;
+  }
+
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    this.#throwIfFailed();
+    if (!this.#tls || !this.#facts) throw new ValueError('handshake not done yet');
+    // Node's typings make the context mandatory; RFC 5705 distinguishes none from empty.
+    const exportKeyingMaterial = this.#tls.exportKeyingMaterial.bind(this.#tls) as (
+      length: number,
+      label: string,
+      context?: Buffer,
+    ) => Buffer;
+    return context
+      ? exportKeyingMaterial(length, label, Buffer.from(context))
+      : exportKeyingMaterial(length, label);
+  }
+
+  session(): EngineSession | null {
+    if (this.#session) return this.#session;
+    const der = this.#tls?.getSession();
+    if (!der || !this.#facts) return null;
+    this.#session = { ...parseSessionDer(der), der };
+    return this.#session;
+  }
+
+  get sessionReused(): boolean {
+    return this.#facts?.reused ?? false;
+  }
+
+  setConfig(config: EngineConfig): void {
+    this.#config = config;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // pre-shared keys
+
+  #pskServerOptions(): Partial<tls.TLSSocketOptions> {
+    const hook = this.#config.pskServer;
+    if (!hook) return {};
+    return {
+      pskCallback: (_socket: tls.TLSSocket, identity: string) => {
+        const key = hook(identity);
+        return key.length > 0 ? Buffer.from(key) : null;
+      },
+      ...(this.#config.pskIdentityHint ? { pskIdentityHint: this.#config.pskIdentityHint } : {}),
+    } as Partial<tls.TLSSocketOptions>;
+  }
+
+  #pskClientOptions(): Partial<tls.ConnectionOptions> {
+    const hook = this.#config.pskClient;
+    if (!hook) return {};
+    return {
+      pskCallback: (hint: string | null) => {
+        const answer = hook(hint);
+        if (!answer) return null;
+        return { psk: Buffer.from(answer[1]), identity: answer[0] ?? '' };
+      },
+    };
+  }
+}
+
+/** The peer chain Node assembled (leaf first), without the self-reference at a root. */
+function chainOf(leaf: tls.DetailedPeerCertificate | null): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert = leaf;
+  const seen = new Set<tls.DetailedPeerCertificate>();
+  while (cert && Object.keys(cert).length > 0 && !seen.has(cert)) {
+    seen.add(cert);
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate ?? null;
+  }
+  return chain;
+}
+
+/**
+ * OpenSSL's host check as Python configures it: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, the
+ * subject's commonName only when allowed and only without DNS names, IP addresses against IP
+ * SANs. The messages are OpenSSL's as Python prints them.
+ */
+function hostnameFailure(
+  peer: X509Certificate,
+  name: string,
+  checksCommonName: boolean,
+): SSLError | undefined {
+  if (isIP(name) !== 0) {
+    if (peer.checkIP(name) !== undefined) return undefined;
+    return SSLCertVerificationError.fromVerifyResult(
+      X509_V_ERR_IP_ADDRESS_MISMATCH,
+      `IP address mismatch, certificate is not valid for '${name}'.`,
+    );
+  }
+  const matched = peer.checkHost(name, {
+    subject: checksCommonName ? 'default' : 'never',
+    wildcards: true,
+    partialWildcards: false,
+    multiLabelWildcards: false,
+    singleLabelSubdomains: false,
+  });
+  if (matched !== undefined) return undefined;
+  return SSLCertVerificationError.fromVerifyResult(
+    X509_V_ERR_HOSTNAME_MISMATCH,
+    `Hostname mismatch, certificate is not valid for '${name}'.`,
+  );
+}

@@ -1,0 +1,288 @@
+/**
+ * Python's `ssl.SSLObject`: TLS over two MemoryBIOs and nothing else. It never touches a socket,
+ * so it runs over any byte transport; whoever owns the transport moves ciphertext between it and
+ * the BIOs, retrying a call when `readiness$` says retrying can succeed.
+ */
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import type { CipherTuple, EngineKind, EngineProgress, EngineSession, TlsEngine } from './engine.js';
+import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from './errors.js';
+import { DEFAULT_READ_SIZE } from './limits.js';
+import type { MemoryBIO } from './memory-bio.js';
+
+/** What an SSLObject announces on `readiness$`. */
+export type ReadinessType =
+  | 'want-read' // feed more ciphertext into `incoming`
+  | 'want-write' // `outgoing` holds ciphertext: flush it to the transport
+  | 'readable' // read() can return data (or the end of the stream)
+  | 'writable' // write() can accept data
+  | 'handshake-complete'
+  | 'closed' // the TLS session ended: close_notify, EOF or a fatal error
+  | 'error'; // a fatal error happened: the next call throws it
+
+/** One readiness event. */
+export interface ReadinessEvent {
+  readonly type: ReadinessType;
+}
+
+/** Python's `ssl.SSLSession`, read-only. */
+export class SSLSession {
+  /** @internal */
+  readonly engineSession: EngineSession;
+  /** @internal */
+  constructor(engineSession: EngineSession) {
+    this.engineSession = engineSession;
+  }
+  /** The session ID. */
+  get id(): Buffer {
+    return this.engineSession.id;
+  }
+  /** Creation time, seconds since the epoch. */
+  get time(): number {
+    return this.engineSession.time;
+  }
+  /** Lifetime, seconds. */
+  get timeout(): number {
+    return this.engineSession.timeout;
+  }
+  /** The server's ticket lifetime hint, seconds. */
+  get ticketLifetimeHint(): number {
+    return this.engineSession.ticketLifetimeHint;
+  }
+  /** Whether the session carries a ticket. */
+  get hasTicket(): boolean {
+    return this.engineSession.hasTicket;
+  }
+}
+
+/** What a context hands an SSLObject when it makes one (see `SSLContext.wrapBio`). */
+export interface SSLObjectInit<C> {
+  readonly engine: TlsEngine;
+  readonly incoming: MemoryBIO;
+  readonly outgoing: MemoryBIO;
+  readonly serverSide: boolean;
+  readonly serverHostname: string | null;
+  readonly context: C;
+  /** Turns a DER certificate into Python's dictionary (the context layer's decodeCert). */
+  readonly decodeCert: (der: Buffer) => object;
+  /** Called when `context` is assigned, so the owner can switch the engine's policy. */
+  readonly onContextChange?: (context: C) => void;
+}
+
+const PROGRESS_READINESS: Record<EngineProgress, ReadinessType> = {
+  outgoing: 'want-write',
+  'handshake-complete': 'handshake-complete',
+  readable: 'readable',
+  writable: 'writable',
+  closed: 'closed',
+  error: 'error',
+};
+
+const objectsByEngine = new WeakMap<TlsEngine, SSLObject<unknown>>();
+
+/** The SSLObject driving `engine` (SNI hooks receive the engine and answer with its object). */
+export function sslObjectOf<C>(engine: TlsEngine): SSLObject<C> | undefined {
+  return objectsByEngine.get(engine) as SSLObject<C> | undefined;
+}
+
+/**
+ * TLS over memory, as Python's SSLObject. Made by `SSLContext.wrapBio()`.
+ *
+ * @example
+ * ```ts
+ * const client = ctx.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverHostname: 'localhost' });
+ * try { client.doHandshake(); } catch (e) { if (!(e instanceof SSLWantReadError)) throw e; }
+ * transport.write(client.outgoing.read()); // the ClientHello
+ * ```
+ */
+export class SSLObject<C = unknown> {
+  readonly #engine: TlsEngine;
+  readonly #init: SSLObjectInit<C>;
+  readonly #readiness = new Subject<ReadinessEvent>();
+  readonly #progressSubscription: Subscription;
+  #context: C;
+  #destroyed = false;
+
+  /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
+  readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
+
+  constructor(init: SSLObjectInit<C>) {
+    this.#init = init;
+    this.#engine = init.engine;
+    this.#context = init.context;
+    objectsByEngine.set(init.engine, this as SSLObject<unknown>);
+    this.#progressSubscription = init.engine.progress$.subscribe((progress) =>
+      this.#readiness.next({ type: PROGRESS_READINESS[progress] }),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // identity
+
+  /** The BIO the transport writes ciphertext into. */
+  get incoming(): MemoryBIO {
+    return this.#init.incoming;
+  }
+  /** The BIO the transport reads ciphertext from. */
+  get outgoing(): MemoryBIO {
+    return this.#init.outgoing;
+  }
+  get serverSide(): boolean {
+    return this.#init.serverSide;
+  }
+  get serverHostname(): string | null {
+    return this.#init.serverHostname;
+  }
+  /** Which engine runs this object. */
+  get engine(): EngineKind {
+    return this.#engine.kind;
+  }
+  /** The SSLContext; assignable inside a server's SNI callback to serve another certificate. */
+  get context(): C {
+    return this.#context;
+  }
+  set context(context: C) {
+    this.#context = context;
+    this.#init.onContextChange?.(context);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // driving (each throws SSLWantReadError / SSLWantWriteError when it cannot finish yet)
+
+  /** Runs the handshake as far as the ciphertext in `incoming` allows. */
+  doHandshake(): void {
+    this.#drive(() => this.#engine.doHandshake());
+  }
+
+  /**
+   * Up to `n` decrypted bytes. Returns empty bytes after the peer's close_notify while ours is
+   * unsent; throws SSLZeroReturnError once both are exchanged, SSLEOFError on a bare EOF.
+   */
+  read(n: number = DEFAULT_READ_SIZE): Buffer {
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw typeError('n', 'an integer', n);
+    if (n < 0) throw new ValueError('size should not be negative');
+    if (n === 0) return Buffer.alloc(0);
+    return this.#drive(() => this.#engine.read(n));
+  }
+
+  /** Encrypts `data` whole and returns its length, or throws having taken none of it. */
+  write(data: Uint8Array): number {
+    if (!(data instanceof Uint8Array)) {
+      throw typeError('data', 'a bytes-like object (Buffer or Uint8Array)', data);
+    }
+    return this.#drive(() => this.#engine.write(data));
+  }
+
+  /** Decrypted bytes ready to read without more ciphertext. */
+  pending(): number {
+    return this.#engine.pending();
+  }
+
+  /** Sends our close_notify; throws SSLWantReadError until the peer's arrives. */
+  unwrap(): void {
+    this.#drive(() => this.#engine.shutdown());
+  }
+
+  #drive<T>(call: () => T): T {
+    if (this.#destroyed) throw new ValueError('SSLObject was destroyed');
+    try {
+      return call();
+    } catch (error) {
+      if (error instanceof SSLWantReadError) this.#readiness.next({ type: 'want-read' });
+      if (error instanceof SSLWantWriteError) this.#readiness.next({ type: 'want-write' });
+      throw error;
+    }
+  }
+
+  /** Frees the engine; later calls throw. rxtls's addition: Python relies on the GC. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#progressSubscription.unsubscribe();
+    this.#engine.destroy();
+    this.#readiness.complete();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // information
+
+  /** True once the handshake completed. */
+  get handshakeComplete(): boolean {
+    return this.#engine.handshakeComplete;
+  }
+
+  /**
+   * The peer's certificate: Python's dictionary (`{}` when it was not verified), DER bytes with
+   * `binaryForm`, or null when the peer sent none. ValueError before the handshake.
+   */
+  getpeercert(binaryForm?: false): object | null;
+  getpeercert(binaryForm: true): Buffer | null;
+  getpeercert(binaryForm = false): object | Buffer | null {
+    if (!this.#engine.handshakeComplete) throw new ValueError('handshake not done yet');
+    const der = this.#engine.peerCertificate();
+    if (!der) return null;
+    if (binaryForm) return der;
+    return this.#engine.peerVerified ? this.#init.decodeCert(der) : {};
+  }
+
+  /** The verified chain, leaf first, DER (empty if the peer was not verified). */
+  getVerifiedChain(): Buffer[] {
+    return this.#engine.verifiedChain();
+  }
+
+  /** The chain as the peer sent it, leaf first, DER. */
+  getUnverifiedChain(): Buffer[] {
+    return this.#engine.unverifiedChain();
+  }
+
+  /** `[name, protocol, secret bits]`, or null before the handshake. */
+  cipher(): CipherTuple | null {
+    return this.#engine.cipher();
+  }
+
+  /** Ciphers both sides support (servers only), or null. */
+  sharedCiphers(): CipherTuple[] | null {
+    return this.#engine.sharedCiphers();
+  }
+
+  /** Always null: OpenSSL 3 in Node is built without TLS compression. */
+  compression(): string | null {
+    return null;
+  }
+
+  /** `'TLSv1.3'`, `'TLSv1.2'`..., or null before the handshake. */
+  version(): string | null {
+    return this.#engine.version();
+  }
+
+  /** The ALPN protocol both sides agreed on, or null. */
+  selectedAlpnProtocol(): string | null {
+    return this.#engine.selectedAlpnProtocol();
+  }
+
+  /** Always null: NPN is not supported by the OpenSSL inside Node. */
+  selectedNpnProtocol(): string | null {
+    return null;
+  }
+
+  /** RFC 5929 channel binding data (`tls-unique` only), or null before the handshake. */
+  getChannelBinding(type = 'tls-unique'): Buffer | null {
+    if (type !== 'tls-unique') throw new ValueError(`${type} channel binding type not implemented`);
+    return this.#engine.channelBinding(type);
+  }
+
+  /** RFC 5705 keying material exported from the session. */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    return this.#engine.exportKeyingMaterial(length, label, context);
+  }
+
+  /** The session, to resume later with `wrapBio(..., { session })`; null before the handshake. */
+  get session(): SSLSession | null {
+    const session = this.#engine.session();
+    return session ? new SSLSession(session) : null;
+  }
+
+  /** Whether the handshake resumed a session. */
+  get sessionReused(): boolean {
+    return this.#engine.sessionReused;
+  }
+}
