@@ -28,8 +28,9 @@ const isLeap = (y: number) => y % 400 === 0 || (y % 100 !== 0 && y % 4 === 0);
 
 /**
  * A UTCTime or GeneralizedTime as ASN1_TIME_print prints it: `Jan  5 09:34:43 2018 GMT`, with a
- * GeneralizedTime's fractional seconds kept, ` GMT` only for a `Z` time, a `+hhmm`/`-hhmm` offset
- * applied, and `Bad time value` for anything ossl_asn1_time_to_tm (non-strict) rejects.
+ * GeneralizedTime's fractional seconds kept, a `+hhmm`/`-hhmm` offset applied (and ` GMT` printed
+ * even then: OpenSSL 3.0 does, unlike later versions), and `Bad time value` for anything
+ * ossl_asn1_time_to_tm (non-strict) rejects.
  */
 export function timeToText(tag: number, a: Uint8Array): string {
   const utc = tag === Tag.UtcTime;
@@ -113,10 +114,9 @@ export function timeToText(tag: number, a: Uint8Array): string {
     fraction = Buffer.from(a.subarray(FRACTION_POINT, k)).toString('latin1');
   }
   const two = (n: number) => String(n).padStart(2, '0');
-  const gmt = a[l - 1] === Z ? ' GMT' : '';
   return (
     `${MONTHS[month - 1]} ${String(day).padStart(2, ' ')} ` +
-    `${two(hour)}:${two(minute)}:${two(second)}${fraction} ${year}${gmt}`
+    `${two(hour)}:${two(minute)}:${two(second)}${fraction} ${year} GMT`
   );
 }
 

@@ -97,21 +97,29 @@ function decodeName(tlv: Tlv, what: string): DistinguishedName {
   const rdns = DerReader.within(tlv, what);
   const name: DistinguishedName = [];
   while (rdns.hasMore()) {
-    const attributes = DerReader.within(rdns.expect(Tag.Set, 'RelativeDistinguishedName'), what);
-    const rdn: RelativeDistinguishedName = [];
-    while (attributes.hasMore()) {
-      const attribute = DerReader.within(
-        attributes.expect(Tag.Sequence, 'AttributeTypeAndValue'),
-        what,
-      );
-      const type = readOid(attribute, 'type');
-      const value = decodeNameValue(attribute.read());
-      attribute.done();
-      rdn.push([objectName(type), value]);
-    }
+    const rdn = decodeRdn(
+      DerReader.within(rdns.expect(Tag.Set, 'RelativeDistinguishedName'), what),
+      what,
+    );
     if (rdn.length > 0) name.push(rdn);
   }
   return name;
+}
+
+/** The attributes of one RDN (the content of its SET). */
+function decodeRdn(attributes: DerReader, what: string): RelativeDistinguishedName {
+  const rdn: RelativeDistinguishedName = [];
+  while (attributes.hasMore()) {
+    const attribute = DerReader.within(
+      attributes.expect(Tag.Sequence, 'AttributeTypeAndValue'),
+      what,
+    );
+    const type = readOid(attribute, 'type');
+    const value = decodeNameValue(attribute.read());
+    attribute.done();
+    rdn.push([objectName(type), value]);
+  }
+  return rdn;
 }
 
 /** What `%.*s` then BIO_gets keep of a printed value: up to a NUL, a newline, the buffer size. */
@@ -244,7 +252,7 @@ function crlDistributionPoints(value: Uint8Array): string[] {
         if (kind === 'URI') uris.push(uri as string);
       }
     } else if (full.tag === (CONTEXT_CLASS | CONSTRUCTED | 1)) {
-      decodeName({ ...full, tag: Tag.Sequence }, 'nameRelativeToCRLIssuer');
+      decodeRdn(DerReader.within(full, 'nameRelativeToCRLIssuer'), 'nameRelativeToCRLIssuer');
     } else {
       throw new DerError('DistributionPointName: unexpected tag');
     }

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeCert } from '../../src/context/decode-cert.js';
-import { pemCertToDerCert } from '../../src/context/pem.js';
-import { SSLError } from '../../src/transport/errors.js';
+import { DerReader } from '../../src/context/der.js';
+import { derCertToPemCert, pemCertToDerCert } from '../../src/context/pem.js';
+import { SSLError, ValueError } from '../../src/transport/errors.js';
+import { craft, extension, name, oid, str, tlv } from '../helpers/der-builder.js';
 import { buildOpensslCorpus, removeCorpus, writeChainFile } from '../helpers/openssl-corpus.js';
 import { python } from '../helpers/python.js';
 
@@ -76,6 +78,119 @@ test('decodeCert skips a private key block before the certificate, as Python doe
   assert.is(JSON.stringify(decodeCert(readFileSync(path, 'utf8'))), expected);
 });
 
+const UTC = 0x17;
+const GEN = 0x18;
+const CN = '2.5.4.3';
+const validity = (a: [number, string], b: [number, string]) =>
+  tlv(0x30, str(a[0], a[1]), str(b[0], b[1]));
+const san = (...names: Buffer[]) => extension('2.5.29.17', tlv(0x30, ...names));
+
+/** Certificates rebuilt by hand around openssl's, for what the CLI cannot make. */
+function craftedCases(der: Buffer): [string, Buffer][] {
+  const ucs4 = Buffer.alloc(8);
+  ucs4.writeUInt32BE(0x1f600, 0);
+  ucs4.writeUInt32BE(0x41, 4);
+  const times = (a: [number, string], b: [number, string]) =>
+    craft(der, { validity: validity(a, b) });
+  return [
+    ['fractional seconds', times([GEN, '20240102030405.123Z'], [GEN, '20991231235959.5Z'])],
+    ['no seconds and offsets', times([UTC, '2401020304Z'], [UTC, '240102030405+0130'])],
+    ['negative offset, no Z', times([GEN, '20240229230000-0200'], [UTC, '491231235959-0000'])],
+    ['bad time values', times([UTC, 'garbage-time'], [GEN, '20230229000000Z'])],
+    ['offset before 1900', times([GEN, '19000101000000+0100'], [GEN, '00010101000000Z'])],
+    [
+      'string types',
+      craft(der, {
+        subject: name(
+          [CN, str(0x1e, Buffer.from([0x00, 0x34, 0x03, 0xa9]))],
+          ['2.5.4.10', str(0x1c, ucs4)],
+          ['2.5.4.11', str(0x14, Buffer.from([0x63, 0x61, 0x66, 0xe9]))],
+          ['2.5.4.5', str(0x12, '0123 456')],
+          ['2.5.4.7', str(0x16, 'ia5 value')],
+          ['1.2.3.4', str(0x13, 'printable')],
+        ),
+      }),
+    ],
+    [
+      'unusual general names',
+      craft(der, {
+        extensions: [
+          san(
+            tlv(0x87, Buffer.from([1, 2, 3, 4, 5])),
+            tlv(0x87, Buffer.alloc(0)),
+            tlv(0xa3, tlv(0x30, str(0x13, 'x400'))),
+            tlv(0xa5, tlv(0xa1, str(0x0c, 'edi'))),
+            tlv(0x82, Buffer.from('nul\u0000byte.example')),
+            tlv(0x88, oid('2.999.1234567890123456789').subarray(2)),
+            tlv(0xa0, oid('1.3.6.1.4.1.311.20.2.3'), tlv(0xa0, str(0x0c, 'line\nbreak'))),
+            tlv(0xa0, oid('1.3.6.1.5.5.7.8.9'), tlv(0xa0, str(0x0c, 'nul\u0000cut'))),
+          ),
+        ],
+      }),
+    ],
+    [
+      'two SAN extensions',
+      craft(der, { extensions: [san(str(0x82, 'a.example')), san(str(0x82, 'b.example'))] }),
+    ],
+    ['undecodable SAN', craft(der, { extensions: [san(tlv(0x89, Buffer.from('x')))] })],
+    [
+      'CRL DP with relative name and issuer',
+      craft(der, {
+        extensions: [
+          extension(
+            '2.5.29.31',
+            tlv(
+              0x30,
+              tlv(0x30, tlv(0xa0, tlv(0xa1, tlv(0x30, oid(CN), str(0x13, 'rel'))))),
+              tlv(
+                0x30,
+                tlv(0xa0, tlv(0xa0, str(0x86, 'http://crl/1'), str(0x82, 'dns'))),
+                tlv(0x81, Buffer.from([0x06, 0x40])),
+              ),
+              tlv(0x30, tlv(0xa2, str(0x86, 'http://issuer/'))),
+            ),
+          ),
+          extension('1.3.6.1.5.5.7.1.1', tlv(0x30)),
+        ],
+      }),
+    ],
+    ['serial 0x00ff01', craft(der, { serial: tlv(0x02, Buffer.from([0x00, 0xff, 0x01])) })],
+    [
+      'empty RDN and empty issuer',
+      craft(der, {
+        subject: tlv(0x30, tlv(0x31), tlv(0x31, tlv(0x30, oid(CN), str(0x0c, 'x')))),
+        issuer: tlv(0x30),
+      }),
+    ],
+    [
+      'invalid UTF8String in subject',
+      craft(der, { subject: name([CN, str(0x0c, Buffer.from([0xc3, 0x28]))]) }),
+    ],
+    ['VisibleString in subject', craft(der, { subject: name([CN, str(0x1a, 'visible')]) })],
+  ];
+}
+
+test('decodeCert equals Python on hand-made certificates (times, string types, general names)', () => {
+  const base = certs.find((c) => c.name === 'dns-sans')!;
+  const cases = craftedCases(pemCertToDerCert(readFileSync(base.path, 'utf8')));
+  const paths = cases.map(([label, bytes]) => {
+    const path = join(dir, `crafted-${label.replace(/\W+/g, '-')}.pem`);
+    writeFileSync(path, derCertToPemCert(bytes));
+    return path;
+  });
+  const expected = pythonDecode(paths);
+  cases.forEach(([label, bytes], i) => {
+    let ours: string;
+    try {
+      ours = JSON.stringify(decodeCert(derCertToPemCert(bytes)));
+    } catch (error) {
+      ours = `error: ${(error as Error).name}: ${(error as Error).message}`;
+      if (!(error instanceof SSLError || error instanceof ValueError)) throw error;
+    }
+    assert.is(ours, expected[i], label);
+  });
+});
+
 test("PEM input without a decodable certificate throws Python's SSLError message", () => {
   const good = readFileSync(certs[0]!.path, 'utf8');
   const lines = good.trimEnd().split('\n');
@@ -112,11 +227,15 @@ test('malformed DER bytes throw an SSLError naming what is wrong', () => {
     ['truncated', der.subarray(0, der.length - 10), /truncated DER in certificate/],
     ['header only', der.subarray(0, 2), /truncated DER/],
     ['a lone SEQUENCE tag', Uint8Array.of(0x30), /truncated DER.*length octet/],
-    ['an empty SEQUENCE', Uint8Array.of(0x30, 0x00), /truncated DER in certificate: the identifier octet/],
+    [
+      'an empty SEQUENCE',
+      Uint8Array.of(0x30, 0x00),
+      /truncated DER in certificate: the identifier octet/,
+    ],
     [
       'trailing element',
-      Buffer.concat([der.subarray(0, 1), Buffer.of(der[1]!), der.subarray(2)]),
-      /./,
+      tlv(0x30, new DerReader(der, 'cert').read().value, Buffer.of(0x05, 0x00)),
+      /unexpected data in certificate/,
     ],
   ];
   for (const [name, bytes, message] of cases) {
