@@ -270,9 +270,10 @@ async function createLeaf(
   ];
   extensions.push(new KeyUsagesExtension(keyUsage(usage), true));
   extensions.push(...extendedKeyUsage(options.extendedKeyUsage ?? ['serverAuth', 'clientAuth']));
-  if (options.subjectAltNames !== undefined) {
-    const names = encodeSubjectAltNames(options.subjectAltNames);
-    extensions.push(new Extension(SUBJECT_ALT_NAME_OID, false, names));
+  const names = subjectAltNameEntries(options.subjectAltNames ?? []);
+  // RFC 5280 forbids an empty subjectAltName extension: no names, no extension.
+  if (names.length > 0) {
+    extensions.push(new Extension(SUBJECT_ALT_NAME_OID, false, encodeSubjectAltNames(names)));
   }
   const keys = await generateKeyPair(keyType, options.rsaBits);
   return sign(options, subject, keys, issuer, extensions, DEFAULT_LEAF_VALIDITY_DAYS);

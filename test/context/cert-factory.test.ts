@@ -275,6 +275,8 @@ test('a list of subjectAltName entries keeps its order, and the CN defaults to t
   );
   const [decoded] = decode(files.cert);
   assert.equal(decoded!.subject, [[['commonName', '10.0.0.1']]]);
+  const none = save('no-sans', await createSelfSignedCertificate({ subjectAltNames: { dns: [] } }));
+  assert.not.match(opensslText(none.cert), 'Subject Alternative Name');
   assert.equal(decoded!.subjectAltName, [
     ['IP Address', '10.0.0.1'],
     ['DNS', 'b.test'],
