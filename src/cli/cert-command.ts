@@ -11,8 +11,10 @@ import {
   createSelfSignedCertificate,
   issueCertificate,
 } from '../context/cert-factory.js';
+import { decodeCert } from '../context/decode-cert.js';
 import { parseSubjectAltNames, type SubjectAltNameEntry } from '../context/general-names.js';
 import type { KeyType, RsaModulusLength } from '../context/key-pair.js';
+import { parseCertificates } from '../context/pem.js';
 import {
   type Command,
   type OptionValues,
@@ -69,17 +71,6 @@ Prints the certificate in FILE (PEM or DER) as the JSON of decodeCert, Python's 
 dictionary: one object for one certificate, an array for a chain.
 `,
 };
-
-/** The shape of src/context/decode-cert.ts and pem.ts, loaded when `show` runs. */
-interface DecodeCertModule {
-  decodeCert(pemOrDer: string | Uint8Array): unknown;
-}
-interface PemModule {
-  parseCertificates(pemOrDer: string | Uint8Array): Buffer[];
-}
-// Module paths kept in variables: they are resolved at run time, relative to this file.
-const DECODE_CERT_MODULE = '../context/decode-cert.js';
-const PEM_MODULE = '../context/pem.js';
 
 const COMMON_OPTIONS = {
   'out-dir': { type: 'string' },
@@ -216,8 +207,6 @@ async function runShow(args: string[]): Promise<void> {
   if (!parsed) return print(HELP.show);
   const file = parsed.positionals[0]!;
   const bytes = readFileSync(file);
-  const { parseCertificates } = (await import(PEM_MODULE)) as PemModule;
-  const { decodeCert } = (await import(DECODE_CERT_MODULE)) as DecodeCertModule;
   const certificates = parseCertificates(bytes);
   if (certificates.length === 0) throw new Error(`no certificate in ${file}`);
   const decoded = certificates.map((der) => decodeCert(der));

@@ -13,10 +13,10 @@ export interface CipherInfo {
   strength_bits: number;
   alg_bits: number;
   aead: boolean;
-  symmetric: string;
+  symmetric: string | null;
   digest: string | null;
-  kea: string;
-  auth: string;
+  kea: string | null;
+  auth: string | null;
 }
 
 const ROWS: readonly CipherInfo[] = [

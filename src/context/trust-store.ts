@@ -139,7 +139,9 @@ export class TrustStore {
     try {
       new X509Certificate(der);
     } catch (error) {
-      throw new SSLError('not enough data: cadata does not contain a certificate', { cause: error });
+      throw new SSLError('not enough data: cadata does not contain a certificate', {
+        cause: error,
+      });
     }
     this.#certs.set(der.toString('base64'), Buffer.from(der));
   }

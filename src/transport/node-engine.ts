@@ -309,7 +309,11 @@ class NodeEngine implements TlsEngine {
     }
     const name = this.#role.serverHostname;
     if (!this.#role.serverSide && config.checkHostname && name !== null) {
-      return hostnameFailure(new X509Certificate(peerCert.raw), name, config.hostnameChecksCommonName);
+      return hostnameFailure(
+        new X509Certificate(peerCert.raw),
+        name,
+        config.hostnameChecksCommonName,
+      );
     }
     return undefined;
   }

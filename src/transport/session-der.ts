@@ -47,7 +47,7 @@ export function parseSessionDer(der: Buffer): EngineSession {
     hasTicket: false,
   };
   const outer = readTlv(der, 0);
-  if (!outer || outer.tag !== 0x30) return session;
+  if (outer?.tag !== 0x30) return session;
   const body = outer.value;
   let offset = 0;
   let index = 0;

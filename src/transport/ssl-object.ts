@@ -4,7 +4,13 @@
  * the BIOs, retrying a call when `readiness$` says retrying can succeed.
  */
 import { type Observable, Subject, type Subscription } from 'rxjs';
-import type { CipherTuple, EngineKind, EngineProgress, EngineSession, TlsEngine } from './engine.js';
+import type {
+  CipherTuple,
+  EngineKind,
+  EngineProgress,
+  EngineSession,
+  TlsEngine,
+} from './engine.js';
 import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from './errors.js';
 import { DEFAULT_READ_SIZE } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';

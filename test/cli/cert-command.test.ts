@@ -277,32 +277,26 @@ test('failures exit 1 with the reason and the path on stderr', () => {
   assert.not.ok(existsSync(join(dir, 'x.pem')));
 });
 
-// `show` needs decodeCert and parseCertificates (src/context/decode-cert.ts, pem.ts).
-const HAS_DECODE_CERT = existsSync(
-  fileURLToPath(new URL('../../src/context/decode-cert.js', import.meta.url)),
-);
-if (HAS_DECODE_CERT) {
-  test('cert show prints decodeCert JSON: an object for one certificate (PEM or DER), an array for a chain', () => {
-    const [server, ca] = decode('pki/server.pem', 'pki/ca.pem');
-    const one = rxtls('cert', 'show', 'pki/server.pem');
-    assert.is(one.status, 0, one.stderr);
-    assert.is(one.stdout, `${JSON.stringify(server, null, 2)}\n`);
-    writeFileSync(
-      join(dir, 'chain.pem'),
-      `server\n${readFileSync(join(dir, 'pki/server.pem'), 'utf8')}ca\n${readFileSync(join(dir, 'pki/ca.pem'), 'utf8')}`,
-    );
-    const chain = rxtls('cert', 'show', 'chain.pem');
-    assert.is(chain.status, 0, chain.stderr);
-    assert.equal(JSON.parse(chain.stdout), [server, ca]);
-    assert.is(openssl('x509', '-in', 'pki/ca.pem', '-outform', 'DER', '-out', 'ca.der').status, 0);
-    const der = rxtls('cert', 'show', 'ca.der');
-    assert.is(der.status, 0, der.stderr);
-    assert.equal(JSON.parse(der.stdout), ca);
-    const none = rxtls('cert', 'show', 'pki/ca-key.pem');
-    assert.is(none.status, 1);
-    assert.is(none.stderr, 'rxtls: no certificate in pki/ca-key.pem\n');
-  });
-}
+test('cert show prints decodeCert JSON: an object for one certificate (PEM or DER), an array for a chain', () => {
+  const [server, ca] = decode('pki/server.pem', 'pki/ca.pem');
+  const one = rxtls('cert', 'show', 'pki/server.pem');
+  assert.is(one.status, 0, one.stderr);
+  assert.is(one.stdout, `${JSON.stringify(server, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'chain.pem'),
+    `server\n${readFileSync(join(dir, 'pki/server.pem'), 'utf8')}ca\n${readFileSync(join(dir, 'pki/ca.pem'), 'utf8')}`,
+  );
+  const chain = rxtls('cert', 'show', 'chain.pem');
+  assert.is(chain.status, 0, chain.stderr);
+  assert.equal(JSON.parse(chain.stdout), [server, ca]);
+  assert.is(openssl('x509', '-in', 'pki/ca.pem', '-outform', 'DER', '-out', 'ca.der').status, 0);
+  const der = rxtls('cert', 'show', 'ca.der');
+  assert.is(der.status, 0, der.stderr);
+  assert.equal(JSON.parse(der.stdout), ca);
+  const none = rxtls('cert', 'show', 'pki/ca-key.pem');
+  assert.is(none.status, 1);
+  assert.is(none.stderr, 'rxtls: no certificate in pki/ca-key.pem\n');
+});
 
 test.after(() => {
   rmSync(dir, { recursive: true, force: true });
