@@ -140,3 +140,16 @@ export {
   X509_V_ERR_HOSTNAME_MISMATCH,
   X509_V_ERR_IP_ADDRESS_MISMATCH,
 } from './context/match-hostname.js';
+export { decodeCert } from './context/decode-cert.js';
+export { derCertToPemCert, parseCertificates, pemCertToDerCert } from './context/pem.js';
+export {
+  type CertificateAndKey,
+  type CertificateAuthorityOptions,
+  type CertificateOptions,
+  createCertificateAuthority,
+  createSelfSignedCertificate,
+  issueCertificate,
+  type LeafCertificateOptions,
+} from './context/cert-factory.js';
+export type { SubjectAltNames } from './context/general-names.js';
+export type { KeyType } from './context/key-pair.js';

@@ -304,7 +304,8 @@ class NodeEngine implements TlsEngine {
       socket as unknown as { _handle?: { verifyError(): (Error & { code?: string }) | null } }
     )._handle?.verifyError();
     if (verifyError) {
-      const code = verifyCodeOf(verifyError.message) ?? verifyCodeOf(verifyError.code ?? '') ?? 1;
+      const last = verifyCodeOf(verifyError.message) ?? verifyCodeOf(verifyError.code ?? '') ?? 1;
+      const code = firstVerifyError(last, peerCert);
       return SSLCertVerificationError.fromVerifyResult(code, verifyMessageOf(code), verifyError);
     }
     const name = this.#role.serverHostname;
@@ -641,6 +642,25 @@ class NodeEngine implements TlsEngine {
       },
     };
   }
+}
+
+/** X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE and the errors OpenSSL reports before it. */
+const X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
+const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
+const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18;
+
+/**
+ * Node keeps the LAST verification error of the chain, OpenSSL (and so Python) stops at the
+ * FIRST (DESIGN pitfall 3). The common divergence is a leaf whose issuer is unknown: OpenSSL
+ * first reports 20 (or 18 for a self-signed leaf), and only an application that continues past it
+ * sees 21. Other multi-error chains may still differ on this engine; the native engine is exact.
+ */
+function firstVerifyError(last: number, leaf: tls.DetailedPeerCertificate): number {
+  if (last !== X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) return last;
+  const selfSigned = JSON.stringify(leaf.subject) === JSON.stringify(leaf.issuer);
+  return selfSigned
+    ? X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    : X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
 }
 
 /** The peer chain Node assembled (leaf first), without the self-reference at a root. */

@@ -71,7 +71,7 @@ export interface SSLObjectInit<C> {
   /** Turns a DER certificate into Python's dictionary (the context layer's decodeCert). */
   readonly decodeCert: (der: Buffer) => object;
   /** Called when `context` is assigned, so the owner can switch the engine's policy. */
-  readonly onContextChange?: (context: C) => void;
+  onContextChange?(context: C): void;
 }
 
 const PROGRESS_READINESS: Record<EngineProgress, ReadinessType> = {

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
 import { certTimeToSeconds } from '../../src/context/cert-time.js';
 import { ValueError } from '../../src/transport/errors.js';
 import { python } from '../helpers/python.js';
@@ -161,7 +162,7 @@ test('certTimeToSeconds throws ValueError naming the unconverted rest', () => {
 
 test('certTimeToSeconds throws TypeError for a non-string', () => {
   for (const value of [5, null, undefined, ['Jan'], new Date(0)]) {
-    assert.throws(() => certTimeToSeconds(value as unknown as string), TypeError);
+    throwsA(() => certTimeToSeconds(value as unknown as string), TypeError);
   }
 });
 

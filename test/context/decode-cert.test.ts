@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
 import { decodeCert } from '../../src/context/decode-cert.js';
 import { DerReader } from '../../src/context/der.js';
 import { derCertToPemCert, pemCertToDerCert } from '../../src/context/pem.js';
@@ -259,7 +260,7 @@ test('empty bytes are read as an empty PEM file', () => {
 
 test('decodeCert of something neither a string nor bytes throws TypeError', () => {
   for (const value of [undefined, null, 42, {}, [1, 2]]) {
-    assert.throws(() => decodeCert(value as unknown as string), TypeError);
+    throwsA(() => decodeCert(value as unknown as string), TypeError);
   }
 });
 

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
 import type { DecodedCert } from '../../src/context/decoded-cert.js';
 import {
   matchHostname,
@@ -387,7 +388,7 @@ test('a non-string hostname is a TypeError, as in Python, unless the certificate
 });
 
 test('a certificate that is not an object is a TypeError', () => {
-  assert.throws(() => matchHostname('example.com' as unknown as DecodedCert, 'x'), TypeError);
+  throwsA(() => matchHostname('example.com' as unknown as DecodedCert, 'x'), TypeError);
 });
 
 test('a DNS mismatch carries X509_V_ERR_HOSTNAME_MISMATCH and the message as verifyMessage', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
 import {
   derCertToPemCert,
   parseCertificates,
@@ -92,9 +93,9 @@ test('pemCertToDerCert accepts and rejects what Python does, with its messages',
 });
 
 test('PEM functions throw TypeError for arguments of the wrong type, as Python does', () => {
-  assert.throws(() => derCertToPemCert('text' as unknown as Uint8Array), TypeError);
-  assert.throws(() => pemCertToDerCert(Buffer.from('x') as unknown as string), TypeError);
-  assert.throws(() => parseCertificates(42 as unknown as string), TypeError);
+  throwsA(() => derCertToPemCert('text' as unknown as Uint8Array), TypeError);
+  throwsA(() => pemCertToDerCert(Buffer.from('x') as unknown as string), TypeError);
+  throwsA(() => parseCertificates(42 as unknown as string), TypeError);
 });
 
 test('derCertToPemCert of empty bytes gives an empty armour, as Python does', () => {

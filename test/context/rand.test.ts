@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
 import { randAdd, randBytes, randStatus } from '../../src/context/rand.js';
 import { ValueError } from '../../src/transport/errors.js';
 
@@ -17,8 +18,8 @@ test('randBytes rejects negative counts with ValueError and non-integers with Ty
     () => randBytes(-1),
     (e: unknown) => e instanceof ValueError && e.message === 'num must be positive',
   );
-  assert.throws(() => randBytes('a' as unknown as number), TypeError);
-  assert.throws(() => randBytes(1.5), TypeError);
+  throwsA(() => randBytes('a' as unknown as number), TypeError);
+  throwsA(() => randBytes(1.5), TypeError);
 });
 
 test('randStatus is true and randAdd accepts str or bytes and checks its arguments', () => {

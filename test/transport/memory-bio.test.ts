@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import { SSLError } from '../../src/transport/errors.js';
 import { python } from '../helpers/python.js';
@@ -48,7 +49,7 @@ print(json.dumps([first, b.eof, msg]))`);
 
 test('a non-bytes write is a TypeError and writes nothing', () => {
   const bio = new MemoryBIO();
-  assert.throws(() => bio.write('text' as unknown as Uint8Array), TypeError);
+  throwsA(() => bio.write('text' as unknown as Uint8Array), TypeError);
   assert.is(bio.pending, 0);
 });
 

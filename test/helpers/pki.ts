@@ -1,0 +1,88 @@
+/**
+ * A fresh PKI per test run (DESIGN: never commit certificates that expire): a CA, an unrelated
+ * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, all written to
+ * a temporary directory so file-based APIs can load them.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type CertificateAndKey,
+  createCertificateAuthority,
+  issueCertificate,
+} from '../../src/context/cert-factory.js';
+
+export interface Pki {
+  dir: string;
+  ca: CertificateAndKey;
+  otherCa: CertificateAndKey;
+  server: CertificateAndKey;
+  serverRsa: CertificateAndKey;
+  client: CertificateAndKey;
+  untrustedClient: CertificateAndKey;
+  expired: CertificateAndKey;
+  notYetValid: CertificateAndKey;
+  alt: CertificateAndKey;
+  /** Path of `<name>.pem` (certificate) or `<name>-key.pem`. */
+  path(name: string): string;
+  remove(): void;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+export async function makePki(): Promise<Pki> {
+  const dir = mkdtempSync(join(tmpdir(), 'rxtls-pki-'));
+  const ca = await createCertificateAuthority({ subject: 'CN=rxtls test CA' });
+  const otherCa = await createCertificateAuthority({ subject: 'CN=unrelated CA' });
+  const serverNames = { dns: ['localhost'], ip: ['127.0.0.1', '::1'] };
+  const server = await issueCertificate(ca, {
+    subject: 'CN=localhost',
+    subjectAltNames: serverNames,
+  });
+  const serverRsa = await issueCertificate(ca, {
+    subject: 'CN=localhost',
+    subjectAltNames: serverNames,
+    keyType: 'rsa',
+  });
+  const alt = await issueCertificate(ca, {
+    subject: 'CN=alt.test',
+    subjectAltNames: { dns: ['alt.test'] },
+  });
+  const client = await issueCertificate(ca, { subject: 'CN=client' });
+  const untrustedClient = await issueCertificate(otherCa, { subject: 'CN=stranger' });
+  const now = Date.now();
+  const expired = await issueCertificate(ca, {
+    subject: 'CN=localhost',
+    subjectAltNames: serverNames,
+    notBefore: new Date(now - 30 * DAY),
+    notAfter: new Date(now - DAY),
+  });
+  const notYetValid = await issueCertificate(ca, {
+    subject: 'CN=localhost',
+    subjectAltNames: serverNames,
+    notBefore: new Date(now + DAY),
+    notAfter: new Date(now + 30 * DAY),
+  });
+  const all = {
+    ca,
+    otherCa,
+    server,
+    serverRsa,
+    client,
+    untrustedClient,
+    expired,
+    notYetValid,
+    alt,
+  };
+  for (const [name, pair] of Object.entries(all)) {
+    writeFileSync(join(dir, `${name}.pem`), pair.cert);
+    writeFileSync(join(dir, `${name}-key.pem`), pair.key, { mode: 0o600 });
+    writeFileSync(join(dir, `${name}-combined.pem`), pair.key + pair.cert, { mode: 0o600 });
+  }
+  return {
+    dir,
+    ...all,
+    path: (name: string) => join(dir, `${name}.pem`),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,461 @@
+/**
+ * The SSLObject contract: Python's SSLObject semantics, written once and run against every engine
+ * that can run here. Two SSLObjects talk over MemoryBIOs only; no sockets.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { throwsA } from '../helpers/assert-error.js';
+import { decodeCert } from '../../src/context/decode-cert.js';
+import { SSLContext } from '../../src/context/ssl-context.js';
+import {
+  CERT_NONE,
+  CERT_OPTIONAL,
+  CERT_REQUIRED,
+  PROTOCOL_TLS_CLIENT,
+  PROTOCOL_TLS_SERVER,
+  TLSVersion,
+} from '../../src/transport/constants.js';
+import type { EngineKind } from '../../src/transport/engine.js';
+import { engineAvailable } from '../../src/transport/engines.js';
+import {
+  SSLCertVerificationError,
+  SSLEOFError,
+  SSLError,
+  SSLWantReadError,
+  SSLZeroReturnError,
+  ValueError,
+} from '../../src/transport/errors.js';
+import { MemoryBIO } from '../../src/transport/memory-bio.js';
+import type { SSLObject } from '../../src/transport/ssl-object.js';
+import { makePki, type Pki } from '../helpers/pki.js';
+import { failureOf, handshake, pumpUntil, send, transfer } from '../helpers/pump.js';
+
+const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
+
+for (const engine of ENGINES) {
+  const test = suite<{ pki: Pki }>(`SSLObject contract (${engine} engine)`);
+  let pki: Pki;
+
+  test.before(async () => {
+    pki = await makePki();
+  });
+  test.after(() => pki.remove());
+
+  function serverContext(name = 'server'): SSLContext {
+    const ctx = new SSLContext(PROTOCOL_TLS_SERVER, { engine });
+    ctx.loadCertChain(pki.path(name), pki.path(`${name}-key`));
+    return ctx;
+  }
+
+  function clientContext(): SSLContext {
+    const ctx = new SSLContext(PROTOCOL_TLS_CLIENT, { engine });
+    ctx.loadVerifyLocations({ cafile: pki.path('ca') });
+    return ctx;
+  }
+
+  function pair(
+    client: SSLContext,
+    server: SSLContext,
+    serverHostname: string | null = 'localhost',
+  ): [SSLObject<SSLContext>, SSLObject<SSLContext>] {
+    return [
+      client.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverHostname }),
+      server.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true }),
+    ];
+  }
+
+  /** Runs a handshake expected to fail on one side; returns that side's error. */
+  async function failingHandshake(
+    client: SSLObject,
+    server: SSLObject,
+  ): Promise<{ side: 'client' | 'server'; error: unknown }> {
+    try {
+      await pumpUntil(
+        client,
+        server,
+        () => (client.doHandshake(), true),
+        () => (server.doHandshake(), true),
+      );
+    } catch (error) {
+      const side = (() => {
+        try {
+          client.doHandshake();
+          return 'server';
+        } catch (e) {
+          return e === error ? 'client' : 'server';
+        }
+      })();
+      return { side, error };
+    }
+    throw new Error('handshake unexpectedly succeeded');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // handshake
+
+  for (const version of [TLSVersion.TLSv1_2, TLSVersion.TLSv1_3]) {
+    for (const certName of ['server', 'serverRsa']) {
+      test(`a ${TLSVersion[version]} handshake with a ${certName === 'server' ? 'ECDSA' : 'RSA'} certificate completes over memory only`, async () => {
+        const client = clientContext();
+        client.maximumVersion = version;
+        const [c, s] = pair(client, serverContext(certName));
+        throwsA(() => c.getpeercert(), ValueError);
+        await handshake(c, s);
+        const expected = TLSVersion[version].replace('_', '.');
+        assert.is(c.version(), expected);
+        assert.is(s.version(), expected);
+        const cipher = c.cipher();
+        assert.ok(cipher);
+        assert.is(cipher[1], expected === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2');
+        assert.ok(cipher[2] >= 128);
+        assert.equal(c.cipher(), s.cipher());
+        const der = c.getpeercert(true);
+        assert.ok(der);
+        assert.equal(c.getpeercert(), decodeCert(der));
+        assert.is(s.getpeercert(), null, 'no client certificate was asked for');
+        assert.is(c.handshakeComplete, true);
+        c.destroy();
+        s.destroy();
+      });
+    }
+  }
+
+  test('writes before the handshake throw SSLWantReadError and are not lost when retried', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    throwsA(() => c.write(Buffer.from('early')), SSLWantReadError);
+    assert.ok(c.outgoing.pending > 0, 'the ClientHello is already in the outgoing BIO');
+    await handshake(c, s);
+    const got = await send(c, s, Buffer.from('early'));
+    assert.is(got.toString(), 'early');
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // verification
+
+  const verificationCases: [string, keyof Pki, string | null, number, string][] = [
+    ['an unknown CA', 'untrustedClient', 'localhost', 20, 'unable to get local issuer certificate'],
+    ['an expired certificate', 'expired', 'localhost', 10, 'certificate has expired'],
+    ['a not yet valid certificate', 'notYetValid', 'localhost', 9, 'certificate is not yet valid'],
+    [
+      'a hostname mismatch',
+      'server',
+      'wrong.example',
+      62,
+      "Hostname mismatch, certificate is not valid for 'wrong.example'.",
+    ],
+    [
+      'an IP address mismatch',
+      'server',
+      '127.0.0.2',
+      64,
+      "IP address mismatch, certificate is not valid for '127.0.0.2'.",
+    ],
+  ];
+  for (const [what, certName, hostname, code, message] of verificationCases) {
+    test(`a client rejects ${what} with SSLCertVerificationError ${code}, as Python`, async () => {
+      const [c, s] = pair(clientContext(), serverContext(certName as string), hostname);
+      const { side, error } = await failingHandshake(c, s);
+      assert.is(side, 'client');
+      assert.instance(error, SSLCertVerificationError);
+      const e = error as SSLCertVerificationError;
+      assert.is(e.verifyCode, code);
+      assert.is(e.verifyMessage, message);
+      assert.is(e.reason, 'CERTIFICATE_VERIFY_FAILED');
+      assert.is(
+        e.message,
+        `[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ${message}`,
+      );
+      // A failed object stays failed: every later call reports the same error.
+      assert.throws(
+        () => c.read(),
+        (later: unknown) => later === error,
+      );
+      c.destroy();
+      s.destroy();
+    });
+  }
+
+  test('an IP address serverHostname is checked against IP SANs and sends no SNI', async () => {
+    let seen: string | null | undefined;
+    const server = serverContext();
+    server.sniCallback = (_obj, name) => {
+      seen = name;
+      return undefined;
+    };
+    const [c, s] = pair(clientContext(), server, '127.0.0.1');
+    await handshake(c, s);
+    assert.is(seen, undefined, 'no SNI extension, so no callback');
+    assert.is(c.serverHostname, '127.0.0.1');
+  });
+
+  test('with checkHostname off any name is accepted; with CERT_NONE getpeercert() is {}', async () => {
+    const client = clientContext();
+    client.checkHostname = false;
+    const [c, s] = pair(client, serverContext(), 'wrong.example');
+    await handshake(c, s);
+    assert.ok(Object.keys(c.getpeercert() ?? {}).length > 0);
+    client.verifyMode = CERT_NONE;
+    const [c2, s2] = pair(client, serverContext('untrustedClient'), null);
+    await handshake(c2, s2);
+    assert.equal(c2.getpeercert(), {});
+    assert.ok(c2.getpeercert(true));
+  });
+
+  test('a server with CERT_REQUIRED refuses a client without a certificate', async () => {
+    const server = serverContext();
+    server.verifyMode = CERT_REQUIRED;
+    server.loadVerifyLocations({ cafile: pki.path('ca') });
+    const [c, s] = pair(clientContext(), server);
+    const { error } = await failingHandshake(c, s);
+    assert.instance(error, SSLError);
+    assert.throws(
+      () => s.doHandshake(),
+      (e: unknown) => e instanceof SSLError && e.reason === 'PEER_DID_NOT_RETURN_A_CERTIFICATE',
+    );
+  });
+
+  test('client certificates: a valid one is verified and decoded, an untrusted one is refused', async () => {
+    const server = serverContext();
+    server.verifyMode = CERT_REQUIRED;
+    server.loadVerifyLocations({ cafile: pki.path('ca') });
+    const client = clientContext();
+    client.loadCertChain(pki.path('client'), pki.path('client-key'));
+    const [c, s] = pair(client, server);
+    await handshake(c, s);
+    await send(c, s, Buffer.from('x')); // TLS 1.3: the server sees the client's Finished here
+    assert.equal((s.getpeercert() as { subject?: unknown }).subject, [[['commonName', 'client']]]);
+    const stranger = clientContext();
+    stranger.loadCertChain(pki.path('untrustedClient-combined'));
+    const [c2, s2] = pair(stranger, server);
+    let serverError: unknown;
+    try {
+      await pumpUntil(
+        c2,
+        s2,
+        () => (c2.doHandshake(), c2.write(Buffer.from('x')), true),
+        () => (s2.doHandshake(), true),
+      );
+    } catch (error) {
+      serverError = error;
+    }
+    assert.instance(serverError, SSLCertVerificationError);
+    assert.is((serverError as SSLCertVerificationError).verifyCode, 20);
+  });
+
+  test('CERT_OPTIONAL on a server accepts a client without a certificate', async () => {
+    const server = serverContext();
+    server.verifyMode = CERT_OPTIONAL;
+    server.loadVerifyLocations({ cafile: pki.path('ca') });
+    const [c, s] = pair(clientContext(), server);
+    await handshake(c, s);
+    await send(c, s, Buffer.from('hello'));
+    assert.is(s.getpeercert(), null);
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // data
+
+  test('16 MiB written in one call arrives intact, fed back one chunk at a time', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    const data = randomBytes(16 * 1024 * 1024);
+    const got = await send(c, s, data);
+    assert.is(
+      createHash('sha256').update(got).digest('hex'),
+      createHash('sha256').update(data).digest('hex'),
+    );
+  });
+
+  test('ciphertext fed one byte at a time completes the handshake and delivers data', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    const trickle = (from: SSLObject, to: SSLObject) => {
+      const bytes = from.outgoing.read();
+      for (const byte of bytes) to.incoming.write(Buffer.from([byte]));
+      return bytes.length > 0;
+    };
+    for (let round = 0; round < 2_000 && !(c.handshakeComplete && s.handshakeComplete); round++) {
+      for (const side of [c, s]) {
+        try {
+          side.doHandshake();
+        } catch (error) {
+          if (!(error instanceof SSLWantReadError)) throw error;
+        }
+      }
+      if (!trickle(c, s) && !trickle(s, c)) await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(c.handshakeComplete && s.handshakeComplete);
+    const got = await send(s, c, Buffer.from('after a trickle'));
+    assert.is(got.toString(), 'after a trickle');
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // closing
+
+  test('close_notify as Python: empty read, unwrap, then SSLZeroReturnError', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    throwsA(() => c.unwrap(), SSLWantReadError);
+    await pumpUntil(
+      c,
+      s,
+      () => true,
+      () => s.read().length === 0,
+    );
+    assert.is(s.read().length, 0, 'peer closed, ours unsent: empty bytes');
+    await pumpUntil(
+      c,
+      s,
+      () => (c.unwrap(), true),
+      () => (s.unwrap(), true),
+    );
+    throwsA(() => s.read(), SSLZeroReturnError);
+  });
+
+  test('bytes after close_notify stay in incoming (STARTTLS downgrade)', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    throwsA(() => c.unwrap(), SSLWantReadError);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const closeNotify = c.outgoing.read();
+    assert.ok(closeNotify.length > 0);
+    s.incoming.write(Buffer.concat([closeNotify, Buffer.from('PLAINTEXT AFTER TLS')]));
+    assert.is(s.read().length, 0);
+    assert.is(s.incoming.read().toString(), 'PLAINTEXT AFTER TLS');
+  });
+
+  test('EOF on incoming without close_notify throws SSLEOFError', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    s.incoming.writeEof();
+    await pumpUntil(
+      c,
+      s,
+      () => true,
+      () => {
+        try {
+          s.read();
+          return false;
+        } catch (error) {
+          if (error instanceof SSLEOFError) return true;
+          throw error;
+        }
+      },
+    );
+    throwsA(() => s.read(), SSLEOFError);
+  });
+
+  test('a peer that disconnects mid-handshake gives SSLEOFError', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    throwsA(() => c.doHandshake(), SSLWantReadError);
+    transfer(c, s);
+    c.incoming.writeEof();
+    let error: unknown;
+    try {
+      await pumpUntil(
+        c,
+        s,
+        () => (c.doHandshake(), true),
+        () => true,
+      );
+    } catch (e) {
+      error = e;
+    }
+    assert.instance(error, SSLEOFError);
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // information
+
+  test('tls-unique, exported keying material and ALPN agree on both sides', async () => {
+    const client = clientContext();
+    client.setAlpnProtocols(['h2', 'http/1.1']);
+    const server = serverContext();
+    server.setAlpnProtocols(['http/1.1']);
+    const [c, s] = pair(client, server);
+    await handshake(c, s);
+    assert.is(c.selectedAlpnProtocol(), 'http/1.1');
+    assert.is(s.selectedAlpnProtocol(), 'http/1.1');
+    const cb = c.getChannelBinding('tls-unique');
+    assert.ok(cb && cb.length >= 12);
+    assert.equal(cb, s.getChannelBinding());
+    assert.equal(
+      c.exportKeyingMaterial(32, 'EXPERIMENTAL test'),
+      s.exportKeyingMaterial(32, 'EXPERIMENTAL test'),
+    );
+    throwsA(() => c.getChannelBinding('tls-server-end-point'), ValueError);
+    assert.is(c.compression(), null);
+    assert.is(c.selectedNpnProtocol(), null);
+  });
+
+  for (const version of [TLSVersion.TLSv1_2, TLSVersion.TLSv1_3]) {
+    test(`a ${TLSVersion[version]} session resumes from one SSLObject to the next`, async () => {
+      const client = clientContext();
+      client.maximumVersion = version;
+      const server = serverContext();
+      const [c, s] = pair(client, server);
+      await handshake(c, s);
+      assert.is(c.sessionReused, false);
+      await send(s, c, Buffer.from('ticket time')); // TLS 1.3 tickets arrive after the handshake
+      const session = c.session;
+      assert.ok(session);
+      const c2 = client.wrapBio(new MemoryBIO(), new MemoryBIO(), {
+        serverHostname: 'localhost',
+        session,
+      });
+      const s2 = server.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
+      await handshake(c2, s2);
+      assert.is(c2.sessionReused, true);
+      assert.is(s2.sessionReused, true);
+      assert.equal(c2.getChannelBinding(), s2.getChannelBinding());
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // SNI
+
+  test('an SNI callback sees the name and can switch the context to serve another certificate', async () => {
+    const server = serverContext();
+    const alt = serverContext('alt');
+    const seen: (string | null)[] = [];
+    server.sniCallback = (sslobj, name) => {
+      seen.push(name);
+      if (name === 'alt.test') sslobj.context = alt;
+      return undefined;
+    };
+    const [c, s] = pair(clientContext(), server, 'alt.test');
+    await handshake(c, s);
+    assert.equal(seen, ['alt.test']);
+    assert.equal((c.getpeercert() as { subject?: unknown }).subject, [
+      [['commonName', 'alt.test']],
+    ]);
+    assert.is(s.context, alt);
+  });
+
+  test('an SNI callback can refuse the handshake with an alert', async () => {
+    const server = serverContext();
+    server.sniCallback = () => 112; // unrecognized_name
+    const [c, s] = pair(clientContext(), server);
+    const { error } = await failingHandshake(c, s);
+    assert.instance(error, SSLError);
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // bad input
+
+  test('garbage instead of a ClientHello is an SSLError with OpenSSL reason, and only that object fails', async () => {
+    const s = serverContext().wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
+    s.incoming.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const error = await failureOf(s, () => s.doHandshake());
+    assert.instance(error, SSLError);
+    assert.ok(
+      ['HTTP_REQUEST', 'WRONG_VERSION_NUMBER'].includes((error as SSLError).reason ?? ''),
+      String(error),
+    );
+    const [c2, s2] = pair(clientContext(), serverContext());
+    await handshake(c2, s2);
+  });
+
+  test.run();
+}
