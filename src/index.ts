@@ -153,3 +153,30 @@ export {
 } from './context/cert-factory.js';
 export type { SubjectAltNames } from './context/general-names.js';
 export type { KeyType } from './context/key-pair.js';
+
+// ---------------------------------------------------------------------------------------------
+// Contexts (SPEC section 5)
+export {
+  createDefaultContext,
+  type PskClientCallback,
+  type PskServerCallback,
+  type SessionStats,
+  type SniCallback,
+  SSLContext,
+  type SSLContextOptions,
+  type WrapBioOptions,
+} from './context/ssl-context.js';
+export type { CipherInfo } from './context/cipher-table.js';
+export type { Password } from './context/credentials.js';
+export type { CertStoreStats } from './context/trust-store.js';
+
+// ---------------------------------------------------------------------------------------------
+// The sans-IO engine (SPEC section 6)
+export { MemoryBIO, type MemoryBIOOptions } from './transport/memory-bio.js';
+export {
+  type ReadinessEvent,
+  type ReadinessType,
+  SSLObject,
+  SSLSession,
+} from './transport/ssl-object.js';
+export type { CipherTuple, EngineKind } from './transport/engine.js';
