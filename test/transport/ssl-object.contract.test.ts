@@ -29,7 +29,7 @@ import {
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
 import { makePki, type Pki } from '../helpers/pki.js';
-import { failureOf, handshake, pumpUntil, send, transfer } from '../helpers/pump.js';
+import { failureOf, handshake, pumpUntil, send, step, transfer } from '../helpers/pump.js';
 
 const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
 
@@ -74,8 +74,8 @@ for (const engine of ENGINES) {
       await pumpUntil(
         client,
         server,
-        () => (client.doHandshake(), true),
-        () => (server.doHandshake(), true),
+        step(() => client.doHandshake()),
+        step(() => server.doHandshake()),
       );
     } catch (error) {
       const side = (() => {
@@ -233,8 +233,12 @@ for (const engine of ENGINES) {
       await pumpUntil(
         c2,
         s2,
-        () => (c2.doHandshake(), c2.write(Buffer.from('x')), true),
-        () => (s2.doHandshake(), true),
+        () => {
+          c2.doHandshake();
+          c2.write(Buffer.from('x'));
+          return true;
+        },
+        step(() => s2.doHandshake()),
       );
     } catch (error) {
       serverError = error;
@@ -306,8 +310,8 @@ for (const engine of ENGINES) {
     await pumpUntil(
       c,
       s,
-      () => (c.unwrap(), true),
-      () => (s.unwrap(), true),
+      step(() => c.unwrap()),
+      step(() => s.unwrap()),
     );
     throwsA(() => s.read(), SSLZeroReturnError);
   });
@@ -356,7 +360,7 @@ for (const engine of ENGINES) {
       await pumpUntil(
         c,
         s,
-        () => (c.doHandshake(), true),
+        step(() => c.doHandshake()),
         () => true,
       );
     } catch (e) {
