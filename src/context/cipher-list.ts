@@ -2,7 +2,8 @@
  * Python's `get_ciphers()` for a context: which suites, in which order. OpenSSL's cipher-string
  * language is best evaluated by OpenSSL itself, so the context's policy is asked to start a
  * handshake in memory and the suites its ClientHello offers are read back and described from a
- * table generated from Python (cipher-table.ts).
+ * table generated from Python (cipher-table.ts). SRP suites, which Node cannot negotiate, are the
+ * one thing a ClientHello never shows, so they are missing from the list.
  */
 import { createNodeEngine } from '../transport/node-engine.js';
 import type { EngineConfig } from '../transport/engine.js';
@@ -34,6 +35,8 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
     credentials: undefined,
     sni: undefined,
     keylog: undefined,
+    // OpenSSL offers PSK suites only when a PSK callback is set; it is never called here.
+    pskClient: () => null,
   };
   const outgoing = new MemoryBIO();
   const engine = createNodeEngine(

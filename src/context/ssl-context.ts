@@ -86,11 +86,12 @@ export interface SessionStats {
 
 /** Python 3.11's default options for every context. */
 const DEFAULT_OPTIONS =
-  OP_ALL |
-  OP_NO_SSLv3 |
-  OP_NO_COMPRESSION |
-  OP_CIPHER_SERVER_PREFERENCE |
-  OP_ENABLE_MIDDLEBOX_COMPAT;
+  (OP_ALL |
+    OP_NO_SSLv3 |
+    OP_NO_COMPRESSION |
+    OP_CIPHER_SERVER_PREFERENCE |
+    OP_ENABLE_MIDDLEBOX_COMPAT) >>>
+  0;
 
 /** TLS 1.3 tickets a server sends after a full handshake: OpenSSL's and Python's default. */
 const DEFAULT_NUM_TICKETS = 2;

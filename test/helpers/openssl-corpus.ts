@@ -44,6 +44,11 @@ commonName = optional
 const REQ_CASES: [name: string, subject: string, extra: string[]][] = [
   ['cn-only', '/CN=example.com', []],
   [
+    'unknown-critical-extension',
+    '/CN=critical.example',
+    ['-addext', '1.3.6.1.4.1.55555.1=critical,DER:05:00'],
+  ],
+  [
     'full-subject',
     '/C=US/ST=California/L=San Francisco/O=Example, Inc./OU=Web/CN=www.example.com',
     [],

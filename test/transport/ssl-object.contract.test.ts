@@ -29,6 +29,7 @@ import {
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
 import { makePki, type Pki } from '../helpers/pki.js';
+import { pythonHandshakes } from '../helpers/python-tls.js';
 import { failureOf, handshake, pumpUntil, send, step, transfer } from '../helpers/pump.js';
 
 const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
@@ -175,6 +176,24 @@ for (const engine of ENGINES) {
       s.destroy();
     });
   }
+
+  test('verification codes and messages equal what Python reports for the same certificates', () => {
+    const verdicts = pythonHandshakes(
+      verificationCases.map(([, certName, hostname]) => ({
+        cert: pki.path(certName as string),
+        key: pki.path(`${certName as string}-key`),
+        cafile: pki.path('ca'),
+        hostname,
+      })),
+    );
+    verificationCases.forEach(([what, , , code, message], i) => {
+      assert.equal(
+        verdicts[i],
+        { ok: false, error: 'SSLCertVerificationError', verifyCode: code, verifyMessage: message },
+        what,
+      );
+    });
+  });
 
   test('an IP address serverHostname is checked against IP SANs and sends no SNI', async () => {
     let seen: string | null | undefined;
