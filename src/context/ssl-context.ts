@@ -24,6 +24,7 @@ import {
   type ASN1Object,
   type SSLMethod,
   TLSVersion,
+  VERIFY_CRL_CHECK_LEAF,
   VERIFY_X509_TRUSTED_FIRST,
   VerifyMode,
 } from '../transport/constants.js';
@@ -34,6 +35,7 @@ import { MemoryBIO } from '../transport/memory-bio.js';
 import { SSLObject, type SSLSession, sslObjectOf } from '../transport/ssl-object.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';
+import { leafRevocationCheck } from './crl-check.js';
 import { credentialsFrom, credentialsFromFiles, type Password } from './credentials.js';
 import { decodeCert } from './decode-cert.js';
 import type { DecodedCert } from './decoded-cert.js';
@@ -83,6 +85,9 @@ export interface SessionStats {
   timeouts: number;
   cache_full: number;
 }
+
+/** X509_V_FLAG_CRL_CHECK_ALL: what VERIFY_CRL_CHECK_CHAIN adds to VERIFY_CRL_CHECK_LEAF. */
+const CRL_CHECK_ALL = 0x8;
 
 /** Python 3.11's default options for every context. */
 const DEFAULT_OPTIONS =
@@ -539,9 +544,17 @@ export class SSLContext {
       pskClient: pskClient ? (hint) => pskClient(hint) : undefined,
       pskServer: pskServer ? (identity) => pskServer(identity) : undefined,
       pskIdentityHint: this.#pskIdentityHint,
+      peerCheck: this.#leafOnlyCrlCheck(),
       sessionCacheId: this,
     } satisfies EngineConfig);
     return this.#config;
+  }
+
+  /** CRL_CHECK_LEAF without CRL_CHECK_CHAIN: the leaf's own CRL, checked by rxtls (crl-check.ts). */
+  #leafOnlyCrlCheck(): EngineConfig['peerCheck'] {
+    const flags = this.#verifyFlags;
+    const leafOnly = (flags & VERIFY_CRL_CHECK_LEAF) !== 0 && (flags & CRL_CHECK_ALL) === 0;
+    return leafOnly ? leafRevocationCheck(this.#trust.crls) : undefined;
   }
 
   #runSniCallback(

@@ -72,8 +72,22 @@ export interface EngineConfig {
   /** A server's PSK hook: identity in, key out (empty: unknown identity). */
   readonly pskServer: ((identity: string | null) => Uint8Array) | undefined;
   readonly pskIdentityHint: string | undefined;
+  /**
+   * Checks the policy adds to OpenSSL's chain verification (CRL_CHECK_LEAF, key pinning): given
+   * the verified chain (leaf first, DER), a failure as an X509_V_ERR code and message, or
+   * undefined. Runs where OpenSSL checks revocation: after the chain and the hostname.
+   */
+  readonly peerCheck: ((chain: readonly Buffer[]) => PeerCheckFailure | undefined) | undefined;
   /** A shared ticket key / session cache owner, so sessions resume across SSLObjects. */
   readonly sessionCacheId: object;
+}
+
+/** Why a policy's own peer check refused a chain. */
+export interface PeerCheckFailure {
+  /** OpenSSL's X509_V_ERR number (23: certificate revoked, 3: unable to get certificate CRL). */
+  readonly code: number;
+  /** The verify message; OpenSSL's text for `code` when omitted. */
+  readonly message?: string;
 }
 
 /** A per-connection role, fixed when the SSLObject is made. */

@@ -285,7 +285,12 @@ class NodeEngine implements TlsEngine {
     this.#progress.next('writable');
   }
 
-  /** Python's verification verdict for the handshake that just finished, or undefined if fine. */
+  /**
+   * Python's verification verdict for the handshake that just finished, or undefined if fine.
+   * Node reports one error (its last); OpenSSL stops at the first, checking in this order
+   * (x509_vfy.c verify_chain): chain building, extensions and purpose, hostname, revocation, then
+   * signatures and validity times. The node error is placed in that order by its kind.
+   */
   #verifyPeer(
     socket: tls.TLSSocket,
     peerCert: tls.DetailedPeerCertificate | null,
@@ -303,19 +308,28 @@ class NodeEngine implements TlsEngine {
     const verifyError = (
       socket as unknown as { _handle?: { verifyError(): (Error & { code?: string }) | null } }
     )._handle?.verifyError();
+    let nodeCode: number | undefined;
     if (verifyError) {
       const last = verifyCodeOf(verifyError.message) ?? verifyCodeOf(verifyError.code ?? '') ?? 1;
-      const code = firstVerifyError(last, peerCert);
-      return SSLCertVerificationError.fromVerifyResult(code, verifyMessageOf(code), verifyError);
+      nodeCode = firstVerifyError(last, peerCert);
     }
+    const failed = (code: number, message = verifyMessageOf(code)) =>
+      SSLCertVerificationError.fromVerifyResult(code, message, verifyError ?? undefined);
+    const stage = nodeCode === undefined ? Stage.None : stageOf(nodeCode);
+    if (nodeCode !== undefined && stage <= Stage.Extensions) return failed(nodeCode);
     const name = this.#role.serverHostname;
     if (!this.#role.serverSide && config.checkHostname && name !== null) {
-      return hostnameFailure(
+      const mismatch = hostnameFailure(
         new X509Certificate(peerCert.raw),
         name,
         config.hostnameChecksCommonName,
       );
+      if (mismatch) return mismatch;
     }
+    if (nodeCode !== undefined && stage === Stage.Revocation) return failed(nodeCode);
+    const policyFailure = config.peerCheck?.(chainOf(peerCert));
+    if (policyFailure) return failed(policyFailure.code, policyFailure.message);
+    if (nodeCode !== undefined) return failed(nodeCode);
     return undefined;
   }
 
@@ -642,6 +656,27 @@ class NodeEngine implements TlsEngine {
       },
     };
   }
+}
+
+/** Where in OpenSSL's verify_chain() an error arises. */
+enum Stage {
+  None = 0,
+  Chain = 1,
+  Extensions = 2,
+  Revocation = 3,
+  Signatures = 4,
+}
+
+/** X509_V_ERR codes by the verify_chain() step that reports them. */
+const CHAIN_ERRORS = new Set([2, 18, 19, 20, 21, 22, 55]);
+const EXTENSION_ERRORS = new Set([24, 25, 26, 32, 34, 37, 38, 39, 40, 41, 42, 43, 79, 80, 81, 82]);
+const REVOCATION_ERRORS = new Set([3, 5, 8, 11, 12, 15, 16, 23, 33, 35, 36, 44, 54]);
+
+function stageOf(code: number): Stage {
+  if (CHAIN_ERRORS.has(code)) return Stage.Chain;
+  if (EXTENSION_ERRORS.has(code)) return Stage.Extensions;
+  if (REVOCATION_ERRORS.has(code)) return Stage.Revocation;
+  return Stage.Signatures;
 }
 
 /** X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE and the errors OpenSSL reports before it. */

@@ -3,6 +3,7 @@
  * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, all written to
  * a temporary directory so file-based APIs can load them.
  */
+import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import {
   createCertificateAuthority,
   issueCertificate,
 } from '../../src/context/cert-factory.js';
+import { importSigningKey } from '../../src/context/key-pair.js';
+import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
 
 export interface Pki {
   dir: string;
@@ -85,4 +88,30 @@ export async function makePki(): Promise<Pki> {
     path: (name: string) => join(dir, `${name}.pem`),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A CRL signed by `ca` revoking `revoked` (certificates, PEM), as PEM. */
+export async function makeCrl(
+  ca: CertificateAndKey,
+  revoked: string[],
+  validity: { thisUpdate?: Date; nextUpdate?: Date } = {},
+): Promise<string> {
+  const signing = await importSigningKey(ca.key);
+  const now = Date.now();
+  const crl = await X509CrlGenerator.create(
+    {
+      issuer: new X509Certificate(ca.cert).subjectName,
+      thisUpdate: validity.thisUpdate ?? new Date(now - DAY),
+      nextUpdate: validity.nextUpdate ?? new Date(now + 30 * DAY),
+      entries: revoked.map((pem) => ({
+        serialNumber: new X509Certificate(pem).serialNumber,
+        revocationDate: new Date(now - DAY),
+      })),
+      signingAlgorithm: signing.algorithm,
+      signingKey: signing.privateKey,
+    },
+    globalThis.crypto,
+  );
+  // OpenSSL's label is X509 CRL (PEM_STRING_X509_CRL).
+  return crl.toString('pem').replace(/-----(BEGIN|END) [A-Z0-9 ]*CRL-----/g, '-----$1 X509 CRL-----');
 }

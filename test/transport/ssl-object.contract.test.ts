@@ -3,6 +3,8 @@
  * that can run here. Two SSLObjects talk over MemoryBIOs only; no sockets.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
@@ -15,6 +17,8 @@ import {
   PROTOCOL_TLS_CLIENT,
   PROTOCOL_TLS_SERVER,
   TLSVersion,
+  VERIFY_CRL_CHECK_CHAIN,
+  VERIFY_CRL_CHECK_LEAF,
 } from '../../src/transport/constants.js';
 import type { EngineKind } from '../../src/transport/engine.js';
 import { engineAvailable } from '../../src/transport/engines.js';
@@ -28,7 +32,8 @@ import {
 } from '../../src/transport/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { makeCrl, makePki, type Pki } from '../helpers/pki.js';
+import { python } from '../helpers/python.js';
 import { pythonHandshakes } from '../helpers/python-tls.js';
 import { failureOf, handshake, pumpUntil, send, step, transfer } from '../helpers/pump.js';
 
@@ -194,6 +199,99 @@ for (const engine of ENGINES) {
       );
     });
   });
+
+  test('an expired certificate with the wrong name fails on the name first, as OpenSSL checks it first', async () => {
+    const [c, s] = pair(clientContext(), serverContext('expired'), 'wrong.example');
+    const { error } = await failingHandshake(c, s);
+    assert.is((error as SSLCertVerificationError).verifyCode, 62);
+    const [verdict] = pythonHandshakes([
+      {
+        cert: pki.path('expired'),
+        key: pki.path('expired-key'),
+        cafile: pki.path('ca'),
+        hostname: 'wrong.example',
+      },
+    ]);
+    assert.is(verdict?.verifyCode, 62);
+  });
+
+  const crlCases: [string, number, 'revoked' | 'clean' | 'none' | 'expired', number | null][] = [
+    ['CRL_CHECK_LEAF refuses a revoked leaf', VERIFY_CRL_CHECK_LEAF, 'revoked', 23],
+    [
+      'CRL_CHECK_LEAF accepts a leaf its issuer did not revoke',
+      VERIFY_CRL_CHECK_LEAF,
+      'clean',
+      null,
+    ],
+    ['CRL_CHECK_LEAF without a CRL from the issuer fails with 3', VERIFY_CRL_CHECK_LEAF, 'none', 3],
+    ['CRL_CHECK_LEAF with an expired CRL fails with 12', VERIFY_CRL_CHECK_LEAF, 'expired', 12],
+    ['CRL_CHECK_CHAIN refuses a revoked leaf', VERIFY_CRL_CHECK_CHAIN, 'revoked', 23],
+    [
+      'CRL_CHECK_CHAIN accepts a clean chain whose CA has a CRL',
+      VERIFY_CRL_CHECK_CHAIN,
+      'clean',
+      null,
+    ],
+  ];
+  for (const [what, flags, crlKind, code] of crlCases) {
+    test(`${what}, as Python`, async () => {
+      const client = clientContext();
+      client.verifyFlags = client.verifyFlags | flags;
+      const now = Date.now();
+      const day = 24 * 60 * 60 * 1000;
+      const crl =
+        crlKind === 'none'
+          ? null
+          : await makeCrl(
+              pki.ca,
+              crlKind === 'revoked' ? [pki.server.cert] : [pki.alt.cert],
+              crlKind === 'expired'
+                ? { thisUpdate: new Date(now - 10 * day), nextUpdate: new Date(now - day) }
+                : {},
+            );
+      if (crl) {
+        client.loadVerifyLocations({ cadata: crl });
+        writeFileSync(join(pki.dir, `crl-${crlKind}.pem`), crl);
+      }
+      const [c, s] = pair(client, serverContext());
+      let ours: number | null = null;
+      try {
+        await handshake(c, s);
+      } catch (error) {
+        ours = (error as SSLCertVerificationError).verifyCode ?? -1;
+      }
+      assert.is(ours, code);
+      const py = python<number | null>(
+        `
+import json, ssl, sys
+d = json.load(sys.stdin)
+server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); server.load_cert_chain(d['cert'], d['key'])
+client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); client.load_verify_locations(d['ca'])
+client.verify_flags |= d['flags']
+if d['crl']: client.load_verify_locations(d['crl'])
+b = [ssl.MemoryBIO() for _ in range(4)]
+c = client.wrap_bio(b[0], b[1], server_hostname='localhost'); s = server.wrap_bio(b[2], b[3], server_side=True)
+code = None
+try:
+    for _ in range(10):
+        for o in (c, s):
+            try: o.do_handshake()
+            except ssl.SSLWantReadError: pass
+        b[2].write(b[1].read()); b[0].write(b[3].read())
+except ssl.SSLCertVerificationError as e:
+    code = e.verify_code
+print(json.dumps(code))`,
+        {
+          cert: pki.path('server'),
+          key: pki.path('server-key'),
+          ca: pki.path('ca'),
+          flags,
+          crl: crl ? join(pki.dir, `crl-${crlKind}.pem`) : null,
+        },
+      );
+      assert.is(ours, py);
+    });
+  }
 
   test('an IP address serverHostname is checked against IP SANs and sends no SNI', async () => {
     let seen: string | null | undefined;

@@ -1,0 +1,81 @@
+/**
+ * VERIFY_CRL_CHECK_LEAF as Python documents it: only the peer's own certificate needs a CRL, from
+ * its issuer. Node's OpenSSL can only check CRLs for the whole chain, so for LEAF the node engine
+ * runs this check where OpenSSL checks revocation.
+ */
+import 'reflect-metadata';
+import { createPublicKey, verify, X509Certificate as NodeX509 } from 'node:crypto';
+import { X509Certificate, X509Crl } from '@peculiar/x509';
+import type { PeerCheckFailure } from '../transport/engine.js';
+import { DerReader } from './der.js';
+
+const X509_V_ERR_UNABLE_TO_GET_CRL = 3;
+const X509_V_ERR_CRL_NOT_YET_VALID = 11;
+const X509_V_ERR_CRL_HAS_EXPIRED = 12;
+const X509_V_ERR_CERT_REVOKED = 23;
+
+interface ParsedCrl {
+  crl: X509Crl;
+  tbs: Uint8Array;
+  signature: Buffer;
+}
+
+function parse(der: Buffer): ParsedCrl | undefined {
+  try {
+    const outer = new DerReader(der, 'CRL').read();
+    const parts = DerReader.within(outer, 'CRL');
+    const tbs = parts.read();
+    parts.read(); // signatureAlgorithm
+    const signatureBits = parts.read();
+    return {
+      crl: new X509Crl(der),
+      tbs: outer.value.subarray(tbs.start, tbs.end),
+      // A BIT STRING's first octet counts its unused bits; signatures use whole octets.
+      signature: Buffer.from(signatureBits.value.subarray(1)),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function signedBy(parsed: ParsedCrl, issuerDer: Buffer): boolean {
+  const hash = (parsed.crl.signatureAlgorithm as { hash?: { name?: string } }).hash?.name;
+  const algorithm = hash ? hash.replace('-', '').toLowerCase() : null;
+  try {
+    const key = createPublicKey(
+      new NodeX509(issuerDer).publicKey.export({ format: 'pem', type: 'spki' }),
+    );
+    return verify(algorithm, parsed.tbs, key, parsed.signature);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The leaf-only revocation check over `crls` (DER): 3 when no valid CRL from the leaf's issuer is
+ * loaded, 11/12 when the only ones are not yet or no longer valid, 23 when the leaf is revoked.
+ */
+export function leafRevocationCheck(
+  crls: readonly Buffer[],
+  now: () => Date = () => new Date(),
+): (chain: readonly Buffer[]) => PeerCheckFailure | undefined {
+  const parsed = crls.map(parse).filter((p): p is ParsedCrl => p !== undefined);
+  return (chain) => {
+    const [leafDer, issuerDer] = chain;
+    if (!leafDer || !issuerDer) return { code: X509_V_ERR_UNABLE_TO_GET_CRL };
+    const leaf = new X509Certificate(leafDer);
+    const candidates = parsed.filter((p) => p.crl.issuer === leaf.issuer && signedBy(p, issuerDer));
+    if (candidates.length === 0) return { code: X509_V_ERR_UNABLE_TO_GET_CRL };
+    const at = now();
+    const current = candidates.filter(
+      (p) => p.crl.thisUpdate <= at && (p.crl.nextUpdate === undefined || p.crl.nextUpdate >= at),
+    );
+    if (current.length === 0) {
+      const early = candidates.some((p) => p.crl.thisUpdate > at);
+      return { code: early ? X509_V_ERR_CRL_NOT_YET_VALID : X509_V_ERR_CRL_HAS_EXPIRED };
+    }
+    if (current.some((p) => p.crl.findRevoked(leaf) !== null))
+      return { code: X509_V_ERR_CERT_REVOKED };
+    return undefined;
+  };
+}
