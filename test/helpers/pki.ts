@@ -113,5 +113,7 @@ export async function makeCrl(
     globalThis.crypto,
   );
   // OpenSSL's label is X509 CRL (PEM_STRING_X509_CRL).
-  return crl.toString('pem').replace(/-----(BEGIN|END) [A-Z0-9 ]*CRL-----/g, '-----$1 X509 CRL-----');
+  return crl
+    .toString('pem')
+    .replace(/-----(BEGIN|END) [A-Z0-9 ]*CRL-----/g, '-----$1 X509 CRL-----');
 }

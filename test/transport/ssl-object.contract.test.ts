@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/context/cert-factory.js';
 import { decodeCert } from '../../src/context/decode-cert.js';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import {
@@ -19,6 +20,7 @@ import {
   TLSVersion,
   VERIFY_CRL_CHECK_CHAIN,
   VERIFY_CRL_CHECK_LEAF,
+  VERIFY_X509_PARTIAL_CHAIN,
 } from '../../src/transport/constants.js';
 import type { EngineKind } from '../../src/transport/engine.js';
 import { engineAvailable } from '../../src/transport/engines.js';
@@ -36,6 +38,8 @@ import { makeCrl, makePki, type Pki } from '../helpers/pki.js';
 import { python } from '../helpers/python.js';
 import { pythonHandshakes } from '../helpers/python-tls.js';
 import { failureOf, handshake, pumpUntil, send, step, transfer } from '../helpers/pump.js';
+
+const key16 = () => Buffer.alloc(16, 7);
 
 const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
 
@@ -293,6 +297,64 @@ print(json.dumps(code))`,
     });
   }
 
+  test('VERIFY_X509_PARTIAL_CHAIN lets an intermediate in the trust store anchor the chain, as Python', async () => {
+    const intermediate = await createCertificateAuthority({
+      subject: 'CN=intermediate',
+      issuer: pki.ca,
+    });
+    const leaf = await issueCertificate(intermediate, {
+      subject: 'CN=localhost',
+      subjectAltNames: { dns: ['localhost'] },
+    });
+    writeFileSync(join(pki.dir, 'intermediate.pem'), intermediate.cert);
+    writeFileSync(join(pki.dir, 'chained.pem'), leaf.cert + intermediate.cert);
+    writeFileSync(join(pki.dir, 'chained-key.pem'), leaf.key);
+    const outcome = async (partial: boolean) => {
+      const client = new SSLContext(PROTOCOL_TLS_CLIENT, { engine });
+      client.loadVerifyLocations({ cafile: join(pki.dir, 'intermediate.pem') });
+      if (partial) client.verifyFlags = client.verifyFlags | VERIFY_X509_PARTIAL_CHAIN;
+      const server = new SSLContext(PROTOCOL_TLS_SERVER, { engine });
+      server.loadCertChain(join(pki.dir, 'chained.pem'), join(pki.dir, 'chained-key.pem'));
+      const [c, s] = pair(client, server);
+      try {
+        await handshake(c, s);
+        return null;
+      } catch (error) {
+        return (error as SSLCertVerificationError).verifyCode;
+      }
+    };
+    const py = python<(number | null)[]>(
+      `
+import json, ssl, sys
+d = json.load(sys.stdin)
+out = []
+for partial in (False, True):
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); server.load_cert_chain(d['chain'], d['key'])
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); client.load_verify_locations(d['ca'])
+    if partial: client.verify_flags |= 0x80000
+    b = [ssl.MemoryBIO() for _ in range(4)]
+    c = client.wrap_bio(b[0], b[1], server_hostname='localhost'); s = server.wrap_bio(b[2], b[3], server_side=True)
+    code = None
+    try:
+        for _ in range(10):
+            for o in (c, s):
+                try: o.do_handshake()
+                except ssl.SSLWantReadError: pass
+            b[2].write(b[1].read()); b[0].write(b[3].read())
+    except ssl.SSLCertVerificationError as e:
+        code = e.verify_code
+    out.append(code)
+print(json.dumps(out))`,
+      {
+        chain: join(pki.dir, 'chained.pem'),
+        key: join(pki.dir, 'chained-key.pem'),
+        ca: join(pki.dir, 'intermediate.pem'),
+      },
+    );
+    assert.equal([await outcome(false), await outcome(true)], py);
+    assert.equal(py, [2, null]);
+  });
+
   test('an IP address serverHostname is checked against IP SANs and sends no SNI', async () => {
     let seen: string | null | undefined;
     const server = serverContext();
@@ -532,6 +594,59 @@ print(json.dumps(code))`,
       assert.equal(c2.getChannelBinding(), s2.getChannelBinding());
     });
   }
+
+  for (const version of [TLSVersion.TLSv1_2, TLSVersion.TLSv1_3]) {
+    test(`pre-shared keys replace certificates on ${TLSVersion[version]}: callbacks see the hint and the identity`, async () => {
+      const key = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+      const seen: { hint?: string | null; identity?: string | null } = {};
+      const client = new SSLContext(PROTOCOL_TLS_CLIENT, { engine });
+      client.checkHostname = false;
+      client.verifyMode = CERT_NONE;
+      client.maximumVersion = version;
+      client.setCiphers('PSK');
+      client.setPskClientCallback((hint) => {
+        seen.hint = hint;
+        return ['client-1', key];
+      });
+      const server = new SSLContext(PROTOCOL_TLS_SERVER, { engine });
+      server.setCiphers('PSK');
+      server.setPskServerCallback((identity) => {
+        seen.identity = identity;
+        return identity === 'client-1' ? key : Buffer.alloc(0);
+      }, 'the-hint');
+      const [c, s] = pair(client, server, null);
+      await handshake(c, s);
+      assert.is(c.version(), TLSVersion[version].replace('_', '.'));
+      assert.is(seen.identity, 'client-1');
+      // TLS 1.3 has no identity hint (RFC 8446); TLS 1.2 PSK suites carry it.
+      assert.is(seen.hint, version === TLSVersion.TLSv1_2 ? 'the-hint' : null);
+      assert.is((await send(c, s, Buffer.from('keyed'))).toString(), 'keyed');
+      assert.is(c.getpeercert(), null, 'no certificate with a PSK suite');
+    });
+  }
+
+  test('an unknown PSK identity fails the handshake', async () => {
+    const client = new SSLContext(PROTOCOL_TLS_CLIENT, { engine });
+    client.checkHostname = false;
+    client.verifyMode = CERT_NONE;
+    client.maximumVersion = TLSVersion.TLSv1_2;
+    client.setCiphers('PSK');
+    client.setPskClientCallback(() => ['stranger', Buffer.alloc(16, 1)]);
+    const server = new SSLContext(PROTOCOL_TLS_SERVER, { engine });
+    server.setCiphers('PSK');
+    server.setPskServerCallback(() => Buffer.alloc(0));
+    const [c, s] = pair(client, server, null);
+    const { error } = await failingHandshake(c, s);
+    assert.instance(error, SSLError);
+    throwsA(
+      () => new SSLContext(PROTOCOL_TLS_SERVER).setPskClientCallback(() => ['x', key16()]),
+      ValueError,
+    );
+    throwsA(
+      () => new SSLContext(PROTOCOL_TLS_CLIENT).setPskServerCallback(() => key16()),
+      ValueError,
+    );
+  });
 
   // ------------------------------------------------------------------------------------------
   // SNI
