@@ -10,8 +10,6 @@
 /* Python's PY_SSL_DEFAULT_CIPHER_STRING (3.10+), used when the config leaves ciphers unset. */
 static const char DEFAULT_CIPHERS[] =
   "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
-/* The session ID context every rxtls server shares (Python uses "Python"). */
-static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 /* SSL_CTX_set_tlsext_ticket_keys wants exactly 80 bytes: name, HMAC key, AES key. */
 #define TICKET_KEYS_LENGTH 80
 
@@ -246,8 +244,6 @@ static bool configure(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value 
 
   if (!set_alpn(env, ctx, data, opts)) return false;
   if (SSL_CTX_set_num_tickets(ctx, (size_t)rx_get_number(env, opts, "numTickets", 2)) != 1)
-    return false;
-  if (SSL_CTX_set_session_id_context(ctx, SESSION_ID_CONTEXT, sizeof(SESSION_ID_CONTEXT) - 1) != 1)
     return false;
   napi_value keys_value;
   void *keys;

@@ -12,6 +12,10 @@
 #define FEED_LIMIT (4 * (16384 + 2048))
 /* One TLS record's plaintext: the most a single SSL_read_ex returns without read-ahead. */
 #define READ_CHUNK 16384
+/* The session ID context every rxtls server shares, so that sessions resume across contexts
+ * (and client authentication does not refuse resumption). Clients keep none: OpenSSL compares a
+ * resumed session's context with the client's own, and PSK sessions carry none. */
+static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 /* Python's PySSL_CB_MAXLEN: the largest Finished message kept for tls-unique. */
 #define CB_MAXLEN 128
 
@@ -24,7 +28,7 @@ enum {
   INFO_VERIFY_RESULT,
 };
 
-static void release(napi_env env, rx_engine *engine) {
+static void release(rx_engine *engine) {
   if (engine->ssl != NULL) {
     SSL_set_app_data(engine->ssl, NULL);
     SSL_free(engine->ssl); /* frees both BIOs */
@@ -32,16 +36,12 @@ static void release(napi_env env, rx_engine *engine) {
     engine->rbio = NULL;
     engine->wbio = NULL;
   }
-  if (engine->dispatch != NULL) {
-    napi_delete_reference(env, engine->dispatch);
-    engine->dispatch = NULL;
-  }
 }
 
 static void finalize_engine(napi_env env, void *data, void *hint) {
   (void)hint;
   rx_engine *engine = data;
-  release(env, engine);
+  release(engine);
   free(engine->hostname);
   free(engine);
 }
@@ -89,8 +89,7 @@ static rx_engine *callback_engine(const SSL *ssl) {
  * OpenSSL with the documented failure instead). Must run inside a handle scope. */
 static napi_value dispatch(rx_engine *engine, const char *kind, napi_value arg) {
   napi_env env = engine->env;
-  napi_value fn, global, argv[2], result;
-  if (napi_get_reference_value(env, engine->dispatch, &fn) != napi_ok || fn == NULL) return NULL;
+  napi_value fn = engine->dispatch, global, argv[2], result;
   napi_get_global(env, &global);
   napi_create_string_utf8(env, kind, NAPI_AUTO_LENGTH, &argv[0]);
   argv[1] = arg;
@@ -139,7 +138,11 @@ int rx_servername_cb(SSL *ssl, int *alert, void *arg) {
   const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   napi_value result = dispatch(engine, "sni", string_or_null(env, name));
   double answer;
-  if (result == NULL || napi_get_value_double(env, result, &answer) != napi_ok) {
+  if (engine->destroyed) {
+    /* The hook destroyed its own engine: stop the handshake here. */
+    *alert = SSL_AD_INTERNAL_ERROR;
+    ret = SSL_TLSEXT_ERR_ALERT_FATAL;
+  } else if (result == NULL || napi_get_value_double(env, result, &answer) != napi_ok) {
     *alert = SSL_AD_HANDSHAKE_FAILURE;
     ret = SSL_TLSEXT_ERR_ALERT_FATAL;
   } else if (answer >= 0) {
@@ -162,7 +165,7 @@ unsigned int rx_psk_client_cb(SSL *ssl, const char *hint, char *identity,
   unsigned int out = 0;
   napi_value result = dispatch(engine, "psk-client", string_or_null(env, hint));
   bool is_array = false;
-  if (result != NULL && napi_is_array(env, result, &is_array) == napi_ok && is_array) {
+  if (result != NULL && !engine->destroyed && napi_is_array(env, result, &is_array) == napi_ok && is_array) {
     napi_value id_value, key_value;
     void *key;
     size_t key_len, id_len = 0;
@@ -201,7 +204,8 @@ unsigned int rx_psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk
   napi_value result = dispatch(engine, "psk-server", string_or_null(env, identity));
   void *key;
   size_t key_len;
-  if (result != NULL && rx_buffer_data(env, result, &key, &key_len) && key_len <= max_psk_len) {
+  if (result != NULL && !engine->destroyed && rx_buffer_data(env, result, &key, &key_len) &&
+      key_len <= max_psk_len) {
     if (key_len > 0) memcpy(psk, key, key_len);
     out = (unsigned int)key_len;
   }
@@ -230,12 +234,12 @@ static bool configure_hostname(SSL *ssl, const char *hostname, bool check) {
   return ok;
 }
 
-/* newEngine(context, serverSide, hostname | null, checkHostname, session | null, dispatch) */
+/* newEngine(context, serverSide, hostname | null, checkHostname, session | null) */
 static napi_value new_engine(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], result;
+  size_t argc = 5;
+  napi_value argv[5], result;
   rx_context *context;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6 ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
       !rx_context_unwrap(env, argv[0], &context)) {
     napi_throw_type_error(env, NULL, "newEngine: bad arguments");
     return NULL;
@@ -284,7 +288,9 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
       if (!SSL_set_session(engine->ssl, ((rx_session *)data)->session)) goto openssl_failure;
     }
   }
-  if (napi_create_reference(env, argv[5], 1, &engine->dispatch) != napi_ok) goto openssl_failure;
+  if (server_side &&
+      SSL_set_session_id_context(engine->ssl, SESSION_ID_CONTEXT, sizeof(SESSION_ID_CONTEXT) - 1) != 1)
+    goto openssl_failure;
   if (server_side)
     SSL_set_accept_state(engine->ssl);
   else
@@ -331,16 +337,25 @@ static int do_shutdown(SSL *ssl, int *ssl_error) {
   }
 }
 
-/* drive(engine, op, n, data, input, eofAfter) -> [result, taken, out, remainder, error] */
+/*
+ * drive(engine, op, n, data, input, eofAfter, dispatch) -> [result, taken, out, remainder, error]
+ * The dispatcher is passed per call (never kept in a reference) so that no native root keeps the
+ * JS engine alive: the GC and the finalizer own the lifetime.
+ */
 static napi_value drive(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 6) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
     napi_throw_type_error(env, NULL, "drive: bad arguments");
     return NULL;
   }
   rx_engine *engine = live_engine(env, argv[0]);
   if (engine == NULL) return NULL;
+  if (engine->depth > 0) {
+    /* A callback drove its own engine: OpenSSL is not re-entrant. */
+    napi_throw_error(env, "ERR_RXTLS_REENTRANT", "rxtls: the engine is busy in a callback");
+    return NULL;
+  }
   int32_t op = -1;
   int64_t n = 0;
   bool eof_after = false;
@@ -353,6 +368,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   rx_buffer_data(env, argv[4], &input, &input_len);
 
   engine->depth++;
+  engine->dispatch = argv[6];
   ERR_clear_error();
   size_t taken = 0;
   size_t buffered = BIO_ctrl_pending(engine->rbio);
@@ -413,7 +429,8 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   if (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) remainder = drain_bio(env, engine->rbio);
 
   engine->depth--;
-  if (engine->destroyed && engine->depth == 0) release(env, engine);
+  engine->dispatch = NULL;
+  if (engine->destroyed && engine->depth == 0) release(engine);
 
   napi_value answer, taken_value;
   napi_create_array_with_length(env, 5, &answer);
@@ -436,7 +453,7 @@ static napi_value destroy(napi_env env, napi_callback_info info) {
     return rx_undefined(env);
   rx_engine *engine = data;
   engine->destroyed = true;
-  if (engine->depth == 0) release(env, engine);
+  if (engine->depth == 0) release(engine);
   return rx_undefined(env);
 }
 

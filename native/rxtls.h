@@ -29,7 +29,7 @@ typedef struct rx_engine {
   SSL *ssl;
   BIO *rbio; /* borrowed from ssl */
   BIO *wbio; /* borrowed from ssl */
-  napi_ref dispatch; /* JS function called for SNI, PSK and keylog */
+  napi_value dispatch; /* JS function for SNI, PSK and keylog: valid only during drive() */
   bool server_side;
   bool destroyed;      /* destroy() called: no more calls, no more callbacks into JS */
   int depth;           /* nested native calls in progress (callbacks may re-enter) */
