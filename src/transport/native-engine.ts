@@ -14,7 +14,7 @@ import type {
   EngineSession,
   TlsEngine,
 } from './engine.js';
-import { SSLErrorNumber, SSLWantWriteError, ValueError } from './errors.js';
+import { type SSLError, SSLErrorNumber, SSLWantWriteError, ValueError } from './errors.js';
 import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 import {
@@ -94,6 +94,8 @@ class NativeEngine implements TlsEngine {
   readonly #outgoing: MemoryBIO;
   /** What a user hook threw during the current call: the cause of the error that follows. */
   #callbackError: unknown;
+  /** The fatal error that ended the connection: every later driving call throws it again. */
+  #failure: SSLError | undefined;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     const hostname = role.serverHostname;
@@ -158,6 +160,7 @@ class NativeEngine implements TlsEngine {
   /** One OpenSSL operation, with the BIO traffic around it; retried while ciphertext waits. */
   #drive(op: Op, n: number, data: Uint8Array | undefined): unknown {
     const handle = this.#live();
+    if (this.#failure !== undefined) throw this.#failure;
     const binding = nativeBinding();
     const incoming = this.#incoming;
     this.#callbackError = undefined;
@@ -180,7 +183,9 @@ class NativeEngine implements TlsEngine {
       if (error === undefined) return result;
       const starved = error.sslError === SSLErrorNumber.SSL_ERROR_WANT_READ;
       if (starved && taken > 0 && incoming.pending > 0 && remainder === undefined) continue;
-      throw nativeError(error, this.#role.serverHostname, this.#callbackError);
+      const failure = nativeError(error, this.#role.serverHostname, this.#callbackError);
+      if (isFatal(failure)) this.#failure = failure;
+      throw failure;
     }
   }
 
@@ -305,6 +310,22 @@ class NativeEngine implements TlsEngine {
   #live(): NativeEngineHandle {
     if (this.#handle === null) throw new ValueError('the TLS engine was destroyed');
     return this.#handle;
+  }
+}
+
+/**
+ * Whether an error ends the connection. Python would answer later calls with whatever OpenSSL's
+ * dead state gives (SSLSyscallError "Some I/O error occurred"); the engine contract keeps the
+ * first error instead. Misuse errors (writing after our close_notify) are not fatal.
+ */
+function isFatal(error: SSLError): boolean {
+  switch (error.errno) {
+    case SSLErrorNumber.SSL_ERROR_WANT_READ:
+    case SSLErrorNumber.SSL_ERROR_WANT_WRITE:
+    case SSLErrorNumber.SSL_ERROR_ZERO_RETURN:
+      return false;
+    default:
+      return error.reason !== 'PROTOCOL_IS_SHUTDOWN';
   }
 }
 
