@@ -1,0 +1,158 @@
+/**
+ * Loads the native addon (build/Release/rxtls_native.node) and describes what it exports. Loading
+ * never throws: where the addon is missing or does not load, {@link nativeEngineAvailable} is
+ * false and the node engine is used instead.
+ */
+import { createRequire } from 'node:module';
+
+/** The addon's path from dist/src/transport (the compiled location of this file). */
+const ADDON_PATH = '../../../build/Release/rxtls_native.node';
+
+/** A compiled SSL_CTX, owned by this object (freed by its finalizer). */
+export interface NativeContextHandle {
+  readonly __nativeContext: unique symbol;
+}
+
+/** One SSL with its two memory BIOs, owned by this object (freed by destroy() or the GC). */
+export interface NativeEngineHandle {
+  readonly __nativeEngine: unique symbol;
+}
+
+/** A resumable SSL_SESSION reference, with Python's SSLSession fields. */
+export interface NativeSessionHandle {
+  readonly id: Buffer;
+  readonly time: number;
+  readonly timeout: number;
+  readonly ticketLifetimeHint: number;
+  readonly hasTicket: boolean;
+}
+
+/**
+ * An OpenSSL failure as the addon describes it: `SSL_get_error()`'s value, the call's return and
+ * the last error on OpenSSL's queue (as Python's PySSL_SetError reads it).
+ */
+export interface NativeErrorDescription {
+  readonly rxtlsNative: true;
+  readonly sslError: number;
+  readonly ret: number;
+  /** OpenSSL's library number when the queue held an error. */
+  readonly lib?: number;
+  readonly library?: string;
+  readonly reason?: string;
+  readonly reasonText?: string;
+  readonly systemError?: number;
+  readonly verifyCode?: number;
+  readonly verifyMessage?: string;
+  /** A fixed message (context errors such as "No cipher can be selected."). */
+  readonly message?: string;
+}
+
+/** The options `newContext` reads: an EngineConfig flattened to what C can read. */
+export interface NativeContextOptions {
+  side: number;
+  options: number;
+  minVersion: number;
+  maxVersion: number;
+  verifyMode: number;
+  verifyFlags: number;
+  hostnameChecksCommonName: boolean;
+  caCerts: readonly Buffer[];
+  crls: readonly Buffer[];
+  certChainPem: string | undefined;
+  keyPem: string | undefined;
+  passphrase: string | undefined;
+  ciphers: string | undefined;
+  ciphersuites: string | undefined;
+  groups: string | undefined;
+  dhParamsPem: string | undefined;
+  alpn: Buffer | undefined;
+  numTickets: number;
+  ticketKeys: Buffer;
+  keylog: boolean;
+  sni: boolean;
+  pskClient: boolean;
+  pskServer: boolean;
+  pskIdentityHint: string | undefined;
+}
+
+/** Called by the addon during a driving call for the SNI, PSK and keylog hooks. */
+export type NativeDispatch = (kind: string, arg: string | null) => unknown;
+
+/** What `drive` answers: `[result, bytes taken from input, outgoing, unread remainder, error]`. */
+export type NativeDriveResult = [
+  result: unknown,
+  taken: number,
+  out: Buffer | undefined,
+  remainder: Buffer | undefined,
+  error: NativeErrorDescription | undefined,
+];
+
+/** The addon's exports. */
+export interface NativeBinding {
+  opensslVersion(): string;
+  newContext(options: NativeContextOptions): NativeContextHandle;
+  newEngine(
+    context: NativeContextHandle,
+    serverSide: boolean,
+    hostname: string | null,
+    checkHostname: boolean,
+    session: NativeSessionHandle | null,
+  ): NativeEngineHandle;
+  drive(
+    engine: NativeEngineHandle,
+    op: number,
+    n: number,
+    data: Uint8Array | undefined,
+    input: Buffer | undefined,
+    eofAfter: boolean,
+    dispatch: NativeDispatch,
+  ): NativeDriveResult;
+  destroy(engine: NativeEngineHandle): void;
+  setContext(engine: NativeEngineHandle, context: NativeContextHandle): void;
+  info(engine: NativeEngineHandle, what: number): unknown;
+  exportKeyingMaterial(
+    engine: NativeEngineHandle,
+    length: number,
+    label: Buffer,
+    context: Uint8Array | undefined,
+  ): Buffer;
+}
+
+let loaded: NativeBinding | undefined;
+let loadError: unknown;
+let attempted = false;
+
+function load(): NativeBinding | undefined {
+  if (!attempted) {
+    attempted = true;
+    try {
+      loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+    } catch (error) {
+      loadError = error;
+    }
+  }
+  return loaded;
+}
+
+/** True when the native addon is built and loads in this process. Never throws. */
+export function nativeEngineAvailable(): boolean {
+  return load() !== undefined;
+}
+
+/** Why the addon did not load (for a debug message), or undefined when it did. */
+export function nativeLoadError(): unknown {
+  load();
+  return loadError;
+}
+
+/**
+ * The loaded addon.
+ * @internal
+ */
+export function nativeBinding(): NativeBinding {
+  const binding = load();
+  if (binding === undefined) {
+    throw new Error('rxtls: the native engine is not available', { cause: loadError });
+  }
+  return binding;
+}

@@ -1,0 +1,342 @@
+/**
+ * The native TLS engine: CPython's SSLObject, one level down. Each driving call moves the
+ * incoming BIO's ciphertext into OpenSSL's read BIO, runs one OpenSSL operation synchronously,
+ * and moves what OpenSSL wrote into the outgoing BIO, so `doHandshake()` returns with the
+ * ClientHello already queued, exactly as in Python.
+ */
+import { EMPTY, type Observable } from 'rxjs';
+import type {
+  CipherTuple,
+  EngineConfig,
+  EngineFactory,
+  EngineProgress,
+  EngineRole,
+  EngineSession,
+  TlsEngine,
+} from './engine.js';
+import { type SSLError, SSLErrorNumber, SSLWantWriteError, ValueError } from './errors.js';
+import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from './limits.js';
+import type { MemoryBIO } from './memory-bio.js';
+import {
+  type NativeEngineHandle,
+  type NativeSessionHandle,
+  nativeBinding,
+} from './native-binding.js';
+import { compileNativeContext } from './native-context.js';
+import { isNativeErrorDescription, nativeError } from './native-error.js';
+
+export { nativeEngineAvailable, nativeLoadError } from './native-binding.js';
+
+/** What the addon's read BIO holds at most (native/engine.c FEED_LIMIT): four full records. */
+const FEED_LIMIT = 4 * MAX_CIPHERTEXT_RECORD;
+/** TLS alert handshake_failure: what Python sends when the SNI callback raises. */
+const ALERT_HANDSHAKE_FAILURE = 40;
+/** The addon's answer to the SNI hook that means "carry on" (any negative number). */
+const SNI_CONTINUE = -1;
+
+enum Op {
+  Handshake = 0,
+  Read = 1,
+  Write = 2,
+  Shutdown = 3,
+}
+
+enum Info {
+  HandshakeComplete = 0,
+  Pending,
+  PeerCert,
+  PeerVerified,
+  VerifiedChain,
+  UnverifiedChain,
+  Cipher,
+  SharedCiphers,
+  Version,
+  Alpn,
+  ServerName,
+  TlsUnique,
+  Session,
+  SessionReused,
+  VerifyResult,
+}
+
+const NO_KEY = new Uint8Array(0);
+
+/** A session made by the native engine; it keeps its SSL_SESSION alive. */
+export class NativeSession implements EngineSession {
+  /** @internal */
+  readonly handle: NativeSessionHandle;
+  readonly id: Buffer;
+  readonly time: number;
+  readonly timeout: number;
+  readonly ticketLifetimeHint: number;
+  readonly hasTicket: boolean;
+
+  constructor(handle: NativeSessionHandle) {
+    this.handle = handle;
+    this.id = handle.id;
+    this.time = handle.time;
+    this.timeout = handle.timeout;
+    this.ticketLifetimeHint = handle.ticketLifetimeHint;
+    this.hasTicket = handle.hasTicket;
+  }
+}
+
+/** A TLS connection driven by the OpenSSL inside Node through the rxtls addon. */
+class NativeEngine implements TlsEngine {
+  readonly kind = 'native' as const;
+  /** Never emits: everything happens inside the driving calls. */
+  readonly progress$: Observable<EngineProgress> = EMPTY;
+
+  #handle: NativeEngineHandle | null;
+  #config: EngineConfig;
+  readonly #role: EngineRole;
+  readonly #incoming: MemoryBIO;
+  readonly #outgoing: MemoryBIO;
+  /** What a user hook threw during the current call: the cause of the error that follows. */
+  #callbackError: unknown;
+  /** The fatal error that ended the connection: every later driving call throws it again. */
+  #failure: SSLError | undefined;
+
+  constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
+    const hostname = role.serverHostname;
+    if (hostname !== null && (hostname.length === 0 || hostname.startsWith('.'))) {
+      throw new ValueError(
+        'server_hostname cannot be an empty string or start with a leading dot.',
+      );
+    }
+    let session: NativeSessionHandle | null = null;
+    if (role.session !== null) {
+      if (!(role.session instanceof NativeSession)) {
+        throw new ValueError('Session refers to a different SSLContext.');
+      }
+      session = role.session.handle;
+    }
+    this.#config = config;
+    this.#role = role;
+    this.#incoming = incoming;
+    this.#outgoing = outgoing;
+    const context = compileNativeContext(config);
+    this.#handle = nativeBinding().newEngine(
+      context,
+      role.serverSide,
+      role.serverSide ? null : hostname,
+      config.checkHostname,
+      session,
+    );
+  }
+
+  // --- driving -------------------------------------------------------------------------------
+
+  doHandshake(): void {
+    this.#drive(Op.Handshake, 0, undefined);
+  }
+
+  read(n: number = DEFAULT_READ_SIZE): Buffer {
+    if (n < 0) throw new ValueError('size should not be negative');
+    if (n === 0) return Buffer.alloc(0);
+    return this.#drive(Op.Read, n, undefined) as Buffer;
+  }
+
+  write(data: Uint8Array): number {
+    this.#live();
+    if (this.#outgoing.isFull) throw new SSLWantWriteError();
+    return this.#drive(Op.Write, 0, data) as number;
+  }
+
+  pending(): number {
+    return this.#info(Info.Pending) as number;
+  }
+
+  shutdown(): void {
+    this.#drive(Op.Shutdown, 0, undefined);
+  }
+
+  destroy(): void {
+    if (this.#handle === null) return;
+    nativeBinding().destroy(this.#handle);
+    this.#handle = null;
+  }
+
+  /** One OpenSSL operation, with the BIO traffic around it; retried while ciphertext waits. */
+  #drive(op: Op, n: number, data: Uint8Array | undefined): unknown {
+    const handle = this.#live();
+    if (this.#failure !== undefined) throw this.#failure;
+    const binding = nativeBinding();
+    const incoming = this.#incoming;
+    this.#callbackError = undefined;
+    for (;;) {
+      const input = incoming.pending > 0 ? incoming.peek(FEED_LIMIT) : undefined;
+      const eofAfter = incoming.eofWritten && (input?.length ?? 0) === incoming.pending;
+      const [result, taken, out, remainder, error] = binding.drive(
+        handle,
+        op,
+        n,
+        data,
+        input,
+        eofAfter,
+        this.#dispatch,
+      );
+      if (taken > 0) incoming.read(taken);
+      if (out !== undefined) this.#outgoing.writeOwned(out);
+      // Bytes after the peer's close_notify are not TLS: give them back (STARTTLS downgrade).
+      if (remainder !== undefined) incoming.unshift(remainder);
+      if (error === undefined) return result;
+      const starved = error.sslError === SSLErrorNumber.SSL_ERROR_WANT_READ;
+      if (starved && taken > 0 && incoming.pending > 0 && remainder === undefined) continue;
+      const failure = nativeError(error, this.#role.serverHostname, this.#callbackError);
+      if (isFatal(failure)) this.#failure = failure;
+      throw failure;
+    }
+  }
+
+  /** Called by the addon, inside a driving call, for the SNI, PSK and keylog hooks. */
+  readonly #dispatch = (kind: string, arg: string | null): unknown => {
+    if (this.#handle === null) return undefined;
+    const config = this.#config;
+    try {
+      switch (kind) {
+        case 'keylog':
+          config.keylog?.(arg ?? '');
+          return undefined;
+        case 'sni':
+          return this.#sni(arg);
+        case 'psk-client':
+          return config.pskClient?.(arg) ?? null;
+        case 'psk-server':
+          return config.pskServer?.(arg) ?? NO_KEY;
+        default:
+          return undefined;
+      }
+    } catch (error) {
+      // Python reports these as unraisable and fails the handshake; we chain them instead.
+      this.#callbackError = error;
+      return kind === 'sni' ? ALERT_HANDSHAKE_FAILURE : kind === 'psk-server' ? NO_KEY : null;
+    }
+  };
+
+  #sni(serverName: string | null): number {
+    const hook = this.#config.sni;
+    if (hook === undefined) return SNI_CONTINUE;
+    const decision = hook(this, serverName);
+    if (decision.kind === 'alert') return decision.alert;
+    if (decision.kind === 'switch') this.setConfig(decision.config);
+    return SNI_CONTINUE;
+  }
+
+  // --- state and information ---------------------------------------------------------------------
+
+  get handshakeComplete(): boolean {
+    return this.#info(Info.HandshakeComplete) as boolean;
+  }
+
+  peerCertificate(): Buffer | null {
+    return this.#info(Info.PeerCert) as Buffer | null;
+  }
+
+  get peerVerified(): boolean {
+    return this.#info(Info.PeerVerified) as boolean;
+  }
+
+  verifiedChain(): Buffer[] {
+    return this.#info(Info.VerifiedChain) as Buffer[];
+  }
+
+  unverifiedChain(): Buffer[] {
+    return this.#info(Info.UnverifiedChain) as Buffer[];
+  }
+
+  cipher(): CipherTuple | null {
+    return this.#info(Info.Cipher) as CipherTuple | null;
+  }
+
+  sharedCiphers(): CipherTuple[] | null {
+    return this.#info(Info.SharedCiphers) as CipherTuple[] | null;
+  }
+
+  version(): string | null {
+    return this.#info(Info.Version) as string | null;
+  }
+
+  selectedAlpnProtocol(): string | null {
+    return this.#info(Info.Alpn) as string | null;
+  }
+
+  serverName(): string | null {
+    return this.#info(Info.ServerName) as string | null;
+  }
+
+  channelBinding(type: 'tls-unique'): Buffer | null {
+    if (type !== 'tls-unique') throw new ValueError(`Unsupported channel binding type '${type}'`);
+    return this.#info(Info.TlsUnique) as Buffer | null;
+  }
+
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    const handle = this.#live();
+    try {
+      return nativeBinding().exportKeyingMaterial(handle, length, Buffer.from(label), context);
+    } catch (error) {
+      throw wrapNative(error);
+    }
+  }
+
+  session(): EngineSession | null {
+    const handle = this.#info(Info.Session) as NativeSessionHandle | null;
+    return handle === null ? null : new NativeSession(handle);
+  }
+
+  get sessionReused(): boolean {
+    return this.#info(Info.SessionReused) as boolean;
+  }
+
+  /** OpenSSL's verify result (X509_V_OK is 0), for diagnostics. */
+  get verifyResult(): number {
+    return this.#info(Info.VerifyResult) as number;
+  }
+
+  setConfig(config: EngineConfig): void {
+    const handle = this.#live();
+    try {
+      nativeBinding().setContext(handle, compileNativeContext(config));
+    } catch (error) {
+      throw wrapNative(error);
+    }
+    this.#config = config;
+  }
+
+  #info(what: Info): unknown {
+    return nativeBinding().info(this.#live(), what);
+  }
+
+  #live(): NativeEngineHandle {
+    if (this.#handle === null) throw new ValueError('the TLS engine was destroyed');
+    return this.#handle;
+  }
+}
+
+/**
+ * Whether an error ends the connection. Python would answer later calls with whatever OpenSSL's
+ * dead state gives (SSLSyscallError "Some I/O error occurred"); the engine contract keeps the
+ * first error instead. Misuse errors (writing after our close_notify) are not fatal.
+ */
+function isFatal(error: SSLError): boolean {
+  switch (error.errno) {
+    case SSLErrorNumber.SSL_ERROR_WANT_READ:
+    case SSLErrorNumber.SSL_ERROR_WANT_WRITE:
+    case SSLErrorNumber.SSL_ERROR_ZERO_RETURN:
+      return false;
+    default:
+      return error.reason !== 'PROTOCOL_IS_SHUTDOWN';
+  }
+}
+
+function wrapNative(error: unknown): unknown {
+  return isNativeErrorDescription(error) ? nativeError(error) : error;
+}
+
+/**
+ * Makes a native engine: Python's SSLObject over the OpenSSL that `node` itself links.
+ * Throws when the addon is unavailable (check {@link nativeEngineAvailable} first) and the
+ * SSLError Python raises when the config cannot be compiled.
+ */
+export const createNativeEngine: EngineFactory = (config, role, incoming, outgoing) =>
+  new NativeEngine(config, role, incoming, outgoing);
