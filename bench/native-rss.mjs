@@ -13,34 +13,100 @@ const count = Number(process.argv[2] ?? 20000);
 /** destroy: every engine destroyed; gc: none (the finalizers free them); mixed: half and half. */
 const mode = process.argv[3] ?? 'mixed';
 const dir = mkdtempSync(join(tmpdir(), 'rxtls-rss-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '2'], { stdio: 'ignore' });
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    join(dir, 'k.pem'),
+    '-out',
+    join(dir, 'c.pem'),
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+    '-days',
+    '2',
+  ],
+  { stdio: 'ignore' },
+);
 const certPem = readFileSync(join(dir, 'c.pem'), 'utf8');
 const keyPem = readFileSync(join(dir, 'k.pem'), 'utf8');
 const der = Buffer.from(certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64');
 rmSync(dir, { recursive: true });
 
 const base = {
-  options: 0x82520050, minVersion: 0x0303, maxVersion: 0x0304, verifyFlags: 0x8000,
-  hostnameChecksCommonName: false, crls: [], ciphers: undefined, ciphersuites: undefined,
-  groups: undefined, dhParamsPem: undefined, alpnProtocols: undefined, numTickets: 2,
-  keylog: undefined, sni: undefined, pskClient: undefined, pskServer: undefined,
-  pskIdentityHint: undefined, sessionCacheId: {},
+  options: 0x82520050,
+  minVersion: 0x0303,
+  maxVersion: 0x0304,
+  verifyFlags: 0x8000,
+  hostnameChecksCommonName: false,
+  crls: [],
+  ciphers: undefined,
+  ciphersuites: undefined,
+  groups: undefined,
+  dhParamsPem: undefined,
+  alpnProtocols: undefined,
+  numTickets: 2,
+  keylog: undefined,
+  sni: undefined,
+  pskClient: undefined,
+  pskServer: undefined,
+  pskIdentityHint: undefined,
+  sessionCacheId: {},
 };
-const client = { ...base, serverSide: false, verifyMode: 2, checkHostname: true, caCerts: [der], credentials: undefined };
-const server = { ...base, serverSide: true, verifyMode: 0, checkHostname: false, caCerts: [], credentials: { certChainPem: certPem, keyPem } };
+const client = {
+  ...base,
+  serverSide: false,
+  verifyMode: 2,
+  checkHostname: true,
+  caCerts: [der],
+  credentials: undefined,
+};
+const server = {
+  ...base,
+  serverSide: true,
+  verifyMode: 0,
+  checkHostname: false,
+  caCerts: [],
+  credentials: { certChainPem: certPem, keyPem },
+};
 
 function once(destroy) {
   const [ci, co, si, so] = [new MemoryBIO(), new MemoryBIO(), new MemoryBIO(), new MemoryBIO()];
-  const c = createNativeEngine(client, { serverSide: false, serverHostname: 'localhost', session: null }, ci, co);
-  const s = createNativeEngine(server, { serverSide: true, serverHostname: null, session: null }, si, so);
+  const c = createNativeEngine(
+    client,
+    { serverSide: false, serverHostname: 'localhost', session: null },
+    ci,
+    co,
+  );
+  const s = createNativeEngine(
+    server,
+    { serverSide: true, serverHostname: null, session: null },
+    si,
+    so,
+  );
   for (let i = 0; i < 10 && !(c.handshakeComplete && s.handshakeComplete); i++) {
     for (const e of [c, s]) {
-      try { e.doHandshake(); } catch (error) { if (!(error instanceof SSLWantReadError)) throw error; }
+      try {
+        e.doHandshake();
+      } catch (error) {
+        if (!(error instanceof SSLWantReadError)) throw error;
+      }
     }
     si.write(co.read());
     ci.write(so.read());
   }
-  if (destroy) { c.destroy(); s.destroy(); }
+  if (destroy) {
+    c.destroy();
+    s.destroy();
+  }
 }
 
 const mib = () => (process.memoryUsage().rss / 1048576).toFixed(1);

@@ -5,24 +5,12 @@
  * table generated from Python (cipher-table.ts). SRP suites, which Node cannot negotiate, are the
  * one thing a ClientHello never shows, so they are missing from the list.
  */
+import { parseClientHello } from '../transport/client-hello.js';
 import { createNodeEngine } from '../transport/node-engine.js';
 import type { EngineConfig } from '../transport/engine.js';
 import { SSLWantReadError } from '../transport/errors.js';
 import { MemoryBIO } from '../transport/memory-bio.js';
 import { CIPHERS_BY_SUITE, type CipherInfo } from './cipher-table.js';
-
-/** Record header (5) + handshake header (4) + client_version (2) + random (32). */
-const SESSION_ID_OFFSET = 5 + 4 + 2 + 32;
-
-/** The suites of a ClientHello, as 16-bit numbers, in order. */
-function offeredSuites(clientHello: Buffer): number[] {
-  const sessionIdLength = clientHello[SESSION_ID_OFFSET] ?? 0;
-  const listOffset = SESSION_ID_OFFSET + 1 + sessionIdLength;
-  const listLength = clientHello.readUInt16BE(listOffset);
-  const suites: number[] = [];
-  for (let i = 0; i < listLength; i += 2) suites.push(clientHello.readUInt16BE(listOffset + 2 + i));
-  return suites;
-}
 
 /** The ciphers `config` enables, most preferred first, as Python describes them. */
 export function describeCiphers(config: EngineConfig): CipherInfo[] {
@@ -52,7 +40,8 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
   } finally {
     engine.destroy();
   }
-  return offeredSuites(outgoing.read()).flatMap((suite) => {
+  const hello = parseClientHello(outgoing.read());
+  return (hello?.suites ?? []).flatMap((suite) => {
     const info = CIPHERS_BY_SUITE.get(suite);
     return info ? [{ ...info }] : [];
   });

@@ -4,11 +4,12 @@
  */
 import type { EngineFactory, EngineKind } from './engine.js';
 import { ValueError } from './errors.js';
+import { createNativeEngine, nativeEngineAvailable } from './native-engine.js';
 import { createNodeEngine } from './node-engine.js';
 
 const factories = new Map<EngineKind, () => EngineFactory | undefined>([
   ['node', () => createNodeEngine],
-  ['native', () => undefined],
+  ['native', () => (nativeEngineAvailable() ? createNativeEngine : undefined)],
 ]);
 
 /** Whether an engine can run in this process. */

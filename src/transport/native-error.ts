@@ -28,7 +28,7 @@ type ErrorClass = new (
   details: { library?: string; reason?: string; cause?: unknown },
 ) => SSLError;
 
-/** Python's "[LIB: REASON] text", "[LIB] text" or "text", built by the class or here. */
+/** Python's "[LIB: REASON] text", "[LIB] text" or "text": SSLError adds the prefix. */
 function make(
   type: ErrorClass,
   errstr: string,
@@ -37,8 +37,7 @@ function make(
 ): SSLError {
   const { library, reason } = d;
   if (reason !== undefined) return new type(errstr, { library: library ?? 'SSL', reason, cause });
-  const message = library === undefined ? errstr : `[${library}] ${errstr}`;
-  return new type(message, library === undefined ? { cause } : { library, cause });
+  return new type(errstr, library === undefined ? { cause } : { library, cause });
 }
 
 /** Python's wording for a certificate the hostname check rejected. */

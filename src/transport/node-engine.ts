@@ -41,6 +41,7 @@ import {
 import { DEFAULT_PLAINTEXT_HIGH_WATER_MARK, RECORD_HEADER_LENGTH } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 import { cipherBits } from './cipher-bits.js';
+import { firstRecordLength, parseClientHello } from './client-hello.js';
 import { mapNodeError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
@@ -61,6 +62,8 @@ const CERT_NONE = 0;
 const CERT_REQUIRED = 2;
 /** OP_IGNORE_UNEXPECTED_EOF: a bare EOF counts as a clean close. */
 const OP_IGNORE_UNEXPECTED_EOF = 0x80;
+/** The alert Python sends when an SNI callback raises. */
+const ALERT_HANDSHAKE_FAILURE = 40;
 const X509_V_ERR_HOSTNAME_MISMATCH = 62;
 const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
 
@@ -121,6 +124,9 @@ class NodeEngine implements TlsEngine {
   #plainOffset = 0;
   #plainPending = 0;
 
+  /** Whether the SNI hook already ran on the ClientHello (so Node's SNICallback must not). */
+  #sniDecided = false;
+
   // shutdown
   #shutdownRequested = false;
   #shutdownSent = false;
@@ -173,6 +179,52 @@ class NodeEngine implements TlsEngine {
   #start(): void {
     if (this.#state !== 'idle') return;
     this.#transition('handshaking');
+    // A server with an SNI hook reads the ClientHello first (see #decideServerName); everyone
+    // else hands the connection to Node at once.
+    if (!(this.#role.serverSide && this.#config.sni)) this.#createSocket();
+  }
+
+  /**
+   * Python calls the SNI callback for every ClientHello, with None when it names no server, and
+   * lets it switch the context or refuse with an alert. Node calls SNICallback only when a name
+   * was sent, so the server reads the name from the ClientHello itself before Node sees it.
+   * Returns false while the first record is incomplete.
+   */
+  #decideServerName(): boolean {
+    const first = this.#incoming.peek(this.#incoming.pending);
+    const length = firstRecordLength(first);
+    if (length === undefined && !this.#incoming.eofWritten) return false;
+    const hello = length === undefined ? undefined : parseClientHello(first.subarray(0, length));
+    const hook = this.#config.sni;
+    if (hello && hook) {
+      const decision = this.#runSniHook(hook, hello.serverName);
+      if (decision.kind === 'alert') {
+        this.#refuseWithAlert(decision.alert);
+        return true;
+      }
+      if (decision.kind === 'switch') this.#config = decision.config;
+      this.#sniDecided = true;
+    }
+    this.#createSocket();
+    return true;
+  }
+
+  #runSniHook(hook: NonNullable<EngineConfig['sni']>, name: string | null): SniDecision {
+    try {
+      return hook(this, name);
+    } catch {
+      return { kind: 'alert', alert: ALERT_HANDSHAKE_FAILURE };
+    }
+  }
+
+  /** A fatal alert before any key exists is a plaintext record; OpenSSL reports CALLBACK_FAILED. */
+  #refuseWithAlert(alert: number): void {
+    this.#outgoing.writeOwned(Buffer.from([21, 3, 3, 0, 2, 2, alert & 0xff]));
+    this.#progress.next('outgoing');
+    this.#fail(new SSLError('callback failed', { reason: 'CALLBACK_FAILED' }));
+  }
+
+  #createSocket(): void {
     const secureContext = secureContextFor(this.#config);
     const verifying = this.#config.verifyMode !== CERT_NONE;
     let socket: tls.TLSSocket;
@@ -183,7 +235,9 @@ class NodeEngine implements TlsEngine {
         requestCert: verifying,
         rejectUnauthorized: false,
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
-        ...(this.#config.sni ? { SNICallback: (name, cb) => this.#onServerName(name, cb) } : {}),
+        ...(this.#config.sni && !this.#sniDecided
+          ? { SNICallback: (name, cb) => this.#onServerName(name, cb) }
+          : {}),
         ...this.#pskServerOptions(),
       });
       socket.on('secure', () => this.#onSecure());
@@ -227,15 +281,12 @@ class NodeEngine implements TlsEngine {
     throw new SSLWantReadError();
   }
 
+  /** SNICallback for a ClientHello rxtls could not read itself (one spanning several records). */
   #onServerName(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
     const hook = this.#config.sni;
-    let decision: SniDecision = { kind: 'continue' };
-    try {
-      decision = hook ? hook(this, name || null) : decision;
-    } catch (error) {
-      cb(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
+    const decision: SniDecision = hook
+      ? this.#runSniHook(hook, name || null)
+      : { kind: 'continue' };
     if (decision.kind === 'alert') {
       cb(new SSLError(`SNI callback refused the name with alert ${decision.alert}`));
       return;
@@ -282,7 +333,6 @@ class NodeEngine implements TlsEngine {
     };
     this.#transition('open');
     this.#progress.next('handshake-complete');
-    this.#progress.next('writable');
   }
 
   /**
@@ -342,7 +392,11 @@ class NodeEngine implements TlsEngine {
   // incoming: ciphertext from the incoming BIO into Node, one record at a time
 
   #feed(): void {
-    if (this.#feeding || !this.#tls) return;
+    if (this.#feeding || this.#error) return;
+    if (!this.#tls) {
+      if (this.#state !== 'handshaking' || !this.#decideServerName()) return;
+      if (!this.#tls) return;
+    }
     this.#feeding = true;
     try {
       while (!this.#error && !this.#peerClosed && this.#duplex.readableFlowing === true) {

@@ -107,6 +107,7 @@ export class SSLObject<C = unknown> {
   readonly #progressSubscription: Subscription;
   #context: C;
   #destroyed = false;
+  #handshakeAnnounced = false;
 
   /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
   readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
@@ -116,9 +117,10 @@ export class SSLObject<C = unknown> {
     this.#engine = init.engine;
     this.#context = init.context;
     objectsByEngine.set(init.engine, this as SSLObject<unknown>);
-    this.#progressSubscription = init.engine.progress$.subscribe((progress) =>
-      this.#readiness.next({ type: PROGRESS_READINESS[progress] }),
-    );
+    this.#progressSubscription = init.engine.progress$.subscribe((progress) => {
+      if (progress === 'handshake-complete') this.#announceHandshake();
+      else this.#readiness.next({ type: PROGRESS_READINESS[progress] });
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -188,6 +190,11 @@ export class SSLObject<C = unknown> {
     this.#drive(() => this.#engine.shutdown());
   }
 
+  /**
+   * Runs a driving call and announces what it changed. A synchronous engine (native) makes all
+   * its progress inside the call, so the object itself reports a completed handshake and
+   * ciphertext waiting in `outgoing`; the node engine also reports progress between calls.
+   */
   #drive<T>(call: () => T): T {
     if (this.#destroyed) throw new ValueError('SSLObject was destroyed');
     try {
@@ -196,7 +203,17 @@ export class SSLObject<C = unknown> {
       if (error instanceof SSLWantReadError) this.#readiness.next({ type: 'want-read' });
       if (error instanceof SSLWantWriteError) this.#readiness.next({ type: 'want-write' });
       throw error;
+    } finally {
+      if (this.#engine.handshakeComplete) this.#announceHandshake();
+      if (this.#init.outgoing.pending > 0) this.#readiness.next({ type: 'want-write' });
     }
+  }
+
+  #announceHandshake(): void {
+    if (this.#handshakeAnnounced) return;
+    this.#handshakeAnnounced = true;
+    this.#readiness.next({ type: 'handshake-complete' });
+    this.#readiness.next({ type: 'writable' });
   }
 
   /** Frees the engine; later calls throw. rxtls's addition: Python relies on the GC. */

@@ -55,6 +55,7 @@ function config(overrides: Partial<EngineConfig> = {}): EngineConfig {
     pskClient: undefined,
     pskServer: undefined,
     pskIdentityHint: undefined,
+    peerCheck: undefined,
     sessionCacheId: {},
     ...overrides,
   });
