@@ -15,6 +15,10 @@ import {
   CERT_NONE,
   CERT_OPTIONAL,
   CERT_REQUIRED,
+  OP_CIPHER_SERVER_PREFERENCE,
+  OP_IGNORE_UNEXPECTED_EOF,
+  OP_NO_TICKET,
+  OP_NO_TLSv1_3,
   PROTOCOL_TLS_CLIENT,
   PROTOCOL_TLS_SERVER,
   TLSVersion,
@@ -646,6 +650,68 @@ print(json.dumps(out))`,
       () => new SSLContext(PROTOCOL_TLS_CLIENT).setPskServerCallback(() => key16()),
       ValueError,
     );
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // options
+
+  test('OP_NO_TLSv1_3 on either side negotiates TLS 1.2', async () => {
+    const client = clientContext();
+    client.options = client.options | OP_NO_TLSv1_3;
+    const [c, s] = pair(client, serverContext());
+    await handshake(c, s);
+    assert.is(c.version(), 'TLSv1.2');
+  });
+
+  test('OP_CIPHER_SERVER_PREFERENCE picks the server order; without it the client order wins', async () => {
+    const pick = async (serverPreference: boolean) => {
+      const client = clientContext();
+      client.maximumVersion = TLSVersion.TLSv1_2;
+      client.setCiphers('ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384');
+      const server = serverContext();
+      server.setCiphers('ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256');
+      if (!serverPreference) server.options = server.options & ~OP_CIPHER_SERVER_PREFERENCE;
+      const [c, s] = pair(client, server);
+      await handshake(c, s);
+      return c.cipher()?.[0];
+    };
+    assert.is(await pick(true), 'ECDHE-ECDSA-AES256-GCM-SHA384');
+    assert.is(await pick(false), 'ECDHE-ECDSA-AES128-GCM-SHA256');
+  });
+
+  test('OP_NO_TICKET on a TLS 1.2 server issues no session ticket', async () => {
+    const client = clientContext();
+    client.maximumVersion = TLSVersion.TLSv1_2;
+    const server = serverContext();
+    server.options = server.options | OP_NO_TICKET;
+    const [c, s] = pair(client, server);
+    await handshake(c, s);
+    await send(s, c, Buffer.from('x'));
+    assert.is(c.session?.hasTicket ?? false, false);
+    const [c2, s2] = pair(clientContext(), serverContext());
+    await handshake(c2, s2);
+    await send(s2, c2, Buffer.from('x'));
+    assert.is(c2.session?.hasTicket, true, 'tickets are on by default');
+  });
+
+  test('OP_IGNORE_UNEXPECTED_EOF turns a bare EOF into a clean close', async () => {
+    const server = serverContext();
+    server.options = server.options | OP_IGNORE_UNEXPECTED_EOF;
+    const [c, s] = pair(clientContext(), server);
+    await handshake(c, s);
+    s.incoming.writeEof();
+    // As Python: OpenSSL treats the EOF as the peer's close_notify, so read() returns empty bytes.
+    let data: Buffer | undefined;
+    await pumpUntil(
+      c,
+      s,
+      step(() => undefined),
+      () => {
+        data = s.read();
+        return true;
+      },
+    );
+    assert.is(data?.length, 0);
   });
 
   // ------------------------------------------------------------------------------------------
