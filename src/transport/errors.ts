@@ -187,3 +187,29 @@ export function typeError(what: string, expected: string, got: unknown): TypeErr
   Object.defineProperty(error, 'code', { value: 'ERR_INVALID_ARG_TYPE', enumerable: true });
   return error;
 }
+
+/** Which timeout ended a connection. */
+export type TimeoutPhase = 'handshake' | 'idle' | 'shutdown';
+
+/**
+ * A secure stream took too long: the handshake (default 60 s, as asyncio), an idle period (off by
+ * default) or the wait for the peer's close_notify (default 30 s).
+ */
+export class TLSTimeoutError extends Error {
+  override name = 'TLSTimeoutError';
+  readonly code: string;
+  readonly phase: TimeoutPhase;
+  readonly timeoutMs: number;
+  constructor(phase: TimeoutPhase, timeoutMs: number) {
+    const what =
+      phase === 'handshake'
+        ? 'tls handshake did not complete'
+        : phase === 'idle'
+          ? 'connection was idle'
+          : 'peer did not answer close_notify';
+    super(`${what} within ${timeoutMs} ms`);
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+    this.code = `ERR_RXTLS_${phase.toUpperCase()}_TIMEOUT`;
+  }
+}

@@ -29,3 +29,18 @@ export const DEFAULT_OUTGOING_HIGH_WATER_MARK = 4 * MAX_CIPHERTEXT_RECORD;
  * bound on plaintext held per connection when the application reads slowly.
  */
 export const DEFAULT_PLAINTEXT_HIGH_WATER_MARK = 4 * MAX_PLAINTEXT_RECORD;
+
+/** asyncio's ssl_handshake_timeout default: 60 seconds. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
+
+/** asyncio's ssl_shutdown_timeout default: 30 seconds to get the peer's close_notify. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+/**
+ * Plaintext a secure stream holds for its reader, and ciphertext it lets pile up in the incoming
+ * BIO, before it stops reading the transport: the per-connection memory bound under slow readers.
+ */
+export const STREAM_HIGH_WATER_MARK = 64 * 1024;
+
+/** How much plaintext one read() asks the engine for: four records. */
+export const STREAM_READ_SIZE = 4 * MAX_PLAINTEXT_RECORD;
