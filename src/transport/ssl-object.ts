@@ -72,6 +72,12 @@ export interface SSLObjectInit<C> {
   readonly decodeCert: (der: Buffer) => object;
   /** Called when `context` is assigned, so the owner can switch the engine's policy. */
   onContextChange?(context: C): void;
+  /**
+   * Runs once when the handshake completes, before it is announced: throwing fails the
+   * connection, and every later driving call (unwrap included) throws that error. For
+   * certificate pinning and other application checks of the peer.
+   */
+  checkPeer?(sslobj: SSLObject<C>): void;
 }
 
 const PROGRESS_READINESS: Record<EngineProgress, ReadinessType> = {
@@ -107,6 +113,9 @@ export class SSLObject<C = unknown> {
   readonly #progressSubscription: Subscription;
   #context: C;
   #destroyed = false;
+  /** What `checkPeer` said of the peer; #peerRejection is what it threw. */
+  #peerVerdict: 'unchecked' | 'accepted' | 'rejected' = 'unchecked';
+  #peerRejection: unknown;
 
   /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
   readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
@@ -116,9 +125,12 @@ export class SSLObject<C = unknown> {
     this.#engine = init.engine;
     this.#context = init.context;
     objectsByEngine.set(init.engine, this as SSLObject<unknown>);
-    this.#progressSubscription = init.engine.progress$.subscribe((progress) =>
-      this.#readiness.next({ type: PROGRESS_READINESS[progress] }),
-    );
+    this.#progressSubscription = init.engine.progress$.subscribe((progress) => {
+      // A rejected peer ends the connection here: the engine's later progress is not ours.
+      if (this.#peerVerdict === 'rejected') return;
+      if (progress === 'handshake-complete' && !this.#peerAccepted()) return;
+      this.#readiness.next({ type: PROGRESS_READINESS[progress] });
+    });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -190,13 +202,44 @@ export class SSLObject<C = unknown> {
 
   #drive<T>(call: () => T): T {
     if (this.#destroyed) throw new ValueError('SSLObject was destroyed');
+    this.#throwIfPeerRejected();
+    let result: T;
     try {
-      return call();
+      result = call();
     } catch (error) {
+      // A synchronous engine completes the handshake inside a call that may still throw.
+      this.#throwIfPeerRejected();
       if (error instanceof SSLWantReadError) this.#readiness.next({ type: 'want-read' });
       if (error instanceof SSLWantWriteError) this.#readiness.next({ type: 'want-write' });
       throw error;
     }
+    this.#throwIfPeerRejected();
+    return result;
+  }
+
+  /**
+   * Runs `checkPeer` once the engine's handshake is complete; false if it rejected the peer,
+   * which is then announced as a fatal error instead of a completed handshake.
+   */
+  #peerAccepted(): boolean {
+    const check = this.#init.checkPeer;
+    if (!check || !this.#engine.handshakeComplete) return true;
+    if (this.#peerVerdict === 'unchecked') {
+      this.#peerVerdict = 'accepted'; // a check that asks handshakeComplete must not recurse
+      try {
+        check(this);
+      } catch (error) {
+        this.#peerVerdict = 'rejected';
+        this.#peerRejection = error;
+        this.#readiness.next({ type: 'error' });
+        this.#readiness.next({ type: 'closed' });
+      }
+    }
+    return this.#peerVerdict === 'accepted';
+  }
+
+  #throwIfPeerRejected(): void {
+    if (!this.#peerAccepted()) throw this.#peerRejection;
   }
 
   /** Frees the engine; later calls throw. rxtls's addition: Python relies on the GC. */
@@ -211,9 +254,9 @@ export class SSLObject<C = unknown> {
   // ------------------------------------------------------------------------------------------
   // information
 
-  /** True once the handshake completed. */
+  /** True once the handshake completed (and the context's peer checks accepted the peer). */
   get handshakeComplete(): boolean {
-    return this.#engine.handshakeComplete;
+    return this.#engine.handshakeComplete && this.#peerAccepted();
   }
 
   /**
