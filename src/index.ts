@@ -180,3 +180,39 @@ export {
   SSLSession,
 } from './transport/ssl-object.js';
 export type { CipherTuple, EngineKind } from './transport/engine.js';
+
+// ---------------------------------------------------------------------------------------------
+// Policies and dependency injection (SPEC section 5)
+export {
+  CLIENT_CONTEXT,
+  CLIENT_POLICY,
+  CONTEXT_OPTIONS,
+  SERVER_CONTEXT,
+  SERVER_POLICY,
+} from './context/tokens.js';
+export { combinePolicies, PythonDefaults, type TlsPolicy } from './context/tls-policy.js';
+export type {
+  CertificateSource,
+  ContextOptions,
+  TrustSource,
+} from './context/context-options.js';
+export { ContextFactory } from './context/context-factory.js';
+export { createContainer, type DefaultsOptions, registerDefaults } from './context/container.js';
+export {
+  MOZILLA_GROUPS,
+  MOZILLA_GUIDELINES_VERSION,
+  MOZILLA_INTERMEDIATE_CIPHERS,
+  MOZILLA_OLD_CIPHERS,
+  MozillaIntermediate,
+  MozillaModern,
+  MozillaOld,
+} from './context/policies/mozilla.js';
+export { MutualTls, type MutualTlsOptions } from './context/policies/mutual-tls.js';
+export { checkPin, PinnedPublicKey, publicKeyPin } from './context/policies/pinned-public-key.js';
+export { type PeerCheck, peerCheckError } from './context/ssl-context.js';
+export {
+  createNativeEngine,
+  type NativeSession,
+  nativeEngineAvailable,
+  nativeLoadError,
+} from './transport/native-engine.js';

@@ -30,7 +30,13 @@ import {
 } from '../transport/constants.js';
 import type { EngineConfig, EngineKind, SniDecision } from '../transport/engine.js';
 import { defaultEngineKind, engineFactory } from '../transport/engines.js';
-import { NotImplementedError, SSLError, typeError, ValueError } from '../transport/errors.js';
+import {
+  NotImplementedError,
+  SSLCertVerificationError,
+  SSLError,
+  typeError,
+  ValueError,
+} from '../transport/errors.js';
 import { MemoryBIO } from '../transport/memory-bio.js';
 import { SSLObject, type SSLSession, sslObjectOf } from '../transport/ssl-object.js';
 import { describeCiphers } from './cipher-list.js';
@@ -57,6 +63,13 @@ export type SniCallback = (
 export type PskClientCallback = (hint: string | null) => [string | null, Uint8Array];
 /** A server's PSK callback: the client's identity in, the key out (empty bytes: unknown). */
 export type PskServerCallback = (identity: string | null) => Uint8Array;
+
+/**
+ * An application check of the peer, run once its handshake completes (after OpenSSL's
+ * verification and the hostname check): throwing fails the connection. rxtls's addition, used by
+ * certificate pinning; an error that is not an SSLError becomes an SSLCertVerificationError.
+ */
+export type PeerCheck = (sslobj: SSLObject<SSLContext>) => void;
 
 /** Options of the SSLContext constructor beyond Python's. */
 export interface SSLContextOptions {
@@ -151,6 +164,7 @@ export class SSLContext {
   #pskClient: PskClientCallback | null = null;
   #pskServer: PskServerCallback | null = null;
   #pskIdentityHint: string | undefined;
+  #peerChecks: readonly PeerCheck[] = [];
   #config: EngineConfig | undefined;
   readonly #stats: SessionStats = {
     number: 0,
@@ -500,6 +514,15 @@ export class SSLContext {
     this.#changed();
   }
 
+  /**
+   * Adds a check every later connection runs on its peer once the handshake completes (see
+   * {@link PeerCheck}); it fails the connection by throwing. rxtls's addition.
+   */
+  addPeerCheck(check: PeerCheck): void {
+    if (typeof check !== 'function') throw new TypeError('not a callable object');
+    this.#peerChecks = Object.freeze([...this.#peerChecks, check]);
+  }
+
   /** Python's `session_stats()`: counts of this context's handshakes. */
   sessionStats(): SessionStats {
     return { ...this.#stats };
@@ -593,6 +616,7 @@ export class SSLContext {
     const serverSide = options.serverSide ?? this.#protocol === PROTOCOL_TLS_SERVER;
     const serverHostname = this.#checkServerSide(serverSide, options.serverHostname ?? null);
     const config = this.engineConfig();
+    const peerChecks = this.#peerChecks;
     const engine = engineFactory(this.#engine)(
       config,
       {
@@ -614,6 +638,7 @@ export class SSLContext {
       onContextChange: (context) => {
         if (!(context instanceof SSLContext)) throw typeError('context', 'an SSLContext', context);
       },
+      ...(peerChecks.length > 0 ? { checkPeer: (obj) => runPeerChecks(peerChecks, obj) } : {}),
     });
     this.#countHandshake(sslobj);
     return sslobj;
@@ -659,6 +684,41 @@ export class SSLContext {
       if (sslobj.sessionReused) stats.hits += 1;
       subscription.unsubscribe();
     });
+  }
+}
+
+/** OpenSSL's X509_V_ERR_APPLICATION_VERIFICATION: an application's own check failed. */
+const APPLICATION_VERIFICATION = 50;
+
+/**
+ * The error a failed {@link PeerCheck} reports: SSLCertVerificationError with reason
+ * CERTIFICATE_VERIFY_FAILED, `verifyCode` 50 (X509_V_ERR_APPLICATION_VERIFICATION) and
+ * `verifyMessage`; `detail`, if any, follows in parentheses in the message.
+ */
+export function peerCheckError(
+  verifyMessage: string,
+  detail?: string,
+  cause?: unknown,
+): SSLCertVerificationError {
+  const suffix = detail === undefined ? '' : ` (${detail})`;
+  return new SSLCertVerificationError(`certificate verify failed: ${verifyMessage}${suffix}`, {
+    library: 'SSL',
+    reason: 'CERTIFICATE_VERIFY_FAILED',
+    verifyCode: APPLICATION_VERIFICATION,
+    verifyMessage,
+    cause,
+  });
+}
+
+function runPeerChecks(checks: readonly PeerCheck[], sslobj: SSLObject<SSLContext>): void {
+  for (const check of checks) {
+    try {
+      check(sslobj);
+    } catch (error) {
+      if (error instanceof SSLError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw peerCheckError(message, undefined, error);
+    }
   }
 }
 

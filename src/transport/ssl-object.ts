@@ -72,6 +72,12 @@ export interface SSLObjectInit<C> {
   readonly decodeCert: (der: Buffer) => object;
   /** Called when `context` is assigned, so the owner can switch the engine's policy. */
   onContextChange?(context: C): void;
+  /**
+   * Runs once when the handshake completes, before it is announced: throwing fails the
+   * connection, and every later driving call (unwrap included) throws that error. For
+   * certificate pinning and other application checks of the peer.
+   */
+  checkPeer?(sslobj: SSLObject<C>): void;
 }
 
 const PROGRESS_READINESS: Record<EngineProgress, ReadinessType> = {
@@ -108,6 +114,9 @@ export class SSLObject<C = unknown> {
   #context: C;
   #destroyed = false;
   #handshakeAnnounced = false;
+  /** What `checkPeer` said of the peer; #peerRejection is what it threw. */
+  #peerVerdict: 'unchecked' | 'accepted' | 'rejected' = 'unchecked';
+  #peerRejection: unknown;
 
   /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
   readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
@@ -118,6 +127,8 @@ export class SSLObject<C = unknown> {
     this.#context = init.context;
     objectsByEngine.set(init.engine, this as SSLObject<unknown>);
     this.#progressSubscription = init.engine.progress$.subscribe((progress) => {
+      // A rejected peer ends the connection here: the engine's later progress is not ours.
+      if (this.#peerVerdict === 'rejected') return;
       if (progress === 'handshake-complete') this.#announceHandshake();
       else this.#readiness.next({ type: PROGRESS_READINESS[progress] });
     });
@@ -197,9 +208,13 @@ export class SSLObject<C = unknown> {
    */
   #drive<T>(call: () => T): T {
     if (this.#destroyed) throw new ValueError('SSLObject was destroyed');
+    this.#throwIfPeerRejected();
+    let result: T;
     try {
-      return call();
+      result = call();
     } catch (error) {
+      // A synchronous engine completes the handshake inside a call that may still throw.
+      this.#throwIfPeerRejected();
       if (error instanceof SSLWantReadError) this.#readiness.next({ type: 'want-read' });
       if (error instanceof SSLWantWriteError) this.#readiness.next({ type: 'want-write' });
       throw error;
@@ -207,10 +222,37 @@ export class SSLObject<C = unknown> {
       if (this.#engine.handshakeComplete) this.#announceHandshake();
       if (this.#init.outgoing.pending > 0) this.#readiness.next({ type: 'want-write' });
     }
+    this.#throwIfPeerRejected();
+    return result;
+  }
+
+  /**
+   * Runs `checkPeer` once the engine's handshake is complete; false if it rejected the peer,
+   * which is then announced as a fatal error instead of a completed handshake.
+   */
+  #peerAccepted(): boolean {
+    const check = this.#init.checkPeer;
+    if (!check || !this.#engine.handshakeComplete) return true;
+    if (this.#peerVerdict === 'unchecked') {
+      this.#peerVerdict = 'accepted'; // a check that asks handshakeComplete must not recurse
+      try {
+        check(this);
+      } catch (error) {
+        this.#peerVerdict = 'rejected';
+        this.#peerRejection = error;
+        this.#readiness.next({ type: 'error' });
+        this.#readiness.next({ type: 'closed' });
+      }
+    }
+    return this.#peerVerdict === 'accepted';
+  }
+
+  #throwIfPeerRejected(): void {
+    if (!this.#peerAccepted()) throw this.#peerRejection;
   }
 
   #announceHandshake(): void {
-    if (this.#handshakeAnnounced) return;
+    if (this.#handshakeAnnounced || !this.#peerAccepted()) return;
     this.#handshakeAnnounced = true;
     this.#readiness.next({ type: 'handshake-complete' });
     this.#readiness.next({ type: 'writable' });
@@ -228,9 +270,9 @@ export class SSLObject<C = unknown> {
   // ------------------------------------------------------------------------------------------
   // information
 
-  /** True once the handshake completed. */
+  /** True once the handshake completed (and the context's peer checks accepted the peer). */
   get handshakeComplete(): boolean {
-    return this.#engine.handshakeComplete;
+    return this.#engine.handshakeComplete && this.#peerAccepted();
   }
 
   /**
