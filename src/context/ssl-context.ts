@@ -38,6 +38,9 @@ import {
   ValueError,
 } from '../transport/errors.js';
 import { MemoryBIO } from '../transport/memory-bio.js';
+import { defaultReactor, type Reactor } from '../transport/reactor.js';
+import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';
+import type { Transport } from '../transport/transport.js';
 import { SSLObject, type SSLSession, sslObjectOf } from '../transport/ssl-object.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';
@@ -82,6 +85,12 @@ export interface WrapBioOptions {
   serverSide?: boolean;
   serverHostname?: string | null;
   session?: SSLSession | null;
+}
+
+/** Options of {@link SSLContext.wrapSocket}: wrapBio's, the stream's, and the reactor to use. */
+export interface WrapSocketOptions extends WrapBioOptions, SSLSocketOptions {
+  /** The reactor that accounts for the stream (default: the process's). */
+  reactor?: Reactor;
 }
 
 /** Python's `session_stats()` keys. */
@@ -642,6 +651,26 @@ export class SSLContext {
     });
     this.#countHandshake(sslobj);
     return sslobj;
+  }
+
+  /**
+   * Python's `wrap_socket`, for any Transport: a secure stream (SSLSocket) over it. The
+   * handshake starts at once unless `doHandshakeOnConnect` is false; await `handshake()`.
+   *
+   * @example
+   * ```ts
+   * const tls = ctx.wrapSocket(await TcpTransport.connect({ host, port }), { serverHostname: host });
+   * await tls.handshake();
+   * ```
+   */
+  wrapSocket(transport: Transport, options: WrapSocketOptions = {}): SSLSocket<SSLContext> {
+    const { serverSide, serverHostname, session, reactor, ...streamOptions } = options;
+    const sslobj = this.wrapBio(new MemoryBIO(), new MemoryBIO(), {
+      ...(serverSide === undefined ? {} : { serverSide }),
+      ...(serverHostname === undefined ? {} : { serverHostname }),
+      ...(session === undefined ? {} : { session }),
+    });
+    return (reactor ?? defaultReactor()).attach(sslobj, transport, streamOptions);
   }
 
   #checkServerSide(serverSide: boolean, serverHostname: string | null): string | null {

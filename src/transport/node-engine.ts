@@ -38,7 +38,11 @@ import {
   SSLZeroReturnError,
   ValueError,
 } from './errors.js';
-import { DEFAULT_PLAINTEXT_HIGH_WATER_MARK, RECORD_HEADER_LENGTH } from './limits.js';
+import {
+  DEFAULT_OUTGOING_HIGH_WATER_MARK,
+  DEFAULT_PLAINTEXT_HIGH_WATER_MARK,
+  RECORD_HEADER_LENGTH,
+} from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 import { cipherBits } from './cipher-bits.js';
 import { firstRecordLength, parseClientHello } from './client-hello.js';
@@ -126,6 +130,9 @@ class NodeEngine implements TlsEngine {
 
   /** Whether the SNI hook already ran on the ClientHello (so Node's SNICallback must not). */
   #sniDecided = false;
+
+  /** Plaintext handed to Node whose write callback has not run yet. */
+  #plaintextInFlight = 0;
 
   // shutdown
   #shutdownRequested = false;
@@ -495,6 +502,12 @@ class NodeEngine implements TlsEngine {
     this.#feed();
     this.#throwIfFailed();
     if (this.#plainPending > 0) return this.#takePlaintext(n);
+    const socket = this.#tls;
+    if (socket && socket.readableLength > 0) {
+      // Node decrypted more than we took while paused; it flows on resume, before the end.
+      socket.resume();
+      throw new SSLWantReadError();
+    }
     if (this.#peerClosed === 'close_notify') {
       if (this.#shutdownSent) throw new SSLZeroReturnError();
       return Buffer.alloc(0);
@@ -544,12 +557,22 @@ class NodeEngine implements TlsEngine {
       throw new SSLZeroReturnError();
     }
     const socket = this.#tls as tls.TLSSocket;
-    if (this.#outgoing.isFull || socket.writableLength >= this.#outgoing.highWaterMark) {
+    // Node encrypts on later turns: plaintext it holds counts against the same bound as the
+    // ciphertext in the outgoing BIO, so a slow transport stops writers instead of growing memory.
+    const limit = Math.min(this.#outgoing.highWaterMark, DEFAULT_OUTGOING_HIGH_WATER_MARK);
+    if (this.#outgoing.isFull || this.#plaintextInFlight + this.#outgoing.pending >= limit) {
       throw new SSLWantWriteError();
     }
     if (data.length === 0) return 0;
     // Node keeps a reference until the data is encrypted; the caller may reuse its buffer now.
-    socket.write(Buffer.from(data));
+    // The callback runs once Node has encrypted and handed on this chunk: the bound above has
+    // room again, which the reader of progress$ must hear about.
+    const length = data.length;
+    this.#plaintextInFlight += length;
+    socket.write(Buffer.from(data), () => {
+      this.#plaintextInFlight -= length;
+      if (!this.#error) this.#progress.next('writable');
+    });
     return data.length;
   }
 

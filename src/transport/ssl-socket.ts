@@ -1,0 +1,722 @@
+/**
+ * SSLSocket: the secure stream. It drives one SSLObject over one Transport, moving ciphertext
+ * between them exactly when that can make progress (on transport data, on drain, and on the
+ * engine's readiness events), and offers the decrypted stream as a Transport itself, so TLS nests.
+ *
+ * One state, changed only by #transition:
+ *
+ *   handshaking --handshake ok--> open --close()--> flushing --writes encrypted--> closing
+ *        \                          \                                                 |
+ *         +-- error / abort --------+-------- peer gone / error / abort ------------+--> closed
+ *
+ * `closing` means our close_notify is out and the peer's is awaited (up to the shutdown timeout).
+ */
+import { Observable, ReplaySubject, Subject, type Subscriber, type Subscription } from 'rxjs';
+import type { CipherTuple } from './engine.js';
+import {
+  SSLEOFError,
+  SSLError,
+  SSLSyscallError,
+  SSLWantReadError,
+  SSLWantWriteError,
+  SSLZeroReturnError,
+  TLSTimeoutError,
+  typeError,
+  ValueError,
+} from './errors.js';
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  STREAM_HIGH_WATER_MARK,
+  STREAM_READ_SIZE,
+} from './limits.js';
+import { PrefixedTransport } from './prefixed-transport.js';
+import type { ReadinessEvent, SSLObject, SSLSession } from './ssl-object.js';
+import type { Transport, TransportAddress } from './transport.js';
+
+/** The life of a secure stream. */
+export type SecureStreamState = 'handshaking' | 'open' | 'flushing' | 'closing' | 'closed';
+
+const TRANSITIONS: Record<SecureStreamState, readonly SecureStreamState[]> = {
+  handshaking: ['open', 'flushing', 'closing', 'closed'],
+  open: ['flushing', 'closing', 'closed'],
+  flushing: ['closing', 'closed'],
+  closing: ['closed'],
+  closed: [],
+};
+
+/** Options of a secure stream (`ctx.wrapSocket`, `connect`, servers). */
+export interface SSLSocketOptions {
+  /** Start the handshake at once (default true), as Python's `do_handshake_on_connect`. */
+  doHandshakeOnConnect?: boolean;
+  /** Treat an EOF without close_notify as a clean end (default true, as Python). */
+  suppressRaggedEofs?: boolean;
+  /** Give up the handshake after this long; 0 disables (default 60 000, as asyncio). */
+  handshakeTimeoutMs?: number;
+  /** End the connection after this long without traffic; 0 disables (the default). */
+  idleTimeoutMs?: number;
+  /** Wait this long for the peer's close_notify on close() (default 30 000, as asyncio). */
+  shutdownTimeoutMs?: number;
+  /** Per-direction buffering before backpressure applies (default 64 KiB). */
+  highWaterMark?: number;
+}
+
+/** What a stream tells its reactor. */
+export interface StreamObserver {
+  onHandshake(ok: boolean): void;
+  onBytes(direction: 'in' | 'out', count: number): void;
+  onClosed(socket: SSLSocket): void;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+  settled: boolean;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const d: Deferred<T> = {
+    promise,
+    settled: false,
+    resolve: (value) => {
+      if (d.settled) return;
+      d.settled = true;
+      resolve(value);
+    },
+    reject: (error) => {
+      if (d.settled) return;
+      d.settled = true;
+      reject(error);
+    },
+  };
+  // Nobody may be waiting: the rejection is still reported through data$ and the promises.
+  promise.catch(() => undefined);
+  return d;
+}
+
+/**
+ * The secure stream over a transport.
+ *
+ * @example
+ * ```ts
+ * const tls = await connect({ host: 'localhost', port: 8443, context: ctx });
+ * tls.data$.subscribe((bytes) => console.log(bytes.toString()));
+ * tls.write(Buffer.from('hello'));
+ * await tls.close();
+ * ```
+ */
+export class SSLSocket<C = unknown> implements Transport {
+  readonly #sslobj: SSLObject<C>;
+  readonly #transport: Transport;
+  readonly #observer: StreamObserver;
+  readonly #suppressRaggedEofs: boolean;
+  readonly #handshakeTimeoutMs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #shutdownTimeoutMs: number;
+  readonly #highWaterMark: number;
+
+  #state: SecureStreamState = 'handshaking';
+  #started = false;
+  #error: Error | undefined;
+  readonly #handshake = deferred<void>();
+  readonly #closed = deferred<void>();
+  readonly #closedSubject = new ReplaySubject<void>(1);
+  readonly #writable = new Subject<void>();
+  #unwrapTo: Deferred<Transport> | undefined;
+
+  // incoming: decrypted data for the reader
+  #plain: Buffer[] = [];
+  #plainBytes = 0;
+  #reader: Subscriber<Uint8Array> | undefined;
+  #readerTaken = false;
+  #paused = false;
+  #peerDone = false; // close_notify or (suppressed) EOF seen: data$ completes once drained
+  #transportPaused = false;
+  #pullers: { n: number; resolve(b: Buffer): void; reject(e: unknown): void }[] = [];
+
+  // outgoing: plaintext the application wrote, not yet taken by the engine
+  #writes: Buffer[] = [];
+  #writeBytes = 0;
+  #needDrain = false;
+  #transportBlocked = false;
+
+  #pumping = false;
+  #pumpAgain = false;
+  #transportEnded = false;
+  #subscriptions: Subscription[] = [];
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Decrypted bytes; completes on close_notify (or a suppressed ragged EOF), errors on failure. */
+  readonly data$: Observable<Uint8Array>;
+  /** Emits when buffered writes fall below the high-water mark after write() returned false. */
+  readonly writable$: Observable<void> = this.#writable.asObservable();
+  /** Emits once when the stream has closed. */
+  readonly closed$: Observable<void> = this.#closedSubject.asObservable();
+
+  constructor(
+    sslobj: SSLObject<C>,
+    transport: Transport,
+    observer: StreamObserver,
+    options: SSLSocketOptions = {},
+  ) {
+    this.#sslobj = sslobj;
+    this.#transport = transport;
+    this.#observer = observer;
+    this.#suppressRaggedEofs = options.suppressRaggedEofs ?? true;
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    this.#highWaterMark = options.highWaterMark ?? STREAM_HIGH_WATER_MARK;
+    this.data$ = new Observable<Uint8Array>((subscriber) => this.#attachReader(subscriber));
+    this.#subscriptions.push(
+      sslobj.readiness$.subscribe((event: ReadinessEvent) => this.#onReadiness(event)),
+      transport.writable$.subscribe(() => {
+        this.#transportBlocked = false;
+        this.#pump();
+      }),
+      transport.data$.subscribe({
+        next: (bytes) => this.#onCiphertext(bytes),
+        complete: () => this.#onTransportEnd(),
+        error: (error: unknown) => this.#onTransportError(error),
+      }),
+    );
+    if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // state
+
+  /** Where the stream is in its life. */
+  get state(): SecureStreamState {
+    return this.#state;
+  }
+
+  #transition(next: SecureStreamState): void {
+    if (this.#state === next) return;
+    if (!TRANSITIONS[this.#state].includes(next)) {
+      throw new Error(`SSLSocket: cannot switch state from ${this.#state} to ${next}`);
+    }
+    this.#state = next;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // handshake
+
+  /** Runs the handshake (if not started) and resolves when it completes. */
+  handshake(): Promise<void> {
+    this.#startHandshake();
+    return this.#handshake.promise;
+  }
+
+  #startHandshake(): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.#handshakeTimeoutMs > 0) {
+      this.#handshakeTimer = setTimeout(
+        () => this.#fail(new TLSTimeoutError('handshake', this.#handshakeTimeoutMs)),
+        this.#handshakeTimeoutMs,
+      );
+    }
+    this.#pump();
+  }
+
+  #doHandshake(): void {
+    try {
+      this.#sslobj.doHandshake();
+    } catch (error) {
+      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+      throw error;
+    }
+    this.#onHandshakeComplete();
+  }
+
+  #onHandshakeComplete(): void {
+    clearTimeout(this.#handshakeTimer);
+    this.#transition('open');
+    this.#observer.onHandshake(true);
+    this.#handshake.resolve();
+    this.#touch();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // the pump: every event ends here, and it does whatever can make progress now
+
+  /**
+   * Readiness from outside a pump (the node engine finishing work on a later turn) can make
+   * progress; readiness the pump's own calls cause cannot, and would only spin it.
+   */
+  #onReadiness(event: ReadinessEvent): void {
+    if (event.type !== 'want-read' && !this.#pumping) this.#pump();
+  }
+
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#step();
+      } while (this.#pumpAgain && this.#state !== 'closed');
+    } catch (error) {
+      this.#fail(error);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #step(): void {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'handshaking' && this.#started) this.#doHandshake();
+    if (this.#state !== 'handshaking') {
+      this.#doWrites();
+      this.#doReads();
+      if (this.#state === 'flushing' && this.#writes.length === 0) this.#startShutdown();
+      if (this.#state === 'closing') this.#checkShutdown();
+    }
+    this.#flushCiphertext();
+    this.#checkDrain();
+    this.#applyReadBackpressure();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // incoming
+
+  #onCiphertext(bytes: Uint8Array): void {
+    this.#observer.onBytes('in', bytes.length);
+    this.#sslobj.incoming.write(bytes);
+    this.#touch();
+    this.#pump();
+  }
+
+  #onTransportEnd(): void {
+    this.#transportEnded = true;
+    if (!this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
+    if (this.#state === 'closing') {
+      // The peer hung up instead of answering our close_notify: we are done either way.
+      this.#finishClose();
+      return;
+    }
+    this.#pump();
+  }
+
+  #onTransportError(error: unknown): void {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    this.#fail(new SSLSyscallError(cause.message, { cause }));
+  }
+
+  #doReads(): void {
+    while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
+      let chunk: Buffer;
+      try {
+        chunk = this.#sslobj.read(STREAM_READ_SIZE);
+      } catch (error) {
+        if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+        if (error instanceof SSLZeroReturnError) return this.#onPeerClosed();
+        if (error instanceof SSLEOFError && this.#suppressRaggedEofs) return this.#onPeerClosed();
+        throw error;
+      }
+      if (chunk.length === 0) return this.#onPeerClosed();
+      this.#deliver(chunk);
+    }
+  }
+
+  #deliver(chunk: Buffer): void {
+    this.#touch();
+    if (this.#reader && this.#plain.length === 0 && !this.#paused) {
+      this.#reader.next(chunk);
+      return;
+    }
+    this.#plain.push(chunk);
+    this.#plainBytes += chunk.length;
+    this.#servePullers();
+  }
+
+  /** The peer finished sending (close_notify, or an EOF we accept as one). */
+  #onPeerClosed(): void {
+    this.#peerDone = true;
+    this.#completeReaderIfDrained();
+    if (this.#state === 'open') {
+      // Answer with our own close_notify, as Python's SSLObject and asyncio do.
+      this.#transition('flushing');
+    }
+    this.#pumpAgain = true;
+  }
+
+  #completeReaderIfDrained(): void {
+    if (!this.#peerDone || this.#plain.length > 0) return;
+    this.#reader?.complete();
+    for (const puller of this.#pullers.splice(0)) puller.resolve(Buffer.alloc(0));
+  }
+
+  #attachReader(subscriber: Subscriber<Uint8Array>): () => void {
+    if (this.#readerTaken) {
+      subscriber.error(new ValueError('SSLSocket.data$ has one consumer and already has it'));
+      return () => undefined;
+    }
+    this.#readerTaken = true;
+    this.#reader = subscriber;
+    const queued = this.#plain.splice(0);
+    this.#plainBytes = 0;
+    for (const chunk of queued) subscriber.next(chunk);
+    if (this.#error) subscriber.error(this.#error);
+    else if (this.#peerDone || this.#state === 'closed') subscriber.complete();
+    else this.#pump();
+    return () => {
+      if (this.#reader === subscriber) this.#reader = undefined;
+    };
+  }
+
+  /**
+   * Pull-style reading: resolves with up to `n` bytes (default: whatever is buffered), or empty
+   * bytes at the end of the stream. Not for use together with data$.
+   */
+  read(n = STREAM_READ_SIZE): Promise<Buffer> {
+    if (this.#reader)
+      return Promise.reject(new ValueError('read() cannot be used while data$ is subscribed'));
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#pullers.push({ n, resolve, reject });
+      this.#servePullers();
+      this.#pump();
+    });
+  }
+
+  #servePullers(): void {
+    while (this.#pullers.length > 0 && this.#plain.length > 0) {
+      const puller = this.#pullers.shift()!;
+      const chunk = this.#plain[0] as Buffer;
+      if (chunk.length <= puller.n) {
+        this.#plain.shift();
+        this.#plainBytes -= chunk.length;
+        puller.resolve(chunk);
+      } else {
+        this.#plain[0] = chunk.subarray(puller.n);
+        this.#plainBytes -= puller.n;
+        puller.resolve(chunk.subarray(0, puller.n));
+      }
+    }
+    if (this.#error) for (const puller of this.#pullers.splice(0)) puller.reject(this.#error);
+    this.#completeReaderIfDrained();
+  }
+
+  /** Stops delivering data$ (the reader is slow); the transport is paused once buffers fill. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Resumes data$ after pause(). */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#reader) {
+      const queued = this.#plain.splice(0);
+      this.#plainBytes = 0;
+      for (const chunk of queued) this.#reader.next(chunk);
+      this.#completeReaderIfDrained();
+    }
+    this.#pump();
+  }
+
+  #applyReadBackpressure(): void {
+    const full =
+      this.#paused ||
+      this.#plainBytes >= this.#highWaterMark ||
+      this.#sslobj.incoming.pending >= this.#highWaterMark;
+    if (full && !this.#transportPaused) {
+      this.#transportPaused = true;
+      this.#transport.pause();
+    } else if (!full && this.#transportPaused) {
+      this.#transportPaused = false;
+      this.#transport.resume();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // outgoing
+
+  /**
+   * Queues `data` for encryption. Returns false when the stream buffers more than its high-water
+   * mark: keep the data (nothing is dropped) and wait for writable$ before writing more.
+   */
+  write(data: Uint8Array | string): boolean {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    if (!(bytes instanceof Uint8Array)) throw typeError('data', 'bytes or a string', data);
+    if (this.#state !== 'handshaking' && this.#state !== 'open') {
+      throw new ValueError(`cannot write to an SSLSocket that is ${this.#state}`);
+    }
+    if (bytes.length > 0) {
+      // A copy: the caller may reuse its buffer as soon as write() returns.
+      this.#writes.push(Buffer.from(bytes));
+      this.#writeBytes += bytes.length;
+      this.#pump();
+    }
+    const ok = this.#writeBytes + this.#sslobj.outgoing.pending < this.#highWaterMark;
+    if (!ok) this.#needDrain = true;
+    return ok;
+  }
+
+  #doWrites(): void {
+    while (this.#writes.length > 0 && !this.#transportBlocked) {
+      const chunk = this.#writes[0] as Buffer;
+      try {
+        this.#sslobj.write(chunk);
+      } catch (error) {
+        if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+        throw error;
+      }
+      this.#writes.shift();
+      this.#writeBytes -= chunk.length;
+      this.#touch();
+    }
+  }
+
+  /** After ciphertext has moved on: tell a writer that stopped that it may write again. */
+  #checkDrain(): void {
+    if (this.#needDrain && this.#writeBytes + this.#sslobj.outgoing.pending < this.#highWaterMark) {
+      this.#needDrain = false;
+      this.#writable.next();
+    }
+  }
+
+  #flushCiphertext(): void {
+    const outgoing = this.#sslobj.outgoing;
+    if (outgoing.pending === 0) return;
+    const bytes = outgoing.read();
+    this.#observer.onBytes('out', bytes.length);
+    if (!this.#transport.write(bytes)) this.#transportBlocked = true;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // shutdown
+
+  /**
+   * Sends close_notify after the queued writes, waits for the peer's (up to the shutdown
+   * timeout), then closes the transport.
+   */
+  close(): Promise<void> {
+    if (this.#state === 'closed') return this.#closed.promise;
+    if (this.#state === 'handshaking') {
+      this.abort();
+      return this.#closed.promise;
+    }
+    if (this.#state === 'open') this.#transition('flushing');
+    this.#pump();
+    return this.#closed.promise;
+  }
+
+  /** Half-close as a Transport: our close_notify goes out; reading goes on until the peer's. */
+  end(): void {
+    void this.close();
+  }
+
+  /** Closes the transport now, without close_notify. */
+  abort(): void {
+    this.destroy();
+  }
+
+  /** Ends the stream now; pending reads and the handshake fail with `error` if given. */
+  destroy(error?: Error): void {
+    if (this.#state === 'closed') return;
+    if (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#handshake.reject(new ValueError('the connection was aborted'));
+    this.#transport.destroy();
+    this.#finish();
+  }
+
+  /**
+   * Performs the TLS shutdown, then resolves to the plaintext transport underneath; bytes the
+   * peer sent after its close_notify come first on its data$ (STARTTLS downgrade).
+   */
+  unwrap(): Promise<Transport> {
+    this.#unwrapTo ??= deferred<Transport>();
+    void this.close();
+    return this.#unwrapTo.promise;
+  }
+
+  #startShutdown(): void {
+    this.#transition('closing');
+    if (this.#shutdownTimeoutMs > 0) {
+      this.#shutdownTimer = setTimeout(() => {
+        this.#fail(new TLSTimeoutError('shutdown', this.#shutdownTimeoutMs));
+      }, this.#shutdownTimeoutMs);
+    }
+    this.#checkShutdown();
+  }
+
+  #checkShutdown(): void {
+    try {
+      this.#sslobj.unwrap();
+    } catch (error) {
+      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) {
+        if (this.#transportEnded) this.#finishClose();
+        return;
+      }
+      if (error instanceof SSLZeroReturnError || error instanceof SSLEOFError) {
+        this.#finishClose();
+        return;
+      }
+      throw error;
+    }
+    this.#finishClose();
+  }
+
+  #finishClose(): void {
+    if (this.#state === 'closed') return;
+    this.#flushCiphertext();
+    if (this.#unwrapTo) {
+      const leftover = this.#sslobj.incoming.read();
+      for (const subscription of this.#subscriptions) subscription.unsubscribe();
+      this.#subscriptions = [];
+      this.#unwrapTo.resolve(new PrefixedTransport(leftover, this.#transport));
+    } else {
+      this.#transport.end();
+      this.#transport.destroy();
+    }
+    this.#peerDone = true;
+    this.#finish();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // failure and the end
+
+  #fail(error: unknown): void {
+    if (this.#state === 'closed') return;
+    const e = error instanceof Error ? error : new SSLError(String(error));
+    this.#error = e;
+    if (this.#state === 'handshaking') this.#observer.onHandshake(false);
+    this.#handshake.reject(e);
+    this.#unwrapTo?.reject(e);
+    this.#reader?.error(e);
+    for (const puller of this.#pullers.splice(0)) puller.reject(e);
+    // Whatever the engine queued (an alert) goes out before the transport closes; Node's own
+    // TLSSocket would keep the TCP connection open, and peers wait for the close.
+    try {
+      this.#flushCiphertext();
+    } catch {
+      // The transport may already be gone.
+    }
+    this.#transport.destroy();
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    clearTimeout(this.#handshakeTimer);
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#shutdownTimer);
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#subscriptions = [];
+    if (!this.#error) {
+      this.#handshake.reject(
+        new ValueError('the connection closed before the handshake completed'),
+      );
+      this.#completeReaderIfDrained();
+      if (this.#plain.length === 0) this.#reader?.complete();
+    }
+    for (const puller of this.#pullers.splice(0)) puller.resolve(Buffer.alloc(0));
+    this.#writes = [];
+    this.#sslobj.destroy();
+    this.#closed.resolve();
+    this.#closedSubject.next();
+    this.#closedSubject.complete();
+    this.#writable.complete();
+    this.#observer.onClosed(this as SSLSocket<unknown>);
+  }
+
+  /** The error that ended the stream, if one did. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  #touch(): void {
+    if (this.#idleTimeoutMs <= 0 || this.#state === 'closed') return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(
+      () => this.#fail(new TLSTimeoutError('idle', this.#idleTimeoutMs)),
+      this.#idleTimeoutMs,
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // information (the SSLObject's)
+
+  /** The SSLObject this stream drives. */
+  get sslobj(): SSLObject<C> {
+    return this.#sslobj;
+  }
+  get readiness$(): Observable<ReadinessEvent> {
+    return this.#sslobj.readiness$;
+  }
+  get context(): C {
+    return this.#sslobj.context;
+  }
+  get serverSide(): boolean {
+    return this.#sslobj.serverSide;
+  }
+  get serverHostname(): string | null {
+    return this.#sslobj.serverHostname;
+  }
+  getpeercert(binaryForm?: false): object | null;
+  getpeercert(binaryForm: true): Buffer | null;
+  getpeercert(binaryForm = false): object | Buffer | null {
+    return binaryForm ? this.#sslobj.getpeercert(true) : this.#sslobj.getpeercert();
+  }
+  getVerifiedChain(): Buffer[] {
+    return this.#sslobj.getVerifiedChain();
+  }
+  getUnverifiedChain(): Buffer[] {
+    return this.#sslobj.getUnverifiedChain();
+  }
+  cipher(): CipherTuple | null {
+    return this.#sslobj.cipher();
+  }
+  sharedCiphers(): CipherTuple[] | null {
+    return this.#sslobj.sharedCiphers();
+  }
+  compression(): string | null {
+    return this.#sslobj.compression();
+  }
+  version(): string | null {
+    return this.#sslobj.version();
+  }
+  selectedAlpnProtocol(): string | null {
+    return this.#sslobj.selectedAlpnProtocol();
+  }
+  getChannelBinding(type = 'tls-unique'): Buffer | null {
+    return this.#sslobj.getChannelBinding(type);
+  }
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    return this.#sslobj.exportKeyingMaterial(length, label, context);
+  }
+  get session(): SSLSession | null {
+    return this.#sslobj.session;
+  }
+  get sessionReused(): boolean {
+    return this.#sslobj.sessionReused;
+  }
+  get localAddress(): TransportAddress | null {
+    return this.#transport.localAddress;
+  }
+  get remoteAddress(): TransportAddress | null {
+    return this.#transport.remoteAddress;
+  }
+  /** The transport the ciphertext travels on. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+}
