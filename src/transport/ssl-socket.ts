@@ -323,11 +323,17 @@ export class SSLSocket<C = unknown> implements Transport {
         chunk = this.#sslobj.read(STREAM_READ_SIZE);
       } catch (error) {
         if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
-        if (error instanceof SSLZeroReturnError) return this.#onPeerClosed();
-        if (error instanceof SSLEOFError && this.#suppressRaggedEofs) return this.#onPeerClosed();
-        throw error;
+        const cleanEnd =
+          error instanceof SSLZeroReturnError ||
+          (error instanceof SSLEOFError && this.#suppressRaggedEofs);
+        if (!cleanEnd) throw error;
+        this.#onPeerClosed();
+        return;
       }
-      if (chunk.length === 0) return this.#onPeerClosed();
+      if (chunk.length === 0) {
+        this.#onPeerClosed();
+        return;
+      }
       this.#deliver(chunk);
     }
   }
