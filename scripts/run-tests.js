@@ -38,3 +38,12 @@ const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
 console.log(`${passed} passed, ${total - passed} failed`);
 if (total === 0) process.exitCode = 1;
+
+// Every socket, server, timer and child a test opens must be closed: if the process does not
+// exit on its own soon, name what keeps it alive and fail instead of hanging CI.
+const LEAK_GRACE_MS = 10_000;
+setTimeout(() => {
+  const handles = process._getActiveHandles().map((h) => h?.constructor?.name ?? typeof h);
+  console.error(`tests finished but handles are still open: ${handles.join(', ')}`);
+  process.exit(1);
+}, LEAK_GRACE_MS).unref();

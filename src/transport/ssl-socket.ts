@@ -144,6 +144,8 @@ export class SSLSocket<C = unknown> implements Transport {
   // outgoing: plaintext the application wrote, not yet taken by the engine
   #writes: Buffer[] = [];
   #writeBytes = 0;
+  /** The application called close(), end() or unwrap(): further writes are its mistake. */
+  #closeRequested = false;
   #needDrain = false;
   #transportBlocked = false;
 
@@ -353,17 +355,25 @@ export class SSLSocket<C = unknown> implements Transport {
   #onPeerClosed(): void {
     this.#peerDone = true;
     this.#completeReaderIfDrained();
-    if (this.#state === 'open') {
-      // Answer with our own close_notify, as Python's SSLObject and asyncio do.
-      this.#transition('flushing');
-    }
     this.#pumpAgain = true;
   }
 
+  /**
+   * Once the reader has seen everything and the end: the stream answers with its own
+   * close_notify after the writes it still has (asyncio's default when eof_received() does not
+   * keep the connection open). Until the reader has seen the end, it may still answer.
+   */
   #completeReaderIfDrained(): void {
     if (!this.#peerDone || this.#plain.length > 0) return;
-    this.#reader?.complete();
-    for (const puller of this.#pullers.splice(0)) puller.resolve(Buffer.alloc(0));
+    const reader = this.#reader;
+    const pullers = this.#pullers.splice(0);
+    if (!reader && pullers.length === 0) return;
+    reader?.complete();
+    for (const puller of pullers) puller.resolve(Buffer.alloc(0));
+    if (this.#state === 'open') {
+      this.#transition('flushing');
+      this.#pumpAgain = true;
+    }
   }
 
   #attachReader(subscriber: Subscriber<Uint8Array>): () => void {
@@ -458,9 +468,12 @@ export class SSLSocket<C = unknown> implements Transport {
   write(data: Uint8Array | string): boolean {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     if (!(bytes instanceof Uint8Array)) throw typeError('data', 'bytes or a string', data);
-    if (this.#state !== 'handshaking' && this.#state !== 'open') {
-      throw new ValueError(`cannot write to an SSLSocket that is ${this.#state}`);
+    if (this.#closeRequested) {
+      throw new ValueError(`cannot write to an SSLSocket after close() (it is ${this.#state})`);
     }
+    // The peer may end the stream between a delivery and the reader's answer: then the write
+    // cannot happen, and false (with `state` 'closed' and closed$ fired) says so.
+    if (this.#state === 'closing' || this.#state === 'closed') return false;
     if (bytes.length > 0) {
       // A copy: the caller may reuse its buffer as soon as write() returns.
       this.#writes.push(Buffer.from(bytes));
@@ -511,6 +524,7 @@ export class SSLSocket<C = unknown> implements Transport {
    * timeout), then closes the transport.
    */
   close(): Promise<void> {
+    this.#closeRequested = true;
     if (this.#state === 'closed') return this.#closed.promise;
     if (this.#state === 'handshaking') {
       this.abort();

@@ -42,7 +42,9 @@ export class TcpTransport implements Transport {
     socket.on('error', () => undefined);
     this.data$ = new Observable<Uint8Array>((subscriber) => {
       if (this.#consumed) {
-        subscriber.error(new Error('TcpTransport.data$ has one consumer and already has it'));
+        subscriber.error(
+          new Error('TcpTransport.data$ has one consumer at a time and already has it'),
+        );
         return undefined;
       }
       this.#consumed = true;
@@ -62,6 +64,8 @@ export class TcpTransport implements Transport {
         socket.off('error', onError);
         socket.off('close', onClose);
         socket.pause();
+        // One consumer at a time: after it leaves (an upgrade, unwrap), another may read on.
+        this.#consumed = false;
       };
     });
   }

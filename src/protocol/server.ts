@@ -1,0 +1,124 @@
+/**
+ * `createServer`: a TCP listener whose connections become secure streams, with a connection
+ * limit, an observable of connections and a graceful close.
+ */
+import net from 'node:net';
+import { type Observable, Subject } from 'rxjs';
+import type { SSLContext } from '../context/ssl-context.js';
+import { ValueError } from '../transport/errors.js';
+import { defaultReactor, type Reactor } from '../transport/reactor.js';
+import type { SSLSocket } from '../transport/ssl-socket.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import type { TransportAddress } from '../transport/transport.js';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** The server policy (certificate, verification); required unless resolved from a container. */
+  context: SSLContext;
+  handshakeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  shutdownTimeoutMs?: number;
+  /** Refuse TCP connections beyond this many at once. */
+  maxConnections?: number;
+  suppressRaggedEofs?: boolean;
+  reactor?: Reactor;
+}
+
+/** A TLS server. */
+export class Server {
+  readonly #options: ServerOptions;
+  readonly #reactor: Reactor;
+  readonly #tcp: net.Server;
+  readonly #connections = new Subject<SSLSocket<SSLContext>>();
+  readonly #live = new Set<SSLSocket<SSLContext>>();
+
+  /** Every accepted connection, as soon as TCP is up (before its handshake completes). */
+  readonly connections$: Observable<SSLSocket<SSLContext>> = this.#connections.asObservable();
+
+  constructor(options: ServerOptions, onSocket?: (socket: SSLSocket<SSLContext>) => void) {
+    if (!options?.context) throw new ValueError('createServer needs a context with a certificate');
+    this.#options = options;
+    this.#reactor = options.reactor ?? defaultReactor();
+    this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
+      this.#accept(socket, onSocket),
+    );
+    if (options.maxConnections !== undefined) this.#tcp.maxConnections = options.maxConnections;
+  }
+
+  #accept(tcp: net.Socket, onSocket?: (socket: SSLSocket<SSLContext>) => void): void {
+    const o = this.#options;
+    const socket = o.context.wrapSocket(new TcpTransport(tcp), {
+      serverSide: true,
+      reactor: this.#reactor,
+      ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      ...(o.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: o.shutdownTimeoutMs } : {}),
+      ...(o.suppressRaggedEofs !== undefined ? { suppressRaggedEofs: o.suppressRaggedEofs } : {}),
+    });
+    this.#live.add(socket);
+    socket.closed$.subscribe(() => this.#live.delete(socket));
+    onSocket?.(socket);
+    this.#connections.next(socket);
+  }
+
+  /** Starts listening; default host 127.0.0.1, port 0 (any free one). */
+  listen(port = 0, host = '127.0.0.1'): Promise<TransportAddress> {
+    return new Promise((resolve, reject) => {
+      this.#tcp.once('error', reject);
+      this.#tcp.listen(port, host, () => {
+        this.#tcp.off('error', reject);
+        resolve(this.address() as TransportAddress);
+      });
+    });
+  }
+
+  /** Where the server listens, or null before listen(). */
+  address(): TransportAddress | null {
+    const address = this.#tcp.address();
+    return address && typeof address === 'object'
+      ? { address: address.address, family: address.family, port: address.port }
+      : null;
+  }
+
+  /** Connections not yet closed. */
+  get connections(): ReadonlySet<SSLSocket<SSLContext>> {
+    return this.#live;
+  }
+
+  /**
+   * Stops accepting, then closes every connection gracefully (close_notify, waiting for the
+   * peers' up to `timeoutMs`), then aborts what is left.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 30_000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([
+      Promise.allSettled([...this.#live].map((socket) => socket.close())),
+      deadline,
+    ]);
+    clearTimeout(timer);
+    for (const socket of [...this.#live]) socket.abort();
+    this.#connections.complete();
+    await stopped;
+  }
+}
+
+/**
+ * A TLS server; `onSocket` (or `connections$`) gets each connection.
+ *
+ * @example
+ * ```ts
+ * const server = createServer({ context }, (tls) => tls.data$.subscribe((b) => tls.write(b)));
+ * await server.listen(8443);
+ * ```
+ */
+export function createServer(
+  options: ServerOptions,
+  onSocket?: (socket: SSLSocket<SSLContext>) => void,
+): Server {
+  return new Server(options, onSocket);
+}
