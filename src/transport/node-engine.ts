@@ -46,7 +46,7 @@ import {
 import type { MemoryBIO } from './memory-bio.js';
 import { cipherBits } from './cipher-bits.js';
 import { firstRecordLength, parseClientHello } from './client-hello.js';
-import { mapNodeError } from './node-errors.js';
+import { mapTlsSocketError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
 import { verifyCodeOf, verifyMessageOf } from './verify-errors.js';
@@ -110,6 +110,8 @@ class NodeEngine implements TlsEngine {
   #state: EngineState = 'idle';
   #tls: tls.TLSSocket | undefined;
   #error: SSLError | undefined;
+  /** OpenSSL failed and may still be writing its fatal alert: let that out. */
+  #alerting = false;
   #facts: HandshakeFacts | undefined;
   #session: (EngineSession & { der: Buffer }) | null = null;
 
@@ -166,12 +168,22 @@ class NodeEngine implements TlsEngine {
     return this.#facts !== undefined;
   }
 
-  #fail(error: SSLError): void {
+  /**
+   * `sendAlert`: the failure is OpenSSL's own, and what it wrote while failing (its fatal alert)
+   * goes out as Python's would. Failures found here after OpenSSL finished send nothing.
+   */
+  #fail(error: SSLError, sendAlert = false): void {
     if (this.#error) return;
     this.#error = error;
+    this.#alerting = sendAlert;
+    if (sendAlert) this.#commitHeld();
     this.#held = [];
     this.#transition('failed');
-    this.#tls?.destroy();
+    const socket = this.#tls;
+    // Node hands its ciphertext over on a later turn (DESIGN pitfall 1): when OpenSSL failed,
+    // destroying after that turn lets its fatal alert out, as Python's SSLObject writes it.
+    if (sendAlert) setImmediate(() => socket?.destroy());
+    else socket?.destroy();
     this.#progress.next('error');
     this.#progress.next('closed');
   }
@@ -240,7 +252,10 @@ class NodeEngine implements TlsEngine {
         isServer: true,
         secureContext,
         requestCert: verifying,
-        rejectUnauthorized: false,
+        // Makes OpenSSL itself refuse a missing client certificate (FAIL_IF_NO_PEER_CERT), with
+        // the alert Python's server sends; Node's verify callback still accepts every chain, so
+        // certificates are judged in #verifyPeer as before.
+        rejectUnauthorized: this.#config.verifyMode === CERT_REQUIRED,
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
         ...(this.#config.sni && !this.#sniDecided
           ? { SNICallback: (name, cb) => this.#onServerName(name, cb) }
@@ -267,7 +282,11 @@ class NodeEngine implements TlsEngine {
       socket.on('session', (der: Buffer) => this.#onSession(der));
     }
     this.#tls = socket;
-    socket.on('error', (error) => this.#fail(mapNodeError(error)));
+    socket.on('error', (error) => this.#fail(mapTlsSocketError(error), true));
+    // A TLSSocket that no tls.Server owns never "releases control", and Node then reports fatal
+    // errors after its handshake (a bad record MAC, an oversized record) only as '_tlsError':
+    // without this a server engine would wait for ciphertext forever.
+    socket.on('_tlsError', (error: Error) => this.#fail(mapTlsSocketError(error), true));
     socket.on('data', (chunk: Buffer) => this.#onPlaintext(chunk));
     socket.on('end', () => this.#onReadableEnded());
     if (this.#config.keylog) {
@@ -442,7 +461,7 @@ class NodeEngine implements TlsEngine {
     const socket = this.#tls;
     if (!socket) return;
     const errored = (socket as unknown as { errored?: unknown }).errored;
-    if (errored && !this.#error) this.#fail(mapNodeError(errored));
+    if (errored && !this.#error) this.#fail(mapTlsSocketError(errored), true);
     const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
     if (state?.ended && !this.#peerClosed) this.#onReadableEnded();
   }
@@ -466,7 +485,7 @@ class NodeEngine implements TlsEngine {
   // outgoing: ciphertext from Node into the outgoing BIO
 
   #onCiphertextOut(chunk: Buffer): void {
-    if (this.#error) return;
+    if (this.#error && !this.#alerting) return;
     if (this.#feeding) {
       // Held until the feed's verdict: a client that rejects the server's certificate must not
       // send its Finished (Python's client stops before it).

@@ -45,3 +45,21 @@ export function mapNodeError(error: unknown): SSLError {
   }
   return new SSLError(text, { cause: error });
 }
+
+/**
+ * An error a TLSSocket reported, as Python reports it. Node keeps the FIRST error of OpenSSL's
+ * queue and Python the LAST: when an AEAD record fails to decrypt, the queue holds the provider's
+ * CIPHER_OPERATION_FAILED and then the record layer's DECRYPTION_FAILED_OR_BAD_RECORD_MAC, which
+ * is the one Python shows.
+ */
+export function mapTlsSocketError(error: unknown): SSLError {
+  const mapped = mapNodeError(error);
+  if (mapped.library === 'PROV' && mapped.reason === 'CIPHER_OPERATION_FAILED') {
+    return new SSLError('decryption failed or bad record mac', {
+      library: 'SSL',
+      reason: 'DECRYPTION_FAILED_OR_BAD_RECORD_MAC',
+      cause: error,
+    });
+  }
+  return mapped;
+}
