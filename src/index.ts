@@ -20,6 +20,8 @@ export {
   SSLWantReadError,
   SSLWantWriteError,
   SSLZeroReturnError,
+  type TimeoutPhase,
+  TLSTimeoutError,
   ValueError,
   type VerificationDetails,
 } from './transport/errors.js';
@@ -216,3 +218,31 @@ export {
   nativeEngineAvailable,
   nativeLoadError,
 } from './transport/native-engine.js';
+
+// ---------------------------------------------------------------------------------------------
+// Transports, secure streams and the reactor (SPEC section 7)
+export type { Transport, TransportAddress } from './transport/transport.js';
+export { type TcpConnectOptions, TcpTransport } from './transport/tcp-transport.js';
+export { memoryPipe } from './transport/memory-pipe.js';
+export {
+  type SecureStreamState,
+  SSLSocket,
+  type SSLSocketOptions,
+} from './transport/ssl-socket.js';
+export {
+  defaultReactor,
+  Reactor,
+  type ReactorStats,
+  type ShutdownOptions,
+} from './transport/reactor.js';
+export type { WrapSocketOptions } from './context/ssl-context.js';
+export {
+  type ConnectOptions,
+  connect,
+  getServerCertificate,
+  type ServerCertificateOptions,
+  type StartTlsOptions,
+  startTls,
+} from './protocol/client.js';
+export { createServer, Server, type ServerOptions } from './protocol/server.js';
+export { toNodeDuplex } from './protocol/node-duplex.js';
