@@ -116,9 +116,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   const pki = await makePki();
   const only = onlyArgument();
-  const all = [rxtlsPath(pki), await nativePath(pki)];
-  const paths = only ? all.filter((p) => p.name.startsWith(only)) : all;
-  if (paths.length === 0) throw new Error(`--only ${only}: no such path (rxtls, native)`);
+  if (only !== undefined && only !== 'rxtls' && only !== 'native') {
+    throw new Error(`--only ${only}: no such path (rxtls, native)`);
+  }
+  const paths: TlsPath[] = [];
+  if (only !== 'native') paths.push(rxtlsPath(pki));
+  if (only !== 'rxtls') paths.push(await nativePath(pki));
 
   for (const path of paths)
     console.log(`${path.name.padEnd(12)} negotiates ${await path.describe()}`);
