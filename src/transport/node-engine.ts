@@ -46,6 +46,29 @@ import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
 import { verifyCodeOf, verifyMessageOf } from './verify-errors.js';
 
+/**
+ * Want errors are control flow: a pump meets one on nearly every pass (Python's asyncio reads
+ * until SSLWantReadError). Capturing a stack costs about ten times the rest of the construction
+ * and says nothing useful here, so they are made without one, as Netty's stackless exceptions.
+ */
+function stackless<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function wantRead(): SSLWantReadError {
+  return stackless(() => new SSLWantReadError());
+}
+
+function wantWrite(): SSLWantWriteError {
+  return stackless(() => new SSLWantWriteError());
+}
+
 type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
 
 const TRANSITIONS: Record<EngineState, readonly EngineState[]> = {
@@ -224,7 +247,7 @@ class NodeEngine implements TlsEngine {
     this.#throwIfFailed();
     if (this.#facts) return;
     if (this.#peerClosed) throw new SSLEOFError();
-    throw new SSLWantReadError();
+    throw wantRead();
   }
 
   #onServerName(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
@@ -432,7 +455,7 @@ class NodeEngine implements TlsEngine {
       return Buffer.alloc(0);
     }
     if (this.#peerClosed === 'eof') throw new SSLEOFError();
-    throw new SSLWantReadError();
+    throw wantRead();
   }
 
   #takePlaintext(n: number): Buffer {
@@ -477,7 +500,7 @@ class NodeEngine implements TlsEngine {
     }
     const socket = this.#tls as tls.TLSSocket;
     if (this.#outgoing.isFull || socket.writableLength >= this.#outgoing.highWaterMark) {
-      throw new SSLWantWriteError();
+      throw wantWrite();
     }
     if (data.length === 0) return 0;
     // Node keeps a reference until the data is encrypted; the caller may reuse its buffer now.
@@ -505,7 +528,7 @@ class NodeEngine implements TlsEngine {
     this.#throwIfFailed();
     if (this.#shutdownSent && this.#peerClosed === 'close_notify') return;
     if (this.#peerClosed === 'eof') throw new SSLEOFError();
-    throw new SSLWantReadError();
+    throw wantRead();
   }
 
   #onShutdownSent(): void {
