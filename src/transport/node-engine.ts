@@ -128,6 +128,8 @@ class NodeEngine implements TlsEngine {
   #error: SSLError | undefined;
   #facts: HandshakeFacts | undefined;
   #session: (EngineSession & { der: Buffer }) | null = null;
+  /** What Node passed to checkServerIdentity (full client handshakes only). */
+  #nodePeerCert: tls.DetailedPeerCertificate | undefined;
 
   // incoming: ciphertext is fed one record at a time so nothing after a close_notify is eaten
   #recordRemaining = 0;
@@ -216,8 +218,13 @@ class NodeEngine implements TlsEngine {
         socket: this.#duplex,
         secureContext,
         rejectUnauthorized: false,
-        // Hostnames are checked here, Python's way (DESIGN pitfall 4).
-        checkServerIdentity: () => undefined,
+        // Hostnames are checked here, Python's way (DESIGN pitfall 4). Node builds the detailed
+        // peer certificate (the costliest call of a client handshake) only to pass it to this
+        // hook, just before 'secureConnect': keep it instead of building it a second time.
+        checkServerIdentity: (_host, cert) => {
+          this.#nodePeerCert = cert as tls.DetailedPeerCertificate;
+          return undefined;
+        },
         ...(name !== null && isIP(name) === 0 ? { servername: name } : {}),
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
         ...(this.#role.session
@@ -276,7 +283,7 @@ class NodeEngine implements TlsEngine {
     if (!socket || this.#error) return;
     // Read the peer chain once, before anything else: on a client, getPeerX509Certificate()
     // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
-    const detailed = socket.getPeerCertificate(true);
+    const detailed = this.#nodePeerCert ?? socket.getPeerCertificate(true);
     const peerCert = detailed && Object.keys(detailed).length > 0 ? detailed : null;
     const failure = this.#verifyPeer(socket, peerCert);
     if (failure) {
