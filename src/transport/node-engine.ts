@@ -51,6 +51,29 @@ import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
 import { verifyCodeOf, verifyMessageOf } from './verify-errors.js';
 
+/**
+ * Want errors are control flow: a pump meets one on nearly every pass (Python's asyncio reads
+ * until SSLWantReadError). Capturing a stack costs about ten times the rest of the construction
+ * and says nothing useful here, so they are made without one, as Netty's stackless exceptions.
+ */
+function stackless<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function wantRead(): SSLWantReadError {
+  return stackless(() => new SSLWantReadError());
+}
+
+function wantWrite(): SSLWantWriteError {
+  return stackless(() => new SSLWantWriteError());
+}
+
 type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
 
 const TRANSITIONS: Record<EngineState, readonly EngineState[]> = {
@@ -114,6 +137,8 @@ class NodeEngine implements TlsEngine {
   #alerting = false;
   #facts: HandshakeFacts | undefined;
   #session: (EngineSession & { der: Buffer }) | null = null;
+  /** What Node passed to checkServerIdentity (full client handshakes only). */
+  #nodePeerCert: tls.DetailedPeerCertificate | undefined;
 
   // incoming: ciphertext is fed one record at a time so nothing after a close_notify is eaten
   #recordRemaining = 0;
@@ -269,8 +294,13 @@ class NodeEngine implements TlsEngine {
         socket: this.#duplex,
         secureContext,
         rejectUnauthorized: false,
-        // Hostnames are checked here, Python's way (DESIGN pitfall 4).
-        checkServerIdentity: () => undefined,
+        // Hostnames are checked here, Python's way (DESIGN pitfall 4). Node builds the detailed
+        // peer certificate (the costliest call of a client handshake) only to pass it to this
+        // hook, just before 'secureConnect': keep it instead of building it a second time.
+        checkServerIdentity: (_host, cert) => {
+          this.#nodePeerCert = cert as tls.DetailedPeerCertificate;
+          return undefined;
+        },
         ...(name !== null && isIP(name) === 0 ? { servername: name } : {}),
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
         ...(this.#role.session
@@ -304,7 +334,7 @@ class NodeEngine implements TlsEngine {
     this.#throwIfFailed();
     if (this.#facts) return;
     if (this.#peerClosed) throw new SSLEOFError();
-    throw new SSLWantReadError();
+    throw wantRead();
   }
 
   /** SNICallback for a ClientHello rxtls could not read itself (one spanning several records). */
@@ -330,7 +360,7 @@ class NodeEngine implements TlsEngine {
     if (!socket || this.#error) return;
     // Read the peer chain once, before anything else: on a client, getPeerX509Certificate()
     // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
-    const detailed = socket.getPeerCertificate(true);
+    const detailed = this.#nodePeerCert ?? socket.getPeerCertificate(true);
     const peerCert = detailed && Object.keys(detailed).length > 0 ? detailed : null;
     const failure = this.#verifyPeer(socket, peerCert);
     if (failure) {
@@ -396,7 +426,7 @@ class NodeEngine implements TlsEngine {
     const name = this.#role.serverHostname;
     if (!this.#role.serverSide && config.checkHostname && name !== null) {
       const mismatch = hostnameFailure(
-        new X509Certificate(peerCert.raw),
+        parsedCertificate(peerCert.raw),
         name,
         config.hostnameChecksCommonName,
       );
@@ -525,14 +555,14 @@ class NodeEngine implements TlsEngine {
     if (socket && socket.readableLength > 0) {
       // Node decrypted more than we took while paused; it flows on resume, before the end.
       socket.resume();
-      throw new SSLWantReadError();
+      throw wantRead();
     }
     if (this.#peerClosed === 'close_notify') {
       if (this.#shutdownSent) throw new SSLZeroReturnError();
       return Buffer.alloc(0);
     }
     if (this.#peerClosed === 'eof') throw new SSLEOFError();
-    throw new SSLWantReadError();
+    throw wantRead();
   }
 
   #takePlaintext(n: number): Buffer {
@@ -580,7 +610,7 @@ class NodeEngine implements TlsEngine {
     // ciphertext in the outgoing BIO, so a slow transport stops writers instead of growing memory.
     const limit = Math.min(this.#outgoing.highWaterMark, DEFAULT_OUTGOING_HIGH_WATER_MARK);
     if (this.#outgoing.isFull || this.#plaintextInFlight + this.#outgoing.pending >= limit) {
-      throw new SSLWantWriteError();
+      throw wantWrite();
     }
     if (data.length === 0) return 0;
     // Node keeps a reference until the data is encrypted; the caller may reuse its buffer now.
@@ -615,7 +645,7 @@ class NodeEngine implements TlsEngine {
     this.#throwIfFailed();
     if (this.#shutdownSent && this.#peerClosed === 'close_notify') return;
     if (this.#peerClosed === 'eof') throw new SSLEOFError();
-    throw new SSLWantReadError();
+    throw wantRead();
   }
 
   #onShutdownSent(): void {
@@ -773,6 +803,32 @@ function stageOf(code: number): Stage {
   if (EXTENSION_ERRORS.has(code)) return Stage.Extensions;
   if (REVOCATION_ERRORS.has(code)) return Stage.Revocation;
   return Stage.Signatures;
+}
+
+/** How many parsed peer certificates {@link parsedCertificate} keeps. */
+const PARSED_CERTIFICATE_CACHE_SIZE = 16;
+const parsedCertificates = new Map<string, X509Certificate>();
+
+/**
+ * The peer certificate as an X509Certificate for the hostname check. Building one costs about
+ * 100 us, half the JavaScript-visible cost of a client handshake, and a client usually meets the
+ * same few servers again (connection pools): keep the most recent few, keyed by the whole DER
+ * (X509Certificate is immutable, so sharing one changes nothing).
+ */
+function parsedCertificate(der: Buffer): X509Certificate {
+  const key = der.toString('latin1');
+  let cert = parsedCertificates.get(key);
+  if (cert) {
+    parsedCertificates.delete(key); // re-inserted below as the most recent
+  } else {
+    cert = new X509Certificate(der);
+    if (parsedCertificates.size >= PARSED_CERTIFICATE_CACHE_SIZE) {
+      const oldest = parsedCertificates.keys().next().value as string;
+      parsedCertificates.delete(oldest);
+    }
+  }
+  parsedCertificates.set(key, cert);
+  return cert;
 }
 
 /** X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE and the errors OpenSSL reports before it. */
