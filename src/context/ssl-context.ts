@@ -49,7 +49,7 @@ import { credentialsFrom, credentialsFromFiles, type Password } from './credenti
 import { decodeCert } from './decode-cert.js';
 import type { DecodedCert } from './decoded-cert.js';
 import { getDefaultVerifyPaths } from './default-verify-paths.js';
-import { type CertStoreStats, TrustStore } from './trust-store.js';
+import { type CertStoreStats, readPemBlocks, TrustStore } from './trust-store.js';
 
 /**
  * Python's SNI callback: called on a server with the connection, the name the client asked for
@@ -472,6 +472,10 @@ export class SSLContext {
   /** Finite-field DH parameters (PEM file) for DHE suites. */
   loadDhParams(path: string): void {
     const pem = readFileSync(path, 'latin1');
+    // Node ignores a dhparam it cannot read; OpenSSL's PEM reader (and so Python) refuses it.
+    if (!readPemBlocks(pem).some((block) => block.label === 'DH PARAMETERS')) {
+      throw new SSLError('no start line', { library: 'PEM', reason: 'NO_START_LINE' });
+    }
     try {
       tls.createSecureContext({ dhparam: pem });
     } catch (error) {

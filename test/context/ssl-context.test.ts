@@ -371,4 +371,66 @@ test('wrapBio checks sides and names as Python does', () => {
   assert.is(obj.engine, client.engine);
 });
 
+test('setDefaultVerifyPaths and loadDefaultCerts honour SSL_CERT_FILE and SSL_CERT_DIR as OpenSSL does', async () => {
+  const saved = { file: process.env['SSL_CERT_FILE'], dir: process.env['SSL_CERT_DIR'] };
+  try {
+    process.env['SSL_CERT_FILE'] = pki.path('ca');
+    process.env['SSL_CERT_DIR'] = join(pki.dir, 'no-such-dir');
+    const client = new SSLContext(PROTOCOL_TLS_CLIENT);
+    client.setDefaultVerifyPaths();
+    assert.equal(client.certStoreStats(), { x509: 1, crl: 0, x509_ca: 1 });
+    const viaPurpose = new SSLContext(PROTOCOL_TLS_CLIENT);
+    viaPurpose.loadDefaultCerts(Purpose.SERVER_AUTH);
+    assert.equal(viaPurpose.certStoreStats().x509_ca, 1);
+    const server = new SSLContext(PROTOCOL_TLS_SERVER);
+    server.loadCertChain(pki.path('server-combined'));
+    const c = client.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverHostname: 'localhost' });
+    const s = server.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
+    await handshake(c, s);
+    throwsA(() => viaPurpose.loadDefaultCerts({ nid: 0 } as never), TypeError);
+  } finally {
+    for (const [key, value] of [
+      ['SSL_CERT_FILE', saved.file],
+      ['SSL_CERT_DIR', saved.dir],
+    ] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+});
+
+test("loadDhParams enables finite-field DHE suites; a missing file keeps Node's ENOENT", async () => {
+  const dh = join(pki.dir, 'dh.pem');
+  execFileSync('openssl', [
+    'genpkey',
+    '-genparam',
+    '-algorithm',
+    'DH',
+    '-pkeyopt',
+    'group:ffdhe2048',
+    '-out',
+    dh,
+  ]);
+  const server = new SSLContext(PROTOCOL_TLS_SERVER);
+  server.loadCertChain(pki.path('serverRsa'), pki.path('serverRsa-key'));
+  server.loadDhParams(dh);
+  server.setCiphers('DHE-RSA-AES128-GCM-SHA256');
+  const client = new SSLContext(PROTOCOL_TLS_CLIENT);
+  client.loadVerifyLocations({ cafile: pki.path('ca') });
+  client.maximumVersion = TLSVersion.TLSv1_2;
+  client.setCiphers('DHE-RSA-AES128-GCM-SHA256');
+  const c = client.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverHostname: 'localhost' });
+  const s = server.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
+  await handshake(c, s);
+  assert.is(c.cipher()?.[0], 'DHE-RSA-AES128-GCM-SHA256');
+  const missing = throwsA(() => server.loadDhParams(join(pki.dir, 'nope.pem')), Error);
+  assert.is((missing as NodeJS.ErrnoException).code, 'ENOENT');
+  writeFileSync(join(pki.dir, 'not-dh.pem'), 'garbage');
+  throwsA(
+    () => server.loadDhParams(join(pki.dir, 'not-dh.pem')),
+    SSLError,
+    '[PEM: NO_START_LINE] no start line',
+  );
+});
+
 test.run();
