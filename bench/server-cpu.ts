@@ -1,0 +1,311 @@
+/**
+ * Server cost per unit of work, side by side in one run (issue 6): the rxtls echo server on the
+ * native engine and on the node engine, Node's native `tls` echo server, and a Python asyncio +
+ * uvloop TLS echo server (Debian's python3-uvloop; skipped when missing). Each server runs in its
+ * own process, loaded by the same Node `tls` client from this process; its CPU (utime + stime
+ * from /proc) and RSS are read around each workload.
+ *
+ * Run: npm run build && node dist/bench/server-cpu.js   (BENCH_SCALE=0.5 for a quicker run)
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { createCertificateAuthority, issueCertificate } from '../src/context/cert-factory.js';
+
+const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
+const HANDSHAKES = Math.round(600 * SCALE);
+const CONCURRENCY = 16;
+const BULK_MIB = Math.round(128 * SCALE);
+const PING_PONGS = Math.round(3000 * SCALE);
+const FANOUT_CONNECTIONS = 200;
+const FANOUT_MESSAGES = Math.round(50 * SCALE);
+const IDLE_CONNECTIONS = 2000;
+const CHUNK = 64 * 1024;
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s. */
+const TICK_US = 10_000;
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  port: number;
+}
+
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+function rssKiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
+  return Number(line?.[1] ?? 0);
+}
+
+function start(name: string, command: string, args: string[]): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(out);
+      if (match) resolve({ name, child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
+  });
+}
+
+async function stop(server: Server): Promise<void> {
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+let ca = '';
+const connectOptions = (port: number, session?: Buffer): tls.ConnectionOptions => ({
+  host: '127.0.0.1',
+  port,
+  ca,
+  servername: 'localhost',
+  ...(session ? { session } : {}),
+});
+
+function connectOnce(port: number, session?: Buffer): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect(connectOptions(port, session), () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+async function inParallel(
+  total: number,
+  width: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+}
+
+/** CPU the server spent while `work` ran, in microseconds. */
+async function serverCpu(server: Server, work: () => Promise<void>): Promise<number> {
+  const pid = server.child.pid as number;
+  const before = cpuMicros(pid);
+  await work();
+  return cpuMicros(pid) - before;
+}
+
+async function handshakes(server: Server): Promise<number> {
+  const cpu = await serverCpu(server, () =>
+    inParallel(HANDSHAKES, CONCURRENCY, async () => {
+      const socket = await connectOnce(server.port);
+      socket.destroy();
+    }),
+  );
+  return cpu / HANDSHAKES;
+}
+
+async function resumedHandshakes(server: Server): Promise<number> {
+  const first = await connectOnce(server.port);
+  first.write('x');
+  const session = await new Promise<Buffer>((resolve) => first.once('session', resolve));
+  first.destroy();
+  let reused = 0;
+  const cpu = await serverCpu(server, () =>
+    inParallel(HANDSHAKES, CONCURRENCY, async () => {
+      const socket = await connectOnce(server.port, session);
+      if (socket.isSessionReused()) reused++;
+      socket.destroy();
+    }),
+  );
+  if (reused < HANDSHAKES / 2) return Number.NaN;
+  return cpu / HANDSHAKES;
+}
+
+async function bulk(server: Server): Promise<number> {
+  const socket = await connectOnce(server.port);
+  const total = BULK_MIB * 1024 * 1024;
+  const chunk = Buffer.alloc(CHUNK, 7);
+  const cpu = await serverCpu(server, async () => {
+    let received = 0;
+    const done = new Promise<void>((resolve) =>
+      socket.on('data', (data: Buffer) => {
+        received += data.length;
+        if (received >= total) resolve();
+      }),
+    );
+    for (let sent = 0; sent < total; sent += CHUNK) {
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    await done;
+  });
+  socket.destroy();
+  return cpu / BULK_MIB;
+}
+
+async function pingPong(server: Server): Promise<{ cpu: number; median: number; p99: number }> {
+  const socket = await connectOnce(server.port);
+  const message = Buffer.alloc(64, 1);
+  const rtts: number[] = [];
+  const cpu = await serverCpu(server, async () => {
+    for (let i = 0; i < PING_PONGS; i++) {
+      const t0 = process.hrtime.bigint();
+      const echoed = new Promise<void>((resolve) => {
+        let got = 0;
+        const onData = (data: Buffer) => {
+          got += data.length;
+          if (got >= message.length) {
+            socket.off('data', onData);
+            resolve();
+          }
+        };
+        socket.on('data', onData);
+      });
+      socket.write(message);
+      await echoed;
+      rtts.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+  });
+  socket.destroy();
+  rtts.sort((a, b) => a - b);
+  return {
+    cpu: cpu / PING_PONGS,
+    median: rtts[Math.floor(rtts.length / 2)] ?? 0,
+    p99: rtts[Math.floor(rtts.length * 0.99)] ?? 0,
+  };
+}
+
+async function fanOut(server: Server): Promise<{ cpu: number; perSecond: number }> {
+  const sockets = await Promise.all(
+    Array.from({ length: FANOUT_CONNECTIONS }, () => connectOnce(server.port)),
+  );
+  const message = Buffer.alloc(64, 2);
+  const t0 = process.hrtime.bigint();
+  const cpu = await serverCpu(server, () =>
+    Promise.all(
+      sockets.map(
+        (socket) =>
+          new Promise<void>((resolve) => {
+            let got = 0;
+            let sent = 1;
+            socket.on('data', (data: Buffer) => {
+              got += data.length;
+              if (got >= sent * message.length) {
+                if (sent === FANOUT_MESSAGES) return resolve();
+                sent++;
+                socket.write(message);
+              }
+            });
+            socket.write(message);
+          }),
+      ),
+    ).then(() => undefined),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  for (const socket of sockets) socket.destroy();
+  const messages = FANOUT_CONNECTIONS * FANOUT_MESSAGES;
+  return { cpu: cpu / messages, perSecond: messages / seconds };
+}
+
+async function idleMemory(server: Server): Promise<number> {
+  const pid = server.child.pid as number;
+  const before = rssKiB(pid);
+  const sockets: tls.TLSSocket[] = [];
+  await inParallel(IDLE_CONNECTIONS, CONCURRENCY, async () => {
+    sockets.push(await connectOnce(server.port));
+  });
+  const after = rssKiB(pid);
+  for (const socket of sockets) socket.destroy();
+  return (after - before) / IDLE_CONNECTIONS;
+}
+
+interface Row {
+  name: string;
+  handshake: number;
+  resumed: number;
+  perMiB: number;
+  pingCpu: number;
+  pingMedian: number;
+  pingP99: number;
+  fanCpu: number;
+  fanRate: number;
+  idleKiB: number;
+}
+
+async function measure(server: Server): Promise<Row> {
+  await handshakes(server); // warm-up
+  const handshake = await handshakes(server);
+  const resumed = await resumedHandshakes(server);
+  const perMiB = await bulk(server);
+  const ping = await pingPong(server);
+  const fan = await fanOut(server);
+  const idleKiB = await idleMemory(server);
+  return {
+    name: server.name,
+    handshake,
+    resumed,
+    perMiB,
+    pingCpu: ping.cpu,
+    pingMedian: ping.median,
+    pingP99: ping.p99,
+    fanCpu: fan.cpu,
+    fanRate: fan.perSecond,
+    idleKiB,
+  };
+}
+
+function uvloopAvailable(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import uvloop'], { stdio: 'ignore' }).status === 0;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rxtls-bench-'));
+  const authority = await createCertificateAuthority({ subject: 'CN=bench CA' });
+  const leaf = await issueCertificate(authority, {
+    subject: 'CN=localhost',
+    subjectAltNames: { dns: ['localhost'], ip: ['127.0.0.1'] },
+  });
+  ca = authority.cert;
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  writeFileSync(cert, leaf.cert);
+  writeFileSync(key, leaf.key);
+  const serverScript = new URL('./echo-server.js', import.meta.url).pathname;
+  const kinds: [string, string, string[]][] = [
+    ['rxtls (native engine)', process.execPath, [serverScript, 'rxtls-native', cert, key]],
+    ['rxtls (node engine)', process.execPath, [serverScript, 'rxtls-node', cert, key]],
+    ['node native tls', process.execPath, [serverScript, 'node-native', cert, key]],
+  ];
+  const uvloopScript = new URL('../../bench/uvloop-echo.py', import.meta.url).pathname;
+  if (uvloopAvailable())
+    kinds.push(['python uvloop', '/usr/bin/python3', [uvloopScript, cert, key]]);
+  else console.log('python3-uvloop not installed: skipping the uvloop column');
+  const rows: Row[] = [];
+  for (const [name, command, args] of kinds) {
+    const server = await start(name, command, args);
+    try {
+      rows.push(await measure(server));
+    } finally {
+      await stop(server);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+  console.log(
+    `\nserver cost per unit of work (2 cores; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle)\n`,
+  );
+  console.log(
+    '| server | CPU µs/handshake | CPU µs/resumed | CPU ms/MiB | CPU µs/ping-pong | RTT median µs | RTT p99 µs | CPU µs/fan-out msg | fan-out msg/s | RSS KiB/idle conn |',
+  );
+  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
+  for (const r of rows) {
+    console.log(
+      `| ${r.name} | ${fmt(r.handshake)} | ${fmt(r.resumed)} | ${fmt(r.perMiB / 1000, 2)} | ${fmt(r.pingCpu)} | ${fmt(r.pingMedian)} | ${fmt(r.pingP99)} | ${fmt(r.fanCpu)} | ${fmt(r.fanRate)} | ${fmt(r.idleKiB, 1)} |`,
+    );
+  }
+}
+
+await main();
