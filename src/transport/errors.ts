@@ -213,3 +213,28 @@ export class TLSTimeoutError extends Error {
     this.code = `ERR_RXTLS_${phase.toUpperCase()}_TIMEOUT`;
   }
 }
+
+/**
+ * Want-read and want-write are control flow, thrown for every record a stream waits for: a stack
+ * trace costs most of their price and says nothing useful, so engines make them without one
+ * (Netty's stackless exceptions do the same).
+ */
+function stackless<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** A stackless {@link SSLWantReadError}, for engines' hot paths. */
+export function wantRead(): SSLWantReadError {
+  return stackless(() => new SSLWantReadError());
+}
+
+/** A stackless {@link SSLWantWriteError}, for engines' hot paths. */
+export function wantWrite(): SSLWantWriteError {
+  return stackless(() => new SSLWantWriteError());
+}

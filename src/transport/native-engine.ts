@@ -14,7 +14,7 @@ import type {
   EngineSession,
   TlsEngine,
 } from './engine.js';
-import { type SSLError, SSLErrorNumber, SSLWantWriteError, ValueError } from './errors.js';
+import { type SSLError, SSLErrorNumber, ValueError, wantWrite } from './errors.js';
 import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 import {
@@ -139,7 +139,7 @@ class NativeEngine implements TlsEngine {
 
   write(data: Uint8Array): number {
     this.#live();
-    if (this.#outgoing.isFull) throw new SSLWantWriteError();
+    if (this.#outgoing.isFull) throw wantWrite();
     return this.#drive(Op.Write, 0, data) as number;
   }
 

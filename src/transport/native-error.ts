@@ -10,6 +10,8 @@ import {
   SSLSyscallError,
   SSLWantReadError,
   SSLWantWriteError,
+  wantRead,
+  wantWrite,
   SSLZeroReturnError,
 } from './errors.js';
 import type { NativeErrorDescription } from './native-binding.js';
@@ -66,8 +68,10 @@ export function nativeError(
     case SSLErrorNumber.SSL_ERROR_ZERO_RETURN:
       return make(SSLZeroReturnError, 'TLS/SSL connection has been closed (EOF)', d, cause);
     case SSLErrorNumber.SSL_ERROR_WANT_READ:
+      if (cause === undefined) return wantRead();
       return make(SSLWantReadError, 'The operation did not complete (read)', d, cause);
     case SSLErrorNumber.SSL_ERROR_WANT_WRITE:
+      if (cause === undefined) return wantWrite();
       return make(SSLWantWriteError, 'The operation did not complete (write)', d, cause);
     case SSLErrorNumber.SSL_ERROR_WANT_X509_LOOKUP:
       return make(SSLError, 'The operation did not complete (X509 lookup)', d, cause);

@@ -31,10 +31,10 @@ import type {
 } from './engine.js';
 import {
   SSLCertVerificationError,
+  wantRead,
+  wantWrite,
   SSLEOFError,
   SSLError,
-  SSLWantReadError,
-  SSLWantWriteError,
   SSLZeroReturnError,
   ValueError,
 } from './errors.js';
@@ -50,29 +50,6 @@ import { mapTlsSocketError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
 import { verifyCodeOf, verifyMessageOf } from './verify-errors.js';
-
-/**
- * Want errors are control flow: a pump meets one on nearly every pass (Python's asyncio reads
- * until SSLWantReadError). Capturing a stack costs about ten times the rest of the construction
- * and says nothing useful here, so they are made without one, as Netty's stackless exceptions.
- */
-function stackless<E extends Error>(make: () => E): E {
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return make();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
-}
-
-function wantRead(): SSLWantReadError {
-  return stackless(() => new SSLWantReadError());
-}
-
-function wantWrite(): SSLWantWriteError {
-  return stackless(() => new SSLWantWriteError());
-}
 
 type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
 
