@@ -59,6 +59,11 @@ export interface SSLSocketOptions {
   shutdownTimeoutMs?: number;
   /** Per-direction buffering before backpressure applies (default 64 KiB). */
   highWaterMark?: number;
+  /**
+   * Answer the peer's close_notify with ours once the reader has seen the end (default true, as
+   * asyncio); false keeps our direction open until close() (TLS half-close). See closeOnPeerEnd.
+   */
+  closeOnPeerEnd?: boolean;
 }
 
 /** What a stream tells its reactor. */
@@ -121,6 +126,7 @@ export class SSLSocket<C = unknown> implements Transport {
   readonly #idleTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #highWaterMark: number;
+  #closeOnPeerEnd: boolean;
 
   #state: SecureStreamState = 'handshaking';
   #started = false;
@@ -178,6 +184,7 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.#highWaterMark = options.highWaterMark ?? STREAM_HIGH_WATER_MARK;
+    this.#closeOnPeerEnd = options.closeOnPeerEnd ?? true;
     this.data$ = new Observable<Uint8Array>((subscriber) => this.#attachReader(subscriber));
     this.#subscriptions.push(
       sslobj.readiness$.subscribe((event: ReadinessEvent) => this.#onReadiness(event)),
@@ -370,10 +377,23 @@ export class SSLSocket<C = unknown> implements Transport {
     if (!reader && pullers.length === 0) return;
     reader?.complete();
     for (const puller of pullers) puller.resolve(Buffer.alloc(0));
-    if (this.#state === 'open') {
+    if (this.#state === 'open' && this.#closeOnPeerEnd) {
       this.#transition('flushing');
       this.#pumpAgain = true;
     }
+  }
+
+  /**
+   * Whether the peer's end makes the stream close our direction too (true by default). A
+   * protocol that still answers after the peer's close_notify (asyncio's `eof_received()`
+   * returning true, a function protocol whose output outlives its input) sets it to false before
+   * the end arrives, and calls close() when it is done.
+   */
+  get closeOnPeerEnd(): boolean {
+    return this.#closeOnPeerEnd;
+  }
+  set closeOnPeerEnd(value: boolean) {
+    this.#closeOnPeerEnd = value;
   }
 
   #attachReader(subscriber: Subscriber<Uint8Array>): () => void {

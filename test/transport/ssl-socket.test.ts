@@ -62,6 +62,31 @@ test('a secure stream over a memory pipe handshakes, carries data both ways and 
   assert.ok(stats.bytesIn > 0 && stats.bytesOut === stats.bytesIn);
 });
 
+test("with closeOnPeerEnd false the stream still writes after the peer's close_notify (half-close)", async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  server.closeOnPeerEnd = false;
+  assert.is(server.closeOnPeerEnd, false);
+  await Promise.all([client.handshake(), server.handshake()]);
+  const fromServer = collect(client);
+  const fromClient = await new Promise<Buffer>((resolve) => {
+    const chunks: Uint8Array[] = [];
+    server.data$.subscribe({
+      next: (c) => chunks.push(c),
+      complete: () => resolve(Buffer.concat(chunks)),
+    });
+    client.write('question');
+    void client.close();
+  });
+  assert.is(fromClient.toString(), 'question');
+  // The answer comes on a later turn, after the end: it still reaches the client.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(server.state, 'open');
+  assert.ok(server.write('late answer'));
+  await server.close();
+  assert.is((await fromServer).toString(), 'late answer');
+});
+
 test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both directions', async () => {
   const reactor = new Reactor();
   const server = net.createServer((socket) => {
