@@ -35,7 +35,8 @@ export interface Protocol {
   connectionMade(socket: SSLSocket): void;
   dataReceived(data: Uint8Array): void;
   /** The peer ended its direction; return true to keep ours open (TLS half-close). */
-  eofReceived?(): boolean | undefined | void;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a method that returns nothing is void
+  eofReceived?(): boolean | void;
   connectionLost?(error?: Error): void;
 }
 
@@ -55,7 +56,11 @@ export interface Protocol {
 export type ProtocolFunction = (
   input$: Observable<Uint8Array>,
   socket: SSLSocket,
-) => Observable<Uint8Array | string> | undefined | void;
+) => ProtocolOutput;
+
+/** What a function protocol returns: its output, or nothing when it writes by itself. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a function that returns nothing returns void
+export type ProtocolOutput = Observable<Uint8Array | string> | void;
 
 /** A Protocol class, constructed per connection (resolved from a DI container so it can inject). */
 // biome-ignore lint/suspicious/noExplicitAny: constructors with any injected parameters
