@@ -394,6 +394,12 @@ export class SSLSocket<C = unknown> implements Transport {
   }
   set closeOnPeerEnd(value: boolean) {
     this.#closeOnPeerEnd = value;
+    // Turned back on after the reader already saw the end: close now, as it would have then.
+    const endSeen = this.#peerDone && this.#readerTaken && this.#plain.length === 0;
+    if (value && endSeen && this.#state === 'open') {
+      this.#transition('flushing');
+      this.#pump();
+    }
   }
 
   #attachReader(subscriber: Subscriber<Uint8Array>): () => void {

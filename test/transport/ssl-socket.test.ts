@@ -83,7 +83,9 @@ test("with closeOnPeerEnd false the stream still writes after the peer's close_n
   await new Promise((resolve) => setImmediate(resolve));
   assert.is(server.state, 'open');
   assert.ok(server.write('late answer'));
-  await server.close();
+  // Turning it back on after the end closes our direction as it would have then.
+  server.closeOnPeerEnd = true;
+  await firstValueFrom(server.closed$);
   assert.is((await fromServer).toString(), 'late answer');
 });
 
