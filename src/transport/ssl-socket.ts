@@ -604,6 +604,7 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #checkShutdown(): void {
+    if (!this.#canShutdown()) return;
     try {
       this.#sslobj.unwrap();
     } catch (error) {
@@ -618,6 +619,17 @@ export class SSLSocket<C = unknown> implements Transport {
       throw error;
     }
     this.#finishClose();
+  }
+
+  /**
+   * unwrap() reads the peer's records: behind a reader that holds reads back, application data
+   * may wait unread (in the BIO or inside the engine), and OpenSSL fails the shutdown on it
+   * (APPLICATION_DATA_AFTER_CLOSE_NOTIFY, as Python's unwrap() would). So while the reader is
+   * behind, the shutdown waits for it (bounded by the shutdown timeout); the pump comes back
+   * here once it resumes, after reading what arrived.
+   */
+  #canShutdown(): boolean {
+    return this.#peerDone || !(this.#paused || this.#plainBytes >= this.#highWaterMark);
   }
 
   #finishClose(): void {

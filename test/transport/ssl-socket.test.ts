@@ -89,6 +89,32 @@ test("with closeOnPeerEnd false the stream still writes after the peer's close_n
   assert.is((await fromServer).toString(), 'late answer');
 });
 
+test('close() behind a paused reader waits for it instead of failing on unread data', async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  await Promise.all([client.handshake(), server.handshake()]);
+  const payload = Buffer.alloc(200_000, 9);
+  let received = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    client.data$.subscribe({
+      next: (chunk) => {
+        received += chunk.length;
+        client.pause();
+        setImmediate(() => client.resume());
+      },
+      complete: resolve,
+      error: reject,
+    });
+  });
+  server.data$.subscribe({ error: () => undefined });
+  server.write(payload);
+  const closed = client.close();
+  await done;
+  await closed;
+  assert.is(received, payload.length);
+  assert.is(client.error, undefined);
+});
+
 test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both directions', async () => {
   const reactor = new Reactor();
   const server = net.createServer((socket) => {
