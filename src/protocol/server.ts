@@ -68,12 +68,10 @@ export class Server {
     this.#reactor =
       options.reactor ??
       (container?.isRegistered(REACTOR, true) ? container.resolve(REACTOR) : defaultReactor());
-    if (options.protocol && container) {
-      // Protocols inject the reactor this server runs on, whichever that is.
-      this.#container = container.createChildContainer();
-      this.#container.register(REACTOR, { useValue: this.#reactor });
-    } else if (options.protocol) {
-      this.#container = registerDefaults(createContainer());
+    if (options.protocol) {
+      // Protocols inject the context and the reactor this server runs on, whichever they are.
+      this.#container = (container ?? registerDefaults(createContainer())).createChildContainer();
+      this.#container.register(SERVER_CONTEXT, { useValue: this.#context });
       this.#container.register(REACTOR, { useValue: this.#reactor });
     }
     this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
