@@ -403,21 +403,33 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #attachReader(subscriber: Subscriber<Uint8Array>): () => void {
-    if (this.#readerTaken) {
-      subscriber.error(new ValueError('SSLSocket.data$ has one consumer and already has it'));
+    if (this.#reader) {
+      // One consumer at a time; after it leaves (a plaintext exchange before TLS-in-TLS, a
+      // handover), another may read on from where it stopped.
+      subscriber.error(
+        new ValueError('SSLSocket.data$ has one consumer at a time and already has it'),
+      );
       return () => undefined;
     }
     this.#readerTaken = true;
     this.#reader = subscriber;
-    const queued = this.#plain.splice(0);
-    this.#plainBytes = 0;
-    for (const chunk of queued) subscriber.next(chunk);
-    if (this.#error) subscriber.error(this.#error);
+    this.#drainToReader(subscriber);
+    if (this.#plain.length > 0 || subscriber.closed) this.#pump();
+    else if (this.#error) subscriber.error(this.#error);
     else if (this.#peerDone || this.#state === 'closed') subscriber.complete();
     else this.#pump();
     return () => {
       if (this.#reader === subscriber) this.#reader = undefined;
     };
+  }
+
+  /** Buffered data to the reader, one chunk at a time: it may pause or leave after any. */
+  #drainToReader(reader: Subscriber<Uint8Array>): void {
+    while (this.#plain.length > 0 && !this.#paused && !reader.closed && this.#reader === reader) {
+      const chunk = this.#plain.shift() as Buffer;
+      this.#plainBytes -= chunk.length;
+      reader.next(chunk);
+    }
   }
 
   /**
@@ -462,9 +474,7 @@ export class SSLSocket<C = unknown> implements Transport {
     if (!this.#paused) return;
     this.#paused = false;
     if (this.#reader) {
-      const queued = this.#plain.splice(0);
-      this.#plainBytes = 0;
-      for (const chunk of queued) this.#reader.next(chunk);
+      this.#drainToReader(this.#reader);
       this.#completeReaderIfDrained();
     }
     this.#pump();

@@ -115,6 +115,27 @@ test('close() behind a paused reader waits for it instead of failing on unread d
   assert.is(client.error, undefined);
 });
 
+test('data$ has one consumer at a time: a second one reads on from where the first left', async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  await Promise.all([client.handshake(), server.handshake()]);
+  const first = await new Promise<string>((resolve) => {
+    const subscription = server.data$.subscribe((chunk) => {
+      subscription.unsubscribe();
+      resolve(Buffer.from(chunk).toString());
+    });
+    let error: unknown;
+    server.data$.subscribe({ error: (e: unknown) => (error = e) });
+    assert.ok(error instanceof Error, 'a second consumer at the same time is refused');
+    client.write('one');
+  });
+  assert.is(first, 'one');
+  client.write('two');
+  client.write('three');
+  await client.close();
+  assert.is((await collect(server)).toString(), 'twothree');
+});
+
 test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both directions', async () => {
   const reactor = new Reactor();
   const server = net.createServer((socket) => {
