@@ -7,6 +7,7 @@
 import type { Subscription } from 'rxjs';
 import type { SSLContext } from '../context/ssl-context.js';
 import { StartTlsError } from '../transport/errors.js';
+import { PrefixedTransport } from '../transport/prefixed-transport.js';
 import type { SSLSocket } from '../transport/ssl-socket.js';
 import type { Transport } from '../transport/transport.js';
 import { type StartTlsOptions, startTls } from './client.js';
@@ -83,6 +84,16 @@ export class PlaintextConversation {
     const line = this.#buffer.subarray(0, lf).toString('utf8').replace(/\r$/, '');
     this.#buffer = this.#buffer.subarray(lf + 1);
     return line;
+  }
+
+  /**
+   * Ends the plaintext phase without TLS: the transport, with any bytes already read past the
+   * last line delivered first (a CONNECT tunnel hands the rest of the stream on this way).
+   */
+  release(): Transport {
+    const rest = this.#buffer;
+    this.#buffer = Buffer.alloc(0);
+    return new PrefixedTransport(rest, this.#transport);
   }
 
   /**
