@@ -20,6 +20,8 @@ export {
   SSLWantReadError,
   SSLWantWriteError,
   SSLZeroReturnError,
+  FrameTooLongError,
+  StartTlsError,
   type TimeoutPhase,
   TLSTimeoutError,
   ValueError,
@@ -246,3 +248,33 @@ export {
 } from './protocol/client.js';
 export { createServer, Server, type ServerOptions } from './protocol/server.js';
 export { toNodeDuplex } from './protocol/node-duplex.js';
+
+// ---------------------------------------------------------------------------------------------
+// Protocols on decrypted streams (SPEC section 8)
+export {
+  isProtocolClass,
+  type Protocol,
+  type ProtocolClass,
+  type ProtocolFunction,
+  type ProtocolOutput,
+  type ProtocolSpec,
+} from './protocol/protocol.js';
+export { type ProtocolRun, type ProtocolState, runProtocol } from './protocol/run-protocol.js';
+export {
+  encodeLengthPrefixed,
+  type HeaderBytes,
+  type LengthPrefixedOptions,
+  type LinesOptions,
+  lengthPrefixed,
+  lines,
+} from './protocol/framing.js';
+export { EchoProtocol, echo } from './protocol/echo-protocol.js';
+export {
+  type AcceptStartTlsOptions,
+  acceptStartTls,
+  DEFAULT_MAX_LINE_LENGTH,
+  type NegotiateStartTlsOptions,
+  negotiateStartTls,
+  PlaintextConversation,
+} from './protocol/starttls.js';
+export { REACTOR } from './context/tokens.js';

@@ -10,6 +10,7 @@ import {
   instancePerContainerCachingFactory,
 } from 'tsyringe';
 import { ValueError } from '../transport/errors.js';
+import { defaultReactor } from '../transport/reactor.js';
 import { ContextFactory } from './context-factory.js';
 import type { ContextOptions } from './context-options.js';
 import { MozillaIntermediate } from './policies/mozilla.js';
@@ -17,10 +18,14 @@ import {
   CLIENT_CONTEXT,
   CLIENT_POLICY,
   CONTEXT_OPTIONS,
+  REACTOR,
   SERVER_CONTEXT,
   SERVER_POLICY,
 } from './tokens.js';
 import { PythonDefaults, type TlsPolicy } from './tls-policy.js';
+
+/** tsyringe's container type, for layers that must not import tsyringe themselves. */
+export type { DependencyContainer } from 'tsyringe';
 
 /** Options of {@link registerDefaults}. */
 export interface DefaultsOptions extends ContextOptions {
@@ -39,7 +44,8 @@ export function createContainer(parent: DependencyContainer = rootContainer): De
 }
 
 /**
- * Registers SERVER_POLICY, CLIENT_POLICY, CONTEXT_OPTIONS, ContextFactory, and SERVER_CONTEXT /
+ * Registers SERVER_POLICY, CLIENT_POLICY, CONTEXT_OPTIONS, ContextFactory, REACTOR (the process's
+ * reactor), and SERVER_CONTEXT /
  * CLIENT_CONTEXT (one context per container that resolves them, made on first use from the
  * policies registered then). Refuses tsyringe's global container. Returns `target`.
  *
@@ -66,6 +72,7 @@ export function registerDefaults(
   target.register(SERVER_POLICY, { useValue: serverPolicy ?? new MozillaIntermediate() });
   target.register(CLIENT_POLICY, { useValue: clientPolicy ?? new PythonDefaults() });
   target.register(ContextFactory, { useClass: ContextFactory });
+  target.register(REACTOR, { useFactory: () => defaultReactor() });
   target.register(SERVER_CONTEXT, {
     useFactory: instancePerContainerCachingFactory((c) => c.resolve(ContextFactory).server()),
   });

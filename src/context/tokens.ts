@@ -4,6 +4,7 @@
  * SSLContext without a cast.
  */
 import type { InjectionToken } from 'tsyringe';
+import type { Reactor } from '../transport/reactor.js';
 import type { ContextOptions } from './context-options.js';
 import type { SSLContext } from './ssl-context.js';
 import type { TlsPolicy } from './tls-policy.js';
@@ -35,3 +36,17 @@ export const CLIENT_POLICY: InjectionToken<TlsPolicy> = Symbol('rxtls.CLIENT_POL
 
 /** What contexts are made with: the server's certificate, the client's trust, the engine. */
 export const CONTEXT_OPTIONS: InjectionToken<ContextOptions> = Symbol('rxtls.CONTEXT_OPTIONS');
+
+/**
+ * The Reactor servers and protocols run on: the process's by default; a server given its own
+ * reactor registers it for the protocols it resolves.
+ *
+ * @example
+ * ```ts
+ * @injectable()
+ * class StatsProtocol implements Protocol {
+ *   constructor(@inject(REACTOR) readonly reactor: Reactor) {}
+ * }
+ * ```
+ */
+export const REACTOR: InjectionToken<Reactor> = Symbol('rxtls.REACTOR');

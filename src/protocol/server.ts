@@ -4,17 +4,35 @@
  */
 import net from 'node:net';
 import { type Observable, Subject } from 'rxjs';
+import {
+  createContainer,
+  type DependencyContainer,
+  registerDefaults,
+} from '../context/container.js';
 import type { SSLContext } from '../context/ssl-context.js';
+import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
 import { ValueError } from '../transport/errors.js';
 import { defaultReactor, type Reactor } from '../transport/reactor.js';
 import type { SSLSocket } from '../transport/ssl-socket.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { TransportAddress } from '../transport/transport.js';
+import type { ProtocolSpec } from './protocol.js';
+import { runProtocol } from './run-protocol.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
-  /** The server policy (certificate, verification); required unless resolved from a container. */
-  context: SSLContext;
+  /**
+   * The server policy (certificate, verification); default: SERVER_CONTEXT resolved from
+   * `container` (register the certificate there, see registerDefaults).
+   */
+  context?: SSLContext;
+  /** Runs on each connection after its handshake: a function or a Protocol class (see runProtocol). */
+  protocol?: ProtocolSpec;
+  /**
+   * Where SERVER_CONTEXT, REACTOR and Protocol classes are resolved; default: a child of
+   * createContainer() with registerDefaults.
+   */
+  container?: DependencyContainer;
   handshakeTimeoutMs?: number;
   idleTimeoutMs?: number;
   shutdownTimeoutMs?: number;
@@ -27,6 +45,8 @@ export interface ServerOptions {
 /** A TLS server. */
 export class Server {
   readonly #options: ServerOptions;
+  readonly #context: SSLContext;
+  readonly #container: DependencyContainer | undefined;
   readonly #reactor: Reactor;
   readonly #tcp: net.Server;
   readonly #connections = new Subject<SSLSocket<SSLContext>>();
@@ -36,9 +56,24 @@ export class Server {
   readonly connections$: Observable<SSLSocket<SSLContext>> = this.#connections.asObservable();
 
   constructor(options: ServerOptions, onSocket?: (socket: SSLSocket<SSLContext>) => void) {
-    if (!options?.context) throw new ValueError('createServer needs a context with a certificate');
+    if (!options || typeof options !== 'object') {
+      throw new ValueError('createServer needs options: a context or a container that has one');
+    }
     this.#options = options;
-    this.#reactor = options.reactor ?? defaultReactor();
+    // A container is needed only to find what was not passed.
+    const container =
+      options.container ??
+      (options.context && options.reactor ? undefined : registerDefaults(createContainer()));
+    this.#context = options.context ?? (container as DependencyContainer).resolve(SERVER_CONTEXT);
+    this.#reactor =
+      options.reactor ??
+      (container?.isRegistered(REACTOR, true) ? container.resolve(REACTOR) : defaultReactor());
+    if (options.protocol) {
+      // Protocols inject the context and the reactor this server runs on, whichever they are.
+      this.#container = (container ?? registerDefaults(createContainer())).createChildContainer();
+      this.#container.register(SERVER_CONTEXT, { useValue: this.#context });
+      this.#container.register(REACTOR, { useValue: this.#reactor });
+    }
     this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
       this.#accept(socket, onSocket),
     );
@@ -47,7 +82,7 @@ export class Server {
 
   #accept(tcp: net.Socket, onSocket?: (socket: SSLSocket<SSLContext>) => void): void {
     const o = this.#options;
-    const socket = o.context.wrapSocket(new TcpTransport(tcp), {
+    const socket = this.#context.wrapSocket(new TcpTransport(tcp), {
       serverSide: true,
       reactor: this.#reactor,
       ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
@@ -57,6 +92,7 @@ export class Server {
     });
     this.#live.add(socket);
     socket.closed$.subscribe(() => this.#live.delete(socket));
+    if (o.protocol) runProtocol(socket, o.protocol, this.#container);
     onSocket?.(socket);
     this.#connections.next(socket);
   }
@@ -78,6 +114,11 @@ export class Server {
     return address && typeof address === 'object'
       ? { address: address.address, family: address.family, port: address.port }
       : null;
+  }
+
+  /** The server's context (given, or resolved from the container). */
+  get context(): SSLContext {
+    return this.#context;
   }
 
   /** Connections not yet closed. */
@@ -108,12 +149,16 @@ export class Server {
 }
 
 /**
- * A TLS server; `onSocket` (or `connections$`) gets each connection.
+ * A TLS server; `protocol` runs on each connection after its handshake, and `onSocket` (or
+ * `connections$`) gets each connection as soon as TCP is up.
  *
  * @example
  * ```ts
- * const server = createServer({ context }, (tls) => tls.data$.subscribe((b) => tls.write(b)));
+ * const server = createServer({ context, protocol: (input$) => input$ }); // echo
  * await server.listen(8443);
+ * // or resolve the context (and a Protocol class's dependencies) from a container:
+ * const container = registerDefaults(createContainer(), { certificate: { certfile, keyfile } });
+ * createServer({ container, protocol: EchoProtocol });
  * ```
  */
 export function createServer(

@@ -238,3 +238,36 @@ export function wantRead(): SSLWantReadError {
 export function wantWrite(): SSLWantWriteError {
   return stackless(() => new SSLWantWriteError());
 }
+
+/**
+ * A framed stream (`lines()`, `lengthPrefixed()`) met a frame longer than its maximum: the
+ * stream ends with this error instead of buffering without bound.
+ */
+export class FrameTooLongError extends Error {
+  override name = 'FrameTooLongError';
+  readonly code: string = 'ERR_RXTLS_FRAME_TOO_LONG';
+  /** The limit the frame exceeded. */
+  readonly maxLength: number;
+  /** The frame's length: announced by its header, or the bytes seen before giving up. */
+  readonly length: number;
+  constructor(length: number, maxLength: number) {
+    super(`frame of ${length} bytes exceeds the maximum of ${maxLength}`);
+    this.length = length;
+    this.maxLength = maxLength;
+  }
+}
+
+/**
+ * A STARTTLS negotiation failed before TLS began: the peer refused the upgrade, closed, sent a
+ * line too long, or sent plaintext after the upgrade command (command injection, refused).
+ */
+export class StartTlsError extends Error {
+  override name = 'StartTlsError';
+  readonly code: string = 'ERR_RXTLS_STARTTLS';
+  /** The peer's reply that refused the upgrade, when one did. */
+  readonly reply: string | undefined;
+  constructor(message: string, options: { reply?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reply = options.reply;
+  }
+}

@@ -59,6 +59,11 @@ export interface SSLSocketOptions {
   shutdownTimeoutMs?: number;
   /** Per-direction buffering before backpressure applies (default 64 KiB). */
   highWaterMark?: number;
+  /**
+   * Answer the peer's close_notify with ours once the reader has seen the end (default true, as
+   * asyncio); false keeps our direction open until close() (TLS half-close). See closeOnPeerEnd.
+   */
+  closeOnPeerEnd?: boolean;
 }
 
 /** What a stream tells its reactor. */
@@ -121,6 +126,7 @@ export class SSLSocket<C = unknown> implements Transport {
   readonly #idleTimeoutMs: number;
   readonly #shutdownTimeoutMs: number;
   readonly #highWaterMark: number;
+  #closeOnPeerEnd: boolean;
 
   #state: SecureStreamState = 'handshaking';
   #started = false;
@@ -178,6 +184,7 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.#highWaterMark = options.highWaterMark ?? STREAM_HIGH_WATER_MARK;
+    this.#closeOnPeerEnd = options.closeOnPeerEnd ?? true;
     this.data$ = new Observable<Uint8Array>((subscriber) => this.#attachReader(subscriber));
     this.#subscriptions.push(
       sslobj.readiness$.subscribe((event: ReadinessEvent) => this.#onReadiness(event)),
@@ -370,28 +377,59 @@ export class SSLSocket<C = unknown> implements Transport {
     if (!reader && pullers.length === 0) return;
     reader?.complete();
     for (const puller of pullers) puller.resolve(Buffer.alloc(0));
-    if (this.#state === 'open') {
+    if (this.#state === 'open' && this.#closeOnPeerEnd) {
       this.#transition('flushing');
       this.#pumpAgain = true;
     }
   }
 
+  /**
+   * Whether the peer's end makes the stream close our direction too (true by default). A
+   * protocol that still answers after the peer's close_notify (asyncio's `eof_received()`
+   * returning true, a function protocol whose output outlives its input) sets it to false before
+   * the end arrives, and calls close() when it is done.
+   */
+  get closeOnPeerEnd(): boolean {
+    return this.#closeOnPeerEnd;
+  }
+  set closeOnPeerEnd(value: boolean) {
+    this.#closeOnPeerEnd = value;
+    // Turned back on after the reader already saw the end: close now, as it would have then.
+    const endSeen = this.#peerDone && this.#readerTaken && this.#plain.length === 0;
+    if (value && endSeen && this.#state === 'open') {
+      this.#transition('flushing');
+      this.#pump();
+    }
+  }
+
   #attachReader(subscriber: Subscriber<Uint8Array>): () => void {
-    if (this.#readerTaken) {
-      subscriber.error(new ValueError('SSLSocket.data$ has one consumer and already has it'));
+    if (this.#reader) {
+      // One consumer at a time; after it leaves (a plaintext exchange before TLS-in-TLS, a
+      // handover), another may read on from where it stopped.
+      subscriber.error(
+        new ValueError('SSLSocket.data$ has one consumer at a time and already has it'),
+      );
       return () => undefined;
     }
     this.#readerTaken = true;
     this.#reader = subscriber;
-    const queued = this.#plain.splice(0);
-    this.#plainBytes = 0;
-    for (const chunk of queued) subscriber.next(chunk);
-    if (this.#error) subscriber.error(this.#error);
+    this.#drainToReader(subscriber);
+    if (this.#plain.length > 0 || subscriber.closed) this.#pump();
+    else if (this.#error) subscriber.error(this.#error);
     else if (this.#peerDone || this.#state === 'closed') subscriber.complete();
     else this.#pump();
     return () => {
       if (this.#reader === subscriber) this.#reader = undefined;
     };
+  }
+
+  /** Buffered data to the reader, one chunk at a time: it may pause or leave after any. */
+  #drainToReader(reader: Subscriber<Uint8Array>): void {
+    while (this.#plain.length > 0 && !this.#paused && !reader.closed && this.#reader === reader) {
+      const chunk = this.#plain.shift() as Buffer;
+      this.#plainBytes -= chunk.length;
+      reader.next(chunk);
+    }
   }
 
   /**
@@ -436,9 +474,7 @@ export class SSLSocket<C = unknown> implements Transport {
     if (!this.#paused) return;
     this.#paused = false;
     if (this.#reader) {
-      const queued = this.#plain.splice(0);
-      this.#plainBytes = 0;
-      for (const chunk of queued) this.#reader.next(chunk);
+      this.#drainToReader(this.#reader);
       this.#completeReaderIfDrained();
     }
     this.#pump();
@@ -578,6 +614,7 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #checkShutdown(): void {
+    if (!this.#canShutdown()) return;
     try {
       this.#sslobj.unwrap();
     } catch (error) {
@@ -592,6 +629,17 @@ export class SSLSocket<C = unknown> implements Transport {
       throw error;
     }
     this.#finishClose();
+  }
+
+  /**
+   * unwrap() reads the peer's records: behind a reader that holds reads back, application data
+   * may wait unread (in the BIO or inside the engine), and OpenSSL fails the shutdown on it
+   * (APPLICATION_DATA_AFTER_CLOSE_NOTIFY, as Python's unwrap() would). So while the reader is
+   * behind, the shutdown waits for it (bounded by the shutdown timeout); the pump comes back
+   * here once it resumes, after reading what arrived.
+   */
+  #canShutdown(): boolean {
+    return this.#peerDone || !(this.#paused || this.#plainBytes >= this.#highWaterMark);
   }
 
   #finishClose(): void {

@@ -62,6 +62,80 @@ test('a secure stream over a memory pipe handshakes, carries data both ways and 
   assert.ok(stats.bytesIn > 0 && stats.bytesOut === stats.bytesIn);
 });
 
+test("with closeOnPeerEnd false the stream still writes after the peer's close_notify (half-close)", async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  server.closeOnPeerEnd = false;
+  assert.is(server.closeOnPeerEnd, false);
+  await Promise.all([client.handshake(), server.handshake()]);
+  const fromServer = collect(client);
+  const fromClient = await new Promise<Buffer>((resolve) => {
+    const chunks: Uint8Array[] = [];
+    server.data$.subscribe({
+      next: (c) => chunks.push(c),
+      complete: () => resolve(Buffer.concat(chunks)),
+    });
+    client.write('question');
+    void client.close();
+  });
+  assert.is(fromClient.toString(), 'question');
+  // The answer comes on a later turn, after the end: it still reaches the client.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.is(server.state, 'open');
+  assert.ok(server.write('late answer'));
+  // Turning it back on after the end closes our direction as it would have then.
+  server.closeOnPeerEnd = true;
+  await firstValueFrom(server.closed$);
+  assert.is((await fromServer).toString(), 'late answer');
+});
+
+test('close() behind a paused reader waits for it instead of failing on unread data', async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  await Promise.all([client.handshake(), server.handshake()]);
+  const payload = Buffer.alloc(200_000, 9);
+  let received = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    client.data$.subscribe({
+      next: (chunk) => {
+        received += chunk.length;
+        client.pause();
+        setImmediate(() => client.resume());
+      },
+      complete: resolve,
+      error: reject,
+    });
+  });
+  server.data$.subscribe({ error: () => undefined });
+  server.write(payload);
+  const closed = client.close();
+  await done;
+  await closed;
+  assert.is(received, payload.length);
+  assert.is(client.error, undefined);
+});
+
+test('data$ has one consumer at a time: a second one reads on from where the first left', async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  await Promise.all([client.handshake(), server.handshake()]);
+  const first = await new Promise<string>((resolve) => {
+    const subscription = server.data$.subscribe((chunk) => {
+      subscription.unsubscribe();
+      resolve(Buffer.from(chunk).toString());
+    });
+    let error: unknown;
+    server.data$.subscribe({ error: (e: unknown) => (error = e) });
+    assert.ok(error instanceof Error, 'a second consumer at the same time is refused');
+    client.write('one');
+  });
+  assert.is(first, 'one');
+  client.write('two');
+  client.write('three');
+  await client.close();
+  assert.is((await collect(server)).toString(), 'twothree');
+});
+
 test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both directions', async () => {
   const reactor = new Reactor();
   const server = net.createServer((socket) => {

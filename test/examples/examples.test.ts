@@ -1,0 +1,231 @@
+/**
+ * Every example runs end to end against real sockets on 127.0.0.1 (undici's test/examples.js
+ * habit): through its exported main(), and the echo pair also as programs.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main as diPolicy } from '../../examples/di-policy.js';
+import { main as echoClient } from '../../examples/echo-client.js';
+import { main as echoServer } from '../../examples/echo-server.js';
+import { main as httpsServer } from '../../examples/https-server.js';
+import { main as lineChat } from '../../examples/line-chat.js';
+import { main as mtls } from '../../examples/mtls.js';
+import { main as sansIo } from '../../examples/sans-io.js';
+import { HOSTS, main as sniVirtualHosts } from '../../examples/sni-virtual-hosts.js';
+import { main as starttls } from '../../examples/starttls.js';
+import { main as tlsInTlsProxy } from '../../examples/tls-in-tls-proxy.js';
+import { TLSVersion } from '../../src/transport/constants.js';
+import { SSLError } from '../../src/transport/errors.js';
+
+const run = promisify(execFile);
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+}
+
+test('echo-server and echo-client: the client gets its message back', async () => {
+  const server = await echoServer();
+  try {
+    const { reply, close } = await echoClient({
+      port: server.port,
+      caFile: server.caFile as string,
+      message: 'hello, example',
+    });
+    await close();
+    assert.is(reply, 'hello, example');
+  } finally {
+    await server.close();
+  }
+});
+
+test('echo-server and echo-client run as programs', async () => {
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(process.execPath, ['dist/examples/echo-server.js'], {
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const printed = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child?.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/CA: .*\n/.test(out)) resolve(out);
+      });
+      child?.once('exit', (code) => reject(new Error(`echo-server exited with ${code}: ${out}`)));
+    });
+    const port = /127\.0\.0\.1:(\d+)/.exec(printed)?.[1] as string;
+    const caFile = /CA: (.*)\n/.exec(printed)?.[1] as string;
+    const { stdout } = await run(
+      process.execPath,
+      ['dist/examples/echo-client.js', 'from a program'],
+      {
+        env: { ...process.env, PORT: port, CAFILE: caFile },
+      },
+    );
+    assert.is(stdout, 'from a program\n');
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+});
+
+test('https-server answers curl --cacert and Node https with the TLS session', async () => {
+  const server = await httpsServer();
+  try {
+    const { stdout } = await run('curl', [
+      '--silent',
+      '--show-error',
+      '--cacert',
+      server.caFile,
+      `https://localhost:${server.port}/hello`,
+    ]);
+    assert.match(
+      stdout,
+      /^hello from rxtls: GET \/hello over TLSv1\.3 with TLS_\w+, ALPN http\/1\.1\n$/,
+    );
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get(
+          {
+            host: 'localhost',
+            port: server.port,
+            path: '/node',
+            ca: readCa(server.caFile),
+            agent: false,
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            response.on('end', () => resolve(text));
+          },
+        )
+        .on('error', reject);
+    });
+    assert.match(body, /GET \/node over TLSv1\.3/);
+  } finally {
+    await server.close();
+  }
+});
+
+function readCa(file: string): string {
+  return readFileSync(file, 'utf8');
+}
+
+test('mtls: a client with a certificate is greeted by name; one without is refused clearly', async () => {
+  const example = await mtls();
+  try {
+    assert.is(await example.client(true), 'hello, alice\n');
+    const error = await failureOf(example.client(false));
+    assert.ok(error instanceof SSLError, String(error));
+    assert.match((error as Error).message, /requires a client certificate/);
+    assert.match(String((error as SSLError).reason), /CERTIFICATE_REQUIRED/);
+  } finally {
+    await example.close();
+  }
+});
+
+test('sni-virtual-hosts: each name gets its own certificate and site on one port', async () => {
+  const example = await sniVirtualHosts();
+  try {
+    for (const host of HOSTS) {
+      const visit = await example.visit(host);
+      assert.is(visit.greeting, `welcome to ${host}\n`);
+      assert.equal(visit.certificateNames, [host]);
+    }
+  } finally {
+    await example.close();
+  }
+});
+
+test('starttls: plaintext greeting and EHLO, then the commands over TLS', async () => {
+  const example = await starttls();
+  try {
+    const { version, replies } = await example.client(['MAIL FROM:<a@example.test>', 'QUIT']);
+    assert.is(version, 'TLSv1.3');
+    assert.equal(replies, ['250 ok (encrypted): MAIL FROM:<a@example.test>', '221 bye']);
+  } finally {
+    await example.close();
+  }
+});
+
+test('tls-in-tls-proxy: a TLS session to the target runs inside the TLS session to the proxy', async () => {
+  const example = await tlsInTlsProxy();
+  try {
+    const result = await example.client('hello through two layers of TLS');
+    assert.equal(result, {
+      proxyReply: '200 Connection established',
+      outerVersion: 'TLSv1.3',
+      innerVersion: 'TLSv1.3',
+      echoed: 'hello through two layers of TLS',
+    });
+  } finally {
+    await example.close();
+  }
+});
+
+test('line-chat: three clients, each message broadcast to the others', async () => {
+  const example = await lineChat();
+  try {
+    const people = [await example.join(), await example.join(), await example.join()];
+    const names = await Promise.all(people.map((p) => p.next(/^welcome/)));
+    assert.equal(names, [
+      'welcome, you are user1',
+      'welcome, you are user2',
+      'welcome, you are user3',
+    ]);
+    const [alice, bob, carol] = people as [
+      (typeof people)[0],
+      (typeof people)[0],
+      (typeof people)[0],
+    ];
+    alice.say('hi all');
+    assert.is(await bob.next(/hi all/), 'user1: hi all');
+    assert.is(await carol.next(/hi all/), 'user1: hi all');
+    carol.say('hi alice');
+    assert.is(await alice.next(/hi alice/), 'user3: hi alice');
+    const heard = await Promise.all(people.map((p) => p.leave()));
+    assert.not.ok(heard[0]?.includes('user1: hi all'), 'nobody hears themselves');
+  } finally {
+    await example.close();
+  }
+});
+
+test('sans-io: two SSLObjects over MemoryBIOs handshake and talk', async () => {
+  const result = await sansIo();
+  await result.close();
+  assert.is(result.version, 'TLSv1.3');
+  assert.is(result.toServer, 'hello, server');
+  assert.is(result.toClient, 'hello, client');
+});
+
+test('di-policy: one registration turns the same server from Intermediate to Modern', async () => {
+  const intermediate = await diPolicy();
+  try {
+    assert.is(await intermediate.client(), 'TLSv1.2');
+  } finally {
+    await intermediate.close();
+  }
+  const modern = await diPolicy({ modern: true });
+  try {
+    const refused = await failureOf(modern.client());
+    assert.ok(refused instanceof SSLError);
+    assert.match((refused as Error).message, /PROTOCOL_VERSION/);
+    assert.is(await modern.client(TLSVersion.TLSv1_3), 'TLSv1.3');
+  } finally {
+    await modern.close();
+  }
+});
+
+test.run();
