@@ -96,6 +96,15 @@ function handshakeReport(socket: SSLSocket<SSLContext>, values: OptionValues, ta
   };
 }
 
+/** JSON with one top-level key a line: readable, and short even for nested name tuples. */
+function compactJson(value: object | null): string {
+  if (value === null) return 'null';
+  const lines = Object.entries(value).map(
+    ([key, v]) => `  ${JSON.stringify(key)}: ${JSON.stringify(v)}`,
+  );
+  return `{\n${lines.join(',\n')}\n}`;
+}
+
 function printReport(report: ReturnType<typeof handshakeReport>, json: boolean): void {
   if (json) {
     process.stderr.write(`${JSON.stringify(report)}\n`);
@@ -110,7 +119,7 @@ function printReport(report: ReturnType<typeof handshakeReport>, json: boolean):
       `alpn: ${report.alpn ?? 'none'}`,
       `verification: ${report.verification.detail}`,
       'peer certificate:',
-      JSON.stringify(report.peerCertificate, null, 2),
+      compactJson(report.peerCertificate),
       '---',
       '',
     ].join('\n'),
