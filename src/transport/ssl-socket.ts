@@ -318,8 +318,12 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#fail(new SSLSyscallError(cause.message, { cause }));
   }
 
-  #doReads(): void {
-    while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
+  /** Reads what the engine has; `force` ignores the reader's backpressure (shutdown). */
+  #doReads(force = false): void {
+    while (
+      !this.#peerDone &&
+      (force || (!this.#paused && this.#plainBytes < this.#highWaterMark))
+    ) {
       let chunk: Buffer;
       try {
         chunk = this.#sslobj.read(STREAM_READ_SIZE);
@@ -578,6 +582,11 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #checkShutdown(): void {
+    // unwrap() reads the peer's records looking for its close_notify, and fails on application
+    // data (APPLICATION_DATA_AFTER_CLOSE_NOTIFY): take what has arrived first, even past the
+    // read backpressure (bounded: the transport is paused while the reader is).
+    this.#doReads(true);
+    if (this.#state !== 'closing') return;
     try {
       this.#sslobj.unwrap();
     } catch (error) {
