@@ -114,12 +114,16 @@ function settings(values: OptionValues): ServeSettings {
     throw new UsageError(COMMAND, `--verify ${verify} needs --cafile with your own --cert`);
   }
   const alpn = option(values, 'alpn');
+  const protocols = alpn === undefined ? undefined : alpnList(COMMAND, alpn);
+  if (https && protocols && !protocols.includes('http/1.1')) {
+    throw new UsageError(COMMAND, '--https speaks HTTP/1.1: --alpn must include http/1.1');
+  }
   return {
     https,
     host: option(values, 'host') ?? DEFAULT_HOST,
     port: port(option(values, 'port'), https ? DEFAULT_HTTPS_PORT : DEFAULT_ECHO_PORT),
     verify: verify as ServeSettings['verify'],
-    alpn: alpn === undefined ? (https ? ['http/1.1'] : undefined) : alpnList(COMMAND, alpn),
+    alpn: protocols ?? (https ? ['http/1.1'] : undefined),
     handshakeTimeoutMs: optionalInteger(values, 'handshake-timeout'),
     idleTimeoutMs: optionalInteger(values, 'idle-timeout'),
     maxConnections: optionalInteger(values, 'max-connections'),

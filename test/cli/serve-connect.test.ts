@@ -382,6 +382,10 @@ test('bad usage exits 2 with one line naming the problem', async () => {
     ],
     [['connect', 'localhost:1', '--bogus'], "rxtls connect: unknown option '--bogus'"],
     [['serve', '--echo', '--https'], 'rxtls serve: choose --echo or --https'],
+    [
+      ['serve', '--https', '--alpn', 'h2'],
+      'rxtls serve: --https speaks HTTP/1.1: --alpn must include http/1.1',
+    ],
     [['serve', '--port', 'http'], "rxtls serve: --port must be 0-65535, got 'http'"],
     [
       ['serve', '--verify', 'maybe'],
