@@ -1,6 +1,6 @@
 /**
- * `rxtls cert ca|create|show`: make a development CA, issue or self-sign a leaf, print a
- * certificate file as `decodeCert` JSON.
+ * `rxtls cert ca|create|show|fetch`: make a development CA, issue or self-sign a leaf, print a
+ * certificate file as `decodeCert` JSON, fetch a server's certificate.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -15,6 +15,7 @@ import { decodeCert } from '../context/decode-cert.js';
 import { parseSubjectAltNames, type SubjectAltNameEntry } from '../context/general-names.js';
 import type { KeyType, RsaModulusLength } from '../context/key-pair.js';
 import { parseCertificates } from '../context/pem.js';
+import { getServerCertificate } from '../protocol/client.js';
 import {
   type Command,
   type OptionValues,
@@ -22,17 +23,19 @@ import {
   positiveInteger,
   UsageError,
 } from './command.js';
+import { parseHostPort } from './host-port.js';
 
 /** Private keys are readable by their owner only. */
 const KEY_FILE_MODE = 0o600;
 const CERT_FILE_MODE = 0o644;
 
 const HELP = {
-  cert: `usage: rxtls cert <ca|create|show> [options]
+  cert: `usage: rxtls cert <ca|create|show|fetch> [options]
 
   ca      create a certificate authority (ca.pem, ca-key.pem)
   create  self-sign a certificate, or issue one with --ca and --ca-key
   show    print a certificate file (PEM or DER, one or a chain) as decodeCert JSON
+  fetch   print (or save) the certificate a TLS server presents
 
 Run 'rxtls cert <subcommand> --help' for its options.
 `,
@@ -69,6 +72,15 @@ DIR/BASENAME-key.pem (mode 0600), and prints their paths.
 
 Prints the certificate in FILE (PEM or DER) as the JSON of decodeCert, Python's getpeercert()
 dictionary: one object for one certificate, an array for a chain.
+`,
+  fetch: `usage: rxtls cert fetch HOST:PORT [--cafile F] [--out FILE]
+
+Prints the certificate the server at HOST:PORT presents, as PEM (Python's
+ssl.get_server_certificate). It is fetched without verification, to look at it, unless --cafile
+is given; the name is never checked. IPv6: [::1]:8444.
+
+  --cafile F  verify the certificate against these CAs (PEM); exit 1 if it does not verify
+  --out FILE  write the PEM to FILE instead of printing it
 `,
 };
 
@@ -213,26 +225,45 @@ async function runShow(args: string[]): Promise<void> {
   print(`${JSON.stringify(decoded.length === 1 ? decoded[0] : decoded, null, 2)}\n`);
 }
 
+async function runFetch(args: string[]): Promise<void> {
+  const command = 'rxtls cert fetch';
+  const parsed = parseCommandArgs(
+    command,
+    args,
+    { cafile: { type: 'string' }, out: { type: 'string' } },
+    { min: 1, max: 1, name: 'HOST:PORT' },
+  );
+  if (!parsed) return print(HELP.fetch);
+  const { host, port } = parseHostPort(command, parsed.positionals[0]!);
+  const cafile = stringOption(parsed.values, 'cafile');
+  const pem = await getServerCertificate([host, port], cafile ? { caCerts: cafile } : {});
+  const out = stringOption(parsed.values, 'out');
+  if (out === undefined) return print(pem);
+  writeFileSync(out, pem, { mode: CERT_FILE_MODE });
+  print(`certificate: ${resolve(out)}\n`);
+}
+
 const SUBCOMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   ca: runCa,
   create: runCreate,
   show: runShow,
+  fetch: runFetch,
 };
 
 /** `rxtls cert`: certificate authority, certificate creation and display. */
 export const certCommand: Command = {
   name: 'cert',
-  summary: 'make a CA, issue or self-sign a certificate, show a certificate as JSON',
+  summary: "make a CA, issue or self-sign a certificate, show one as JSON, fetch a server's",
   async run(args: string[]): Promise<void> {
     const [subcommand, ...rest] = args;
     if (subcommand === '--help' || subcommand === '-h') return print(HELP.cert);
     if (subcommand === undefined)
-      throw new UsageError('rxtls cert', 'missing subcommand: ca, create or show');
+      throw new UsageError('rxtls cert', 'missing subcommand: ca, create, show or fetch');
     const run = SUBCOMMANDS[subcommand];
     if (!run) {
       throw new UsageError(
         'rxtls cert',
-        `unknown subcommand '${subcommand}': use ca, create or show`,
+        `unknown subcommand '${subcommand}': use ca, create, show or fetch`,
       );
     }
     await run(rest);

@@ -81,3 +81,12 @@ export function positiveInteger(command: string, name: string, value: string): n
   }
   return number;
 }
+
+/** Parses `--alpn h2,http/1.1`. */
+export function alpnList(command: string, value: string): string[] {
+  const protocols = value.split(',').map((protocol) => protocol.trim());
+  if (protocols.some((protocol) => protocol === '')) {
+    throw new UsageError(command, `--alpn must be a comma-separated list, got '${value}'`);
+  }
+  return protocols;
+}

@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { certCommand } from './cert-command.js';
 import { type Command, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './command.js';
+import { connectCommand } from './connect-command.js';
+import { serveCommand } from './serve-command.js';
 
 /** Every command, in the order `rxtls --help` lists them. */
-const COMMANDS: readonly Command[] = [certCommand];
+const COMMANDS: readonly Command[] = [serveCommand, connectCommand, certCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -325,6 +325,7 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#fail(new SSLSyscallError(cause.message, { cause }));
   }
 
+  /** Reads what the engine has, as far as the reader's backpressure allows. */
   #doReads(): void {
     while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
       let chunk: Buffer;

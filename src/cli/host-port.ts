@@ -1,0 +1,32 @@
+/**
+ * The `HOST:PORT` argument of `rxtls connect` and `rxtls cert fetch`, with IPv6 addresses in
+ * brackets (`[::1]:8444`) as in URLs and `openssl s_client -connect`.
+ */
+import { UsageError } from './command.js';
+
+const MAX_PORT = 65_535;
+
+/** A parsed `HOST:PORT`: the host without brackets, the port as a number. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `HOST:PORT` or `[IPV6]:PORT`; UsageError (exit 2) when it is neither. */
+export function parseHostPort(command: string, text: string): HostPort {
+  const match = /^(?:\[([0-9A-Fa-f:.%\w]+)\]|([^:[\]\s]+)):(\d+)$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!match || !host) {
+    throw new UsageError(command, `expected HOST:PORT (IPv6 as [::1]:PORT), got '${text}'`);
+  }
+  if (!Number.isInteger(port) || port < 1 || port > MAX_PORT) {
+    throw new UsageError(command, `the port must be 1-${MAX_PORT}, got '${match[3]}'`);
+  }
+  return { host, port };
+}
+
+/** `host:port` for messages, with IPv6 addresses in brackets. */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

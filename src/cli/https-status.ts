@@ -1,0 +1,126 @@
+/**
+ * HTTPS over rxtls for `rxtls serve --https` and the demo: Node's own `http` server answering on
+ * secure streams (through toNodeDuplex), with a small page showing the live `reactor.stats()`
+ * and the visitor's TLS session, and the same as JSON at /stats.json.
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { SSLContext } from '../context/ssl-context.js';
+import { toNodeDuplex } from '../protocol/node-duplex.js';
+import type { Server } from '../protocol/server.js';
+import type { Reactor, ReactorStats } from '../transport/reactor.js';
+import type { SSLSocket } from '../transport/ssl-socket.js';
+import { ServerNames, type TlsSessionInfo, tlsSessionInfo } from './tls-session-info.js';
+
+/** How often the page refreshes its statistics from /stats.json. */
+const REFRESH_MS = 2_000;
+
+/** The body of /stats.json. */
+export interface StatusReport {
+  stats: ReactorStats;
+  session: TlsSessionInfo | null;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Table rows; with `ids`, each cell is named after its key so the page's script can update it. */
+function rows(record: object, ids = false): string {
+  return Object.entries(record)
+    .map(([key, value]) => {
+      const id = ids ? ` id="${escapeHtml(key)}"` : '';
+      return `<tr><th>${escapeHtml(key)}</th><td${id}>${escapeHtml(String(value ?? 'none'))}</td></tr>`;
+    })
+    .join('\n');
+}
+
+/** The HTML page for one report. */
+export function renderStatusPage(report: StatusReport): string {
+  const session = report.session;
+  const cipher = session?.cipher;
+  const shown = session && {
+    version: session.version,
+    cipher: cipher ? `${cipher.name} (${cipher.bits} bits)` : null,
+    alpn: session.alpn,
+    'server name (SNI)': session.serverName,
+    resumed: session.resumed ? 'yes' : 'no',
+    'client certificate': session.clientCertificate,
+    'your address': session.remoteAddress,
+  };
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rxtls</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em}th{text-align:left;padding-right:1em}</style>
+</head><body>
+<h1>Hello over rxtls</h1>
+<h2>Your TLS session</h2>
+<table>
+${shown ? rows(shown) : ''}
+</table>
+<h2>Server statistics (reactor.stats())</h2>
+<table>
+${rows(report.stats, true)}
+</table>
+<p>As JSON: <a href="/stats.json">/stats.json</a></p>
+<script>
+setInterval(async () => {
+  const { stats } = await (await fetch('/stats.json')).json();
+  for (const [key, value] of Object.entries(stats)) document.getElementById(key).textContent = value;
+}, ${REFRESH_MS});
+</script>
+</body></html>
+`;
+}
+
+/** Serves the status page on the connections of `server` (whose context is `context`). */
+export class HttpsStatusSite {
+  readonly #reactor: Reactor;
+  readonly #names: ServerNames;
+  readonly #streams = new WeakMap<Duplex, SSLSocket<unknown>>();
+  readonly #http: http.Server;
+
+  constructor(context: SSLContext, reactor: Reactor) {
+    this.#reactor = reactor;
+    this.#names = new ServerNames(context);
+    this.#http = http.createServer((request, response) => this.#answer(request, response));
+    // A client that fails its handshake or sends garbage: the connection just ends.
+    this.#http.on('clientError', (_error, socket) => socket.destroy());
+  }
+
+  /** Hands one secure stream to the HTTP server (use as createServer's onSocket). */
+  accept(socket: SSLSocket<unknown>): void {
+    const duplex = toNodeDuplex(socket);
+    this.#streams.set(duplex, socket);
+    this.#http.emit('connection', duplex);
+  }
+
+  /** Takes every connection `server` accepts. */
+  attach(server: Server): void {
+    server.connections$.subscribe((socket) => this.accept(socket));
+  }
+
+  #report(request: http.IncomingMessage): StatusReport {
+    const socket = this.#streams.get(request.socket);
+    return {
+      stats: this.#reactor.stats(),
+      session: socket ? tlsSessionInfo(socket, this.#names) : null,
+    };
+  }
+
+  #answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      response.end('method not allowed\n');
+    } else if (path === '/') {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(renderStatusPage(this.#report(request)));
+    } else if (path === '/stats.json') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(`${JSON.stringify(this.#report(request), null, 2)}\n`);
+    } else {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found\n');
+    }
+  }
+}
