@@ -190,6 +190,7 @@ export class SSLSocket<C = unknown> implements Transport {
         complete: () => this.#onTransportEnd(),
         error: (error: unknown) => this.#onTransportError(error),
       }),
+      transport.closed$.subscribe(() => this.#onTransportClosed()),
     );
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
   }
@@ -311,6 +312,14 @@ export class SSLSocket<C = unknown> implements Transport {
       return;
     }
     this.#pump();
+  }
+
+  /**
+   * The transport is gone both ways: nothing can be sent any more, so a stream whose peer has
+   * finished stops waiting for a reader to see the end (what it buffered stays readable).
+   */
+  #onTransportClosed(): void {
+    if (this.#peerDone && this.#state !== 'closed' && !this.#unwrapTo) this.#finish();
   }
 
   #onTransportError(error: unknown): void {
