@@ -44,7 +44,10 @@ async function tunnel(socket: SSLSocket<unknown>): Promise<void> {
     await socket.close();
     return;
   }
-  const upstream = await TcpTransport.connect({ host: target[1] as string, port: Number(target[2]) });
+  const upstream = await TcpTransport.connect({
+    host: target[1] as string,
+    port: Number(target[2]),
+  });
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
   pipeTransport(socket, upstream);
   pipeTransport(upstream, socket);
@@ -59,7 +62,12 @@ test('TLS inside TLS over TCP through a CONNECT proxy carries 4 MiB both ways en
   });
   const { port: proxyPort } = await proxy.listen(0, '127.0.0.1');
   try {
-    const outer = await connect({ host: 'localhost', port: proxyPort, context: clientCtx, reactor });
+    const outer = await connect({
+      host: 'localhost',
+      port: proxyPort,
+      context: clientCtx,
+      reactor,
+    });
     outer.write(`CONNECT 127.0.0.1:${originPort} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     const answer = (await outer.read()).toString('latin1');
     assert.match(answer, /^HTTP\/1\.1 200 /);
