@@ -83,7 +83,12 @@ export class SSLWantReadError extends SSLError {
   override readonly code = 'ERR_SSL_WANT_READ';
   override readonly errno = SSLErrorNumber.SSL_ERROR_WANT_READ;
   constructor(message = 'The operation did not complete (read)', details: SSLErrorDetails = {}) {
+    // Thrown on every call that has to wait (control flow, as in Python): a stack trace would
+    // cost more than the TLS work of a small record, and says nothing.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, details);
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -93,7 +98,12 @@ export class SSLWantWriteError extends SSLError {
   override readonly code = 'ERR_SSL_WANT_WRITE';
   override readonly errno = SSLErrorNumber.SSL_ERROR_WANT_WRITE;
   constructor(message = 'The operation did not complete (write)', details: SSLErrorDetails = {}) {
+    // Thrown on every call that has to wait (control flow, as in Python): a stack trace would
+    // cost more than the TLS work of a small record, and says nothing.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, details);
+    Error.stackTraceLimit = limit;
   }
 }
 

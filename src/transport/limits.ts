@@ -44,3 +44,9 @@ export const STREAM_HIGH_WATER_MARK = 64 * 1024;
 
 /** How much plaintext one read() asks the engine for: four records. */
 export const STREAM_READ_SIZE = 4 * MAX_PLAINTEXT_RECORD;
+
+/**
+ * How long a TCP transport closed after end() keeps sending what it still queues (the last
+ * records and the close_notify) to a peer that reads slowly, before it gives up and closes.
+ */
+export const TCP_LINGER_MS = 10_000;

@@ -153,6 +153,9 @@ export class SSLSocket<C = unknown> implements Transport {
   /** The application called close(), end() or unwrap(): further writes are its mistake. */
   #closeRequested = false;
   #needDrain = false;
+  #closeNotifySent = false;
+  /** The peer's close_notify was read (not just an EOF). */
+  #closeNotifyReceived = false;
   #transportBlocked = false;
 
   #pumping = false;
@@ -197,6 +200,7 @@ export class SSLSocket<C = unknown> implements Transport {
         complete: () => this.#onTransportEnd(),
         error: (error: unknown) => this.#onTransportError(error),
       }),
+      transport.closed$.subscribe(() => this.#onTransportClosed()),
     );
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
   }
@@ -291,6 +295,11 @@ export class SSLSocket<C = unknown> implements Transport {
     if (this.#state !== 'handshaking') {
       this.#doWrites();
       this.#doReads();
+      // The peer's TCP is gone and nobody reads (what arrived stays buffered for a late reader):
+      // close as asyncio does on EOF, after the writes already queued.
+      if (this.#state === 'open' && this.#transportEnded && this.#peerDone && !this.#hasReader()) {
+        this.#transition('flushing');
+      }
       if (this.#state === 'flushing' && this.#writes.length === 0) this.#startShutdown();
       if (this.#state === 'closing') this.#checkShutdown();
     }
@@ -312,12 +321,22 @@ export class SSLSocket<C = unknown> implements Transport {
   #onTransportEnd(): void {
     this.#transportEnded = true;
     if (!this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
-    if (this.#state === 'closing') {
+    // What arrived before the end still goes to the reader.
+    if (this.#state === 'closing' && this.#hasReader()) this.#pump();
+    if (this.#state === 'closing' && !this.#closeNotifyReceived) {
       // The peer hung up instead of answering our close_notify: we are done either way.
       this.#finishClose();
       return;
     }
     this.#pump();
+  }
+
+  /**
+   * The transport is gone both ways: nothing can be sent any more, so a stream whose peer has
+   * finished stops waiting for a reader to see the end (what it buffered stays readable).
+   */
+  #onTransportClosed(): void {
+    if (this.#peerDone && this.#state !== 'closed' && !this.#unwrapTo) this.#finish();
   }
 
   #onTransportError(error: unknown): void {
@@ -333,14 +352,17 @@ export class SSLSocket<C = unknown> implements Transport {
         chunk = this.#sslobj.read(STREAM_READ_SIZE);
       } catch (error) {
         if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+        // After our close_notify, a peer that hangs up instead of answering is done either way.
         const cleanEnd =
           error instanceof SSLZeroReturnError ||
-          (error instanceof SSLEOFError && this.#suppressRaggedEofs);
+          (error instanceof SSLEOFError && (this.#suppressRaggedEofs || this.#state === 'closing'));
         if (!cleanEnd) throw error;
+        this.#closeNotifyReceived = error instanceof SSLZeroReturnError;
         this.#onPeerClosed();
         return;
       }
       if (chunk.length === 0) {
+        this.#closeNotifyReceived = true;
         this.#onPeerClosed();
         return;
       }
@@ -401,6 +423,10 @@ export class SSLSocket<C = unknown> implements Transport {
       this.#transition('flushing');
       this.#pump();
     }
+  }
+
+  #hasReader(): boolean {
+    return this.#reader !== undefined || this.#pullers.length > 0;
   }
 
   #attachReader(subscriber: Subscriber<Uint8Array>): () => void {
@@ -616,11 +642,20 @@ export class SSLSocket<C = unknown> implements Transport {
 
   #checkShutdown(): void {
     if (!this.#canShutdown()) return;
+    // unwrap() sends our close_notify, then (as Python's) reads on for the peer's and discards
+    // application data on the way. While someone reads, only send it once nothing is waiting
+    // in the incoming BIO, and look for the peer's after #doReads reached it (#peerDone).
+    if (this.#hasReader() && !this.#peerDone && !this.#transportEnded) {
+      if (this.#closeNotifySent || this.#sslobj.incoming.pending > 0) return;
+      this.#closeNotifySent = true;
+    }
     try {
       this.#sslobj.unwrap();
     } catch (error) {
       if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) {
-        if (this.#transportEnded) this.#finishClose();
+        // After the peer's close_notify only our own is missing: an asynchronous engine (node)
+        // is still encrypting what was written before it, and says so when done.
+        if (this.#transportEnded && !this.#closeNotifyReceived) this.#finishClose();
         return;
       }
       if (error instanceof SSLZeroReturnError || error instanceof SSLEOFError) {

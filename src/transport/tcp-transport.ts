@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { Observable, ReplaySubject, Subject } from 'rxjs';
+import { TCP_LINGER_MS } from './limits.js';
 import type { Transport, TransportAddress } from './transport.js';
 
 /** Options of {@link TcpTransport.connect}. */
@@ -22,6 +23,7 @@ export class TcpTransport implements Transport {
   readonly #writable = new Subject<void>();
   readonly #closed = new ReplaySubject<void>(1);
   #consumed = false;
+  #lingering = false;
 
   readonly data$: Observable<Uint8Array>;
   readonly writable$: Observable<void> = this.#writable.asObservable();
@@ -30,6 +32,9 @@ export class TcpTransport implements Transport {
   /** Wraps a connected socket (as a server accepts it). */
   constructor(socket: net.Socket, options: { noDelay?: boolean } = {}) {
     this.#socket = socket;
+    // The TLS layer decides when to close: Node's default would end our side as soon as the
+    // peer's FIN is read, dropping the answer (and close_notify) still being encrypted.
+    socket.allowHalfOpen = true;
     socket.setNoDelay(options.noDelay ?? true);
     socket.pause();
     socket.on('drain', () => this.#writable.next());
@@ -114,8 +119,23 @@ export class TcpTransport implements Transport {
     if (!this.#socket.destroyed) this.#socket.end();
   }
 
+  /**
+   * After end(), a plain destroy() lets what is still queued (the last records, the
+   * close_notify) reach the kernel first, for at most {@link TCP_LINGER_MS} if the peer does not
+   * read; with an error, or before end(), it closes at once.
+   */
   destroy(error?: Error): void {
-    this.#socket.destroy(error);
+    const socket = this.#socket;
+    if (error || socket.destroyed || !socket.writableEnded || socket.writableFinished) {
+      socket.destroy(error);
+      return;
+    }
+    if (this.#lingering) return;
+    const timer = setTimeout(() => socket.destroy(), TCP_LINGER_MS);
+    timer.unref();
+    this.#lingering = true;
+    socket.once('finish', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
   }
 
   pause(): void {

@@ -1,0 +1,108 @@
+/**
+ * Helpers for secure-stream tests over real sockets: an echo handler with backpressure both ways,
+ * writers that honour write()'s false and writable$, incremental sha256 of what arrives, and a
+ * deterministic byte source that never holds a whole payload in memory.
+ */
+import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { firstValueFrom } from 'rxjs';
+import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import type { Transport } from '../../src/transport/transport.js';
+
+/** sha256 of bytes, hex. */
+export const sha256 = (bytes: Uint8Array): string =>
+  createHash('sha256').update(bytes).digest('hex');
+
+/** Echoes everything back; pauses reading while its writes are backed up; closes at the end. */
+export function echo(socket: SSLSocket<unknown>): void {
+  socket.data$.subscribe({
+    next: (chunk) => {
+      if (!socket.write(chunk)) socket.pause();
+    },
+    complete: () => void socket.close(),
+    error: () => undefined,
+  });
+  socket.writable$.subscribe(() => socket.resume());
+}
+
+/** Writes `payload` in random splits (1 .. maxSplit bytes), waiting on writable$ when told. */
+export async function writeSplit(
+  stream: Transport,
+  payload: Uint8Array,
+  maxSplit = 100_000,
+): Promise<void> {
+  let offset = 0;
+  while (offset < payload.length) {
+    const size = Math.min(payload.length - offset, 1 + Math.floor(Math.random() * maxSplit));
+    const ok = stream.write(payload.subarray(offset, offset + size));
+    offset += size;
+    if (!ok) await firstValueFrom(stream.writable$);
+  }
+}
+
+/** What a reader saw: the byte count and the sha256 of the bytes, computed as they arrived. */
+export interface Digest {
+  bytes: number;
+  sha256: string;
+}
+
+/** Hashes data$ incrementally until it completes (rejects if it errors). */
+export function digestOf(stream: Transport): Promise<Digest> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const digest = new Promise<Digest>((resolve, reject) => {
+    stream.data$.subscribe({
+      next: (chunk) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+      },
+      complete: () => resolve({ bytes, sha256: hash.digest('hex') }),
+      error: reject,
+    });
+  });
+  // A test that fails before awaiting it must not crash the run with an unhandled rejection.
+  digest.catch(() => undefined);
+  return digest;
+}
+
+/**
+ * A deterministic stream of `total` bytes in `chunkSize` chunks, drawn from a small random pool
+ * at shifting offsets, so gigabytes can be produced (and hashed) without holding them.
+ */
+export class ByteSource {
+  readonly total: number;
+  readonly #chunkSize: number;
+  readonly #pool: Buffer;
+  readonly #hash: Hash = createHash('sha256');
+  #produced = 0;
+  #turn = 0;
+
+  constructor(total: number, chunkSize = 64 * 1024) {
+    this.total = total;
+    this.#chunkSize = chunkSize;
+    this.#pool = randomBytes(chunkSize * 2 + 7919);
+  }
+
+  /** The next chunk (empty once `total` bytes were produced); hashed as it goes out. */
+  next(): Buffer {
+    const size = Math.min(this.#chunkSize, this.total - this.#produced);
+    if (size <= 0) return Buffer.alloc(0);
+    const start = (this.#turn * 7919) % (this.#pool.length - this.#chunkSize);
+    this.#turn += 1;
+    const chunk = this.#pool.subarray(start, start + size);
+    this.#produced += size;
+    this.#hash.update(chunk);
+    return chunk;
+  }
+
+  /** The sha256 of everything produced; call once, after the last chunk. */
+  digest(): string {
+    return this.#hash.digest('hex');
+  }
+}
+
+/** Writes the whole source to `stream`, honouring backpressure. */
+export async function pump(source: ByteSource, stream: Transport): Promise<void> {
+  for (let chunk = source.next(); chunk.length > 0; chunk = source.next()) {
+    if (!stream.write(chunk)) await firstValueFrom(stream.writable$);
+  }
+}
