@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { main as diPolicy } from '../../examples/di-policy.js';
 import { main as echoClient } from '../../examples/echo-client.js';
 import { main as echoServer } from '../../examples/echo-server.js';
+import { main as fetchOverRxtls } from '../../examples/fetch-over-rxtls.js';
 import { main as httpsServer } from '../../examples/https-server.js';
 import { main as lineChat } from '../../examples/line-chat.js';
 import { main as mtls } from '../../examples/mtls.js';
@@ -226,6 +227,12 @@ test('di-policy: one registration turns the same server from Intermediate to Mod
   } finally {
     await modern.close();
   }
+});
+
+test('fetch-over-rxtls: undici fetch runs over an rxtls stream and verifies the server', async () => {
+  const { status, body } = await fetchOverRxtls();
+  assert.is(status, 200);
+  assert.match(body, /hello from rxtls: GET \/from-fetch over TLSv1\.3/);
 });
 
 test.run();
