@@ -6,6 +6,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EngineCredentials } from '../transport/engine.js';
 import { SSLError } from '../transport/errors.js';
+import { toPem } from './key-pair.js';
 import { readPemBlocks } from './trust-store.js';
 
 /** A key password: text, bytes, or a function returning either (called once, when needed). */
@@ -32,11 +33,6 @@ function passwordText(password: Password | undefined): string | undefined {
   throw new TypeError('password callback must return a string');
 }
 
-function toPem(der: Buffer, label: string): string {
-  const body = der.toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN ${label}-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
-}
-
 /** Certificates of a PEM text, or one DER certificate. */
 function certificatesOf(data: string | Uint8Array): Buffer[] {
   if (typeof data !== 'string') return [Buffer.from(data)];
@@ -51,7 +47,7 @@ function privateKeyOf(data: string | Uint8Array, password: Password | undefined)
   if (isPem) {
     const block = readPemBlocks(data).find((b) => KEY_LABELS.has(b.label));
     if (!block) throw pemLibError();
-    source = toPem(block.der, block.label);
+    source = toPem(block.label, block.der);
     const encrypted =
       block.label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(data);
     if (encrypted && password === undefined) throw pemLibError();
@@ -91,7 +87,7 @@ export function credentialsFrom(
     throw new SSLError('key values mismatch', { library: 'X509', reason: 'KEY_VALUES_MISMATCH' });
   }
   return {
-    certChainPem: certs.map((der) => toPem(der, 'CERTIFICATE')).join(''),
+    certChainPem: certs.map((der) => toPem('CERTIFICATE', der)).join(''),
     keyPem: key.export({ format: 'pem', type: 'pkcs8' }) as string,
   };
 }
