@@ -324,6 +324,12 @@ export class SSLSocket<C = unknown> implements Transport {
     // What arrived before the end still goes to the reader.
     if (this.#state === 'closing' && this.#hasReader()) this.#pump();
     if (this.#state === 'closing' && !this.#closeNotifyReceived) {
+      // A paused reader is still owed what arrived before the end (and may be the peer's
+      // close_notify): the close finishes once it has read on (#checkShutdown), or times out.
+      if (this.#sslobj.incoming.pending > 0 || this.#plain.length > 0) {
+        this.#pump();
+        return;
+      }
       // The peer hung up instead of answering our close_notify: we are done either way.
       this.#finishClose();
       return;
@@ -645,8 +651,12 @@ export class SSLSocket<C = unknown> implements Transport {
     // unwrap() sends our close_notify, then (as Python's) reads on for the peer's and discards
     // application data on the way. While someone reads, only send it once nothing is waiting
     // in the incoming BIO, and look for the peer's after #doReads reached it (#peerDone).
-    if (this.#hasReader() && !this.#peerDone && !this.#transportEnded) {
-      if (this.#closeNotifySent || this.#sslobj.incoming.pending > 0) return;
+    // Also after the transport ended: the reader is owed what arrived before the end, and a
+    // second unwrap() would discard it; #doReads reaches the end (close_notify or EOF) first.
+    if (this.#hasReader() && !this.#peerDone) {
+      if (this.#closeNotifySent || this.#sslobj.incoming.pending > 0 || this.#plain.length > 0) {
+        return;
+      }
       this.#closeNotifySent = true;
     }
     try {

@@ -229,7 +229,14 @@ test('serve --verify required refuses a client without a certificate and accepts
   const anonymous = await rxtlsRun(dir, ['connect', target, '--cafile', pki.path('ca')], 'hi');
   assert.is(anonymous.code, 1);
   assert.is(anonymous.stdout, '');
-  assert.match(anonymous.stderr, /\nrxtls: \[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED\] [^\n]+\n$/);
+  // The native engine refuses with the certificate-required alert, as Python. The node engine
+  // asks OpenSSL to send it too, but Node may still be flushing its previous flight when the
+  // handshake fails, and the alert can be lost on a loaded machine: the client then sees the EOF.
+  const refusal =
+    process.env['RXTLS_ENGINE'] === 'node'
+      ? /\nrxtls: \[SSL: (TLSV13_ALERT_CERTIFICATE_REQUIRED|UNEXPECTED_EOF_WHILE_READING)\] [^\n]+\n$/
+      : /\nrxtls: \[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED\] [^\n]+\n$/;
+  assert.match(anonymous.stderr, refusal);
   const stranger = await rxtlsRun(dir, [
     'connect',
     target,
