@@ -265,8 +265,7 @@ class NativeEngine implements TlsEngine {
     return this.#info(Info.ServerName) as string | null;
   }
 
-  channelBinding(type: 'tls-unique'): Buffer | null {
-    if (type !== 'tls-unique') throw new ValueError(`Unsupported channel binding type '${type}'`);
+  channelBinding(_type: 'tls-unique'): Buffer | null {
     return this.#info(Info.TlsUnique) as Buffer | null;
   }
 

@@ -693,8 +693,7 @@ class NodeEngine implements TlsEngine {
     return this.#facts?.serverName ?? null;
   }
 
-  channelBinding(type: 'tls-unique'): Buffer | null {
-    if (type !== 'tls-unique') throw new ValueError(`${type} channel binding type not implemented`);
+  channelBinding(_type: 'tls-unique'): Buffer | null {
     const facts = this.#facts;
     if (!facts) return null;
     // RFC 5929: the first Finished of the handshake; the client's in a full handshake, the

@@ -647,18 +647,7 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #checkShutdown(): void {
-    if (!this.#canShutdown()) return;
-    // unwrap() sends our close_notify, then (as Python's) reads on for the peer's and discards
-    // application data on the way. While someone reads, only send it once nothing is waiting
-    // in the incoming BIO, and look for the peer's after #doReads reached it (#peerDone).
-    // Also after the transport ended: the reader is owed what arrived before the end, and a
-    // second unwrap() would discard it; #doReads reaches the end (close_notify or EOF) first.
-    if (this.#hasReader() && !this.#peerDone) {
-      if (this.#closeNotifySent || this.#sslobj.incoming.pending > 0 || this.#plain.length > 0) {
-        return;
-      }
-      this.#closeNotifySent = true;
-    }
+    if (!this.#claimUnwrap()) return;
     try {
       this.#sslobj.unwrap();
     } catch (error) {
@@ -678,14 +667,24 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   /**
-   * unwrap() reads the peer's records: behind a reader that holds reads back, application data
-   * may wait unread (in the BIO or inside the engine), and OpenSSL fails the shutdown on it
-   * (APPLICATION_DATA_AFTER_CLOSE_NOTIFY, as Python's unwrap() would). So while the reader is
-   * behind, the shutdown waits for it (bounded by the shutdown timeout); the pump comes back
-   * here once it resumes, after reading what arrived.
+   * Whether unwrap() may run now. It sends our close_notify and then, as Python's, reads on for
+   * the peer's and discards (or fails on: APPLICATION_DATA_AFTER_CLOSE_NOTIFY) application data on
+   * the way, so it never runs while data is owed to the reader:
+   * - while the reader is behind (paused, or its buffer full) the shutdown waits for it, bounded
+   *   by the shutdown timeout;
+   * - while someone reads, it runs once, to send ours, when nothing waits for the reader; after
+   *   that #doReads reaches the peer's end (close_notify or EOF), even after the transport ended.
+   * Without a reader nobody is owed anything, and unwrap() may read on.
    */
-  #canShutdown(): boolean {
-    return this.#peerDone || !(this.#paused || this.#plainBytes >= this.#highWaterMark);
+  #claimUnwrap(): boolean {
+    if (this.#peerDone) return true;
+    if (this.#paused || this.#plainBytes >= this.#highWaterMark) return false;
+    if (!this.#hasReader()) return true;
+    if (this.#closeNotifySent || this.#sslobj.incoming.pending > 0 || this.#plain.length > 0) {
+      return false;
+    }
+    this.#closeNotifySent = true;
+    return true;
   }
 
   #finishClose(): void {
