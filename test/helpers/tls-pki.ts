@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EngineConfig } from '../../src/transport/engine.js';
 
 /** PEM text of one certificate with its key, and the DER of the certificate. */
 export interface Issued {
@@ -156,4 +157,41 @@ export function makePki(): Pki {
     stranger: read(dir, 'stranger', 'stranger'),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** Python 3.11's default SSLContext options (what both test files compare against). */
+export const PYTHON_OPTIONS = 0x82520050;
+
+/**
+ * A client EngineConfig with Python's defaults trusting `pki`'s CA (TLS 1.2 to 1.3, CERT_REQUIRED,
+ * hostname checks), with `overrides` on top: engine-level tests build every config from this.
+ */
+export function engineConfig(pki: Pki, overrides: Partial<EngineConfig> = {}): EngineConfig {
+  return Object.freeze({
+    serverSide: false,
+    options: PYTHON_OPTIONS,
+    minVersion: 0x0303,
+    maxVersion: 0x0304,
+    verifyMode: 2,
+    verifyFlags: 0x8000,
+    checkHostname: true,
+    hostnameChecksCommonName: false,
+    caCerts: [pki.ca.der],
+    crls: [],
+    credentials: undefined,
+    ciphers: undefined,
+    ciphersuites: undefined,
+    groups: undefined,
+    dhParamsPem: undefined,
+    alpnProtocols: undefined,
+    numTickets: 2,
+    keylog: undefined,
+    sni: undefined,
+    pskClient: undefined,
+    pskServer: undefined,
+    pskIdentityHint: undefined,
+    peerCheck: undefined,
+    sessionCacheId: {},
+    ...overrides,
+  });
 }

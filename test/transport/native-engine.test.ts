@@ -20,10 +20,9 @@ import {
   nativeLoadError,
 } from '../../src/transport/native-engine.js';
 import { python } from '../helpers/python.js';
-import { makePki, type Pki } from '../helpers/tls-pki.js';
+import { engineConfig, makePki, type Pki, PYTHON_OPTIONS } from '../helpers/tls-pki.js';
 
 /** Python 3.11's default SSLContext options on OpenSSL 3.0 (checked below against python3). */
-const PYTHON_OPTIONS = 0x82520050;
 const TLS1_2 = 0x0303;
 const TLS1_3 = 0x0304;
 const MAX_ROUNDS = 20;
@@ -32,33 +31,7 @@ const MiB = 1024 * 1024;
 let pki: Pki;
 
 function config(overrides: Partial<EngineConfig> = {}): EngineConfig {
-  return Object.freeze({
-    serverSide: false,
-    options: PYTHON_OPTIONS,
-    minVersion: TLS1_2,
-    maxVersion: TLS1_3,
-    verifyMode: 2,
-    verifyFlags: 0x8000,
-    checkHostname: true,
-    hostnameChecksCommonName: false,
-    caCerts: [pki.ca.der],
-    crls: [],
-    credentials: undefined,
-    ciphers: undefined,
-    ciphersuites: undefined,
-    groups: undefined,
-    dhParamsPem: undefined,
-    alpnProtocols: undefined,
-    numTickets: 2,
-    keylog: undefined,
-    sni: undefined,
-    pskClient: undefined,
-    pskServer: undefined,
-    pskIdentityHint: undefined,
-    peerCheck: undefined,
-    sessionCacheId: {},
-    ...overrides,
-  });
+  return engineConfig(pki, overrides);
 }
 
 function serverConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {

@@ -10,9 +10,8 @@ import type { EngineConfig, TlsEngine } from '../../src/transport/engine.js';
 import { type SSLError, SSLWantReadError } from '../../src/transport/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import { createNativeEngine, nativeEngineAvailable } from '../../src/transport/native-engine.js';
-import { makePki, type Pki } from '../helpers/tls-pki.js';
+import { engineConfig, makePki, type Pki } from '../helpers/tls-pki.js';
 
-const PYTHON_OPTIONS = 0x82520050;
 const MAX_ROUNDS = 20;
 
 /** A Python SSLObject over memory BIOs, driven by one JSON line per exchange. */
@@ -117,34 +116,8 @@ class PythonPeer {
 
 let pki: Pki;
 
-function config(overrides: Partial<EngineConfig>): EngineConfig {
-  return Object.freeze({
-    serverSide: false,
-    options: PYTHON_OPTIONS,
-    minVersion: 0x0303,
-    maxVersion: 0x0304,
-    verifyMode: 2,
-    verifyFlags: 0x8000,
-    checkHostname: true,
-    hostnameChecksCommonName: false,
-    caCerts: [pki.ca.der],
-    crls: [],
-    credentials: undefined,
-    ciphers: undefined,
-    ciphersuites: undefined,
-    groups: undefined,
-    dhParamsPem: undefined,
-    alpnProtocols: undefined,
-    numTickets: 2,
-    keylog: undefined,
-    sni: undefined,
-    pskClient: undefined,
-    pskServer: undefined,
-    pskIdentityHint: undefined,
-    peerCheck: undefined,
-    sessionCacheId: {},
-    ...overrides,
-  });
+function config(overrides: Partial<EngineConfig> = {}): EngineConfig {
+  return engineConfig(pki, overrides);
 }
 
 /** Drives `engine` against `peer` until both handshakes end; returns the peer's handshake info. */
