@@ -283,8 +283,11 @@ async function main(): Promise<void> {
   if (uvloopAvailable())
     kinds.push(['python uvloop', '/usr/bin/python3', [uvloopScript, cert, key]]);
   else console.log('python3-uvloop not installed: skipping the uvloop column');
+  // BENCH_SERVERS=native,uvloop runs only the servers whose names contain one of the words.
+  const only = process.env['BENCH_SERVERS']?.split(',');
+  const chosen = only ? kinds.filter(([name]) => only.some((word) => name.includes(word))) : kinds;
   const rows: Row[] = [];
-  for (const [name, command, args] of kinds) {
+  for (const [name, command, args] of chosen) {
     const server = await start(name, command, args);
     try {
       rows.push(await measure(server));

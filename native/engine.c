@@ -12,6 +12,8 @@
 #define FEED_LIMIT (4 * (16384 + 2048))
 /* One TLS record's plaintext: the most a single SSL_read_ex returns without read-ahead. */
 #define READ_CHUNK 16384
+/* The most OP_READ_AVAILABLE gathers in one call: four records, the secure stream's read size. */
+#define READ_AVAILABLE_MAX (4 * READ_CHUNK)
 /* The session ID context every rxtls server shares, so that sessions resume across contexts
  * (and client authentication does not refuse resumption). Clients keep none: OpenSSL compares a
  * resumed session's context with the client's own, and PSK sessions carry none. */
@@ -19,7 +21,7 @@ static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 /* Python's PySSL_CB_MAXLEN: the largest Finished message kept for tls-unique. */
 #define CB_MAXLEN 128
 
-enum { OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3 };
+enum { OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4 };
 
 enum {
   INFO_HANDSHAKE_COMPLETE = 0, INFO_PENDING, INFO_PEER_CERT, INFO_PEER_VERIFIED,
@@ -338,7 +340,8 @@ static int do_shutdown(SSL *ssl, int *ssl_error) {
 }
 
 /*
- * drive(engine, op, n, data, input, eofAfter, dispatch) -> [result, taken, out, remainder, error]
+ * drive(engine, op, n, data, input, eofAfter, dispatch)
+ *   -> [result, taken, out, remainder, error, handshakeComplete]
  * The dispatcher is passed per call (never kept in a reference) so that no native root keeps the
  * JS engine alive: the GC and the finalizer own the lifetime.
  */
@@ -405,6 +408,33 @@ static napi_value drive(napi_env env, napi_callback_info info) {
       }
       break;
     }
+    case OP_READ_AVAILABLE: {
+      /* Record after record into one buffer: one call and one allocation per stream read instead
+       * of one per record. Data read before an error is returned first; the error (OpenSSL
+       * repeats it: the shutdown and failure states are sticky) comes with the next call. */
+      unsigned char many[READ_AVAILABLE_MAX];
+      size_t want = n <= 0 ? 0 : (size_t)n < sizeof(many) ? (size_t)n : sizeof(many);
+      size_t count = 0, got = 0;
+      while (count < want) {
+        ret = SSL_read_ex(ssl, many + count, want - count, &got);
+        if (ret != 1) break;
+        count += got;
+      }
+      if (count > 0) {
+        result = rx_buffer(env, many, count);
+        int late = ret == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, ret);
+        if (late != SSL_ERROR_NONE && late != SSL_ERROR_WANT_READ && late != SSL_ERROR_WANT_WRITE &&
+            late != SSL_ERROR_ZERO_RETURN)
+          error = rx_error_object(env, engine, late, ret); /* JS keeps it for the next call */
+      } else {
+        ssl_error = SSL_get_error(ssl, ret);
+        if (ssl_error == SSL_ERROR_ZERO_RETURN && SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN) {
+          ssl_error = SSL_ERROR_NONE;
+          result = rx_buffer(env, many, 0);
+        }
+      }
+      break;
+    }
     case OP_WRITE: {
       size_t written = 0;
       ret = SSL_write_ex(ssl, data_len > 0 ? data : (void *)"", data_len, &written);
@@ -432,14 +462,16 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   engine->dispatch = NULL;
   if (engine->destroyed && engine->depth == 0) release(engine);
 
-  napi_value answer, taken_value;
-  napi_create_array_with_length(env, 5, &answer);
+  napi_value answer, taken_value, complete;
+  napi_create_array_with_length(env, 6, &answer);
   napi_create_double(env, (double)taken, &taken_value);
+  napi_get_boolean(env, SSL_is_init_finished(ssl) == 1, &complete);
   napi_set_element(env, answer, 0, result);
   napi_set_element(env, answer, 1, taken_value);
   napi_set_element(env, answer, 2, out);
   napi_set_element(env, answer, 3, remainder);
   napi_set_element(env, answer, 4, error);
+  napi_set_element(env, answer, 5, complete);
   return answer;
 }
 

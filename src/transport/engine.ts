@@ -134,6 +134,11 @@ export interface TlsEngine {
   doHandshake(): void;
   /** Up to `n` decrypted bytes; empty after the peer's close_notify while ours is unsent. */
   read(n: number): Buffer;
+  /**
+   * As read(), but across records: what is decrypted now, up to `max` bytes, in one buffer (the
+   * secure stream's read; Python's read() stops at a record's end).
+   */
+  readAvailable(max: number): Buffer;
   /** Encrypts all of `data` (returns its length) or throws without consuming any of it. */
   write(data: Uint8Array): number;
   /** Decrypted bytes ready for read(). */

@@ -78,13 +78,18 @@ export interface NativeContextOptions {
 /** Called by the addon during a driving call for the SNI, PSK and keylog hooks. */
 export type NativeDispatch = (kind: string, arg: string | null) => unknown;
 
-/** What `drive` answers: `[result, bytes taken from input, outgoing, unread remainder, error]`. */
+/**
+ * What `drive` answers: `[result, bytes taken from input, outgoing, unread remainder, error,
+ * handshake complete]`. A read that gathered data before failing answers both the data and the
+ * error: the error is for the next call.
+ */
 export type NativeDriveResult = [
   result: unknown,
   taken: number,
   out: Buffer | undefined,
   remainder: Buffer | undefined,
   error: NativeErrorDescription | undefined,
+  handshakeComplete: boolean,
 ];
 
 /** The addon's exports. */

@@ -39,6 +39,7 @@ enum Op {
   Read = 1,
   Write = 2,
   Shutdown = 3,
+  ReadAvailable = 4,
 }
 
 enum Info {
@@ -96,6 +97,10 @@ class NativeEngine implements TlsEngine {
   #callbackError: unknown;
   /** The fatal error that ended the connection: every later driving call throws it again. */
   #failure: SSLError | undefined;
+  /** An error met after a read had gathered data: thrown by the next call, after the data. */
+  #deferred: SSLError | undefined;
+  /** SSL_is_init_finished after the last driving call (only those calls change it). */
+  #handshakeComplete = false;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     const hostname = role.serverHostname;
@@ -137,6 +142,11 @@ class NativeEngine implements TlsEngine {
     return this.#drive(Op.Read, n, undefined) as Buffer;
   }
 
+  readAvailable(max: number): Buffer {
+    if (max <= 0) return Buffer.alloc(0);
+    return this.#drive(Op.ReadAvailable, max, undefined) as Buffer;
+  }
+
   write(data: Uint8Array): number {
     this.#live();
     if (this.#outgoing.isFull) throw wantWrite();
@@ -161,13 +171,18 @@ class NativeEngine implements TlsEngine {
   #drive(op: Op, n: number, data: Uint8Array | undefined): unknown {
     const handle = this.#live();
     if (this.#failure !== undefined) throw this.#failure;
+    const deferred = this.#deferred;
+    if (deferred !== undefined) {
+      this.#deferred = undefined;
+      throw deferred;
+    }
     const binding = nativeBinding();
     const incoming = this.#incoming;
     this.#callbackError = undefined;
     for (;;) {
       const input = incoming.pending > 0 ? incoming.peek(FEED_LIMIT) : undefined;
       const eofAfter = incoming.eofWritten && (input?.length ?? 0) === incoming.pending;
-      const [result, taken, out, remainder, error] = binding.drive(
+      const [result, taken, out, remainder, error, complete] = binding.drive(
         handle,
         op,
         n,
@@ -176,11 +191,18 @@ class NativeEngine implements TlsEngine {
         eofAfter,
         this.#dispatch,
       );
+      this.#handshakeComplete = complete;
       if (taken > 0) incoming.read(taken);
       if (out !== undefined) this.#outgoing.writeOwned(out);
       // Bytes after the peer's close_notify are not TLS: give them back (STARTTLS downgrade).
       if (remainder !== undefined) incoming.unshift(remainder);
       if (error === undefined) return result;
+      if (op === Op.ReadAvailable && result !== undefined) {
+        const late = nativeError(error, this.#role.serverHostname, this.#callbackError);
+        if (isFatal(late)) this.#failure = late;
+        else this.#deferred = late;
+        return result;
+      }
       const starved = error.sslError === SSLErrorNumber.SSL_ERROR_WANT_READ;
       if (starved && taken > 0 && incoming.pending > 0 && remainder === undefined) continue;
       const failure = nativeError(error, this.#role.serverHostname, this.#callbackError);
@@ -226,7 +248,7 @@ class NativeEngine implements TlsEngine {
   // --- state and information ---------------------------------------------------------------------
 
   get handshakeComplete(): boolean {
-    return this.#info(Info.HandshakeComplete) as boolean;
+    return this.#handshakeComplete;
   }
 
   peerCertificate(): Buffer | null {

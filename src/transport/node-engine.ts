@@ -521,6 +521,11 @@ class NodeEngine implements TlsEngine {
     this.#progress.next('readable');
   }
 
+  /** Node already hands over whole chunks of decrypted records: read() spans them. */
+  readAvailable(max: number): Buffer {
+    return this.read(max);
+  }
+
   read(n: number): Buffer {
     this.#throwIfFailed();
     if (!this.#facts) this.doHandshake();

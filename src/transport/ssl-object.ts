@@ -12,7 +12,7 @@ import type {
   TlsEngine,
 } from './engine.js';
 import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from './errors.js';
-import { DEFAULT_READ_SIZE } from './limits.js';
+import { DEFAULT_READ_SIZE, STREAM_READ_SIZE } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 
 /** What an SSLObject announces on `readiness$`. */
@@ -181,6 +181,18 @@ export class SSLObject<C = unknown> {
     if (n < 0) throw new ValueError('size should not be negative');
     if (n === 0) return Buffer.alloc(0);
     return this.#drive(() => this.#engine.read(n));
+  }
+
+  /**
+   * rxtls's addition for streams: everything decrypted now, across records, up to `max` bytes in
+   * one buffer (read() returns at most one record, as Python's). Same errors as read().
+   */
+  readAvailable(max: number = STREAM_READ_SIZE): Buffer {
+    if (typeof max !== 'number' || !Number.isInteger(max))
+      throw typeError('max', 'an integer', max);
+    if (max < 0) throw new ValueError('size should not be negative');
+    if (max === 0) return Buffer.alloc(0);
+    return this.#drive(() => this.#engine.readAvailable(max));
   }
 
   /** Encrypts `data` whole and returns its length, or throws having taken none of it. */

@@ -145,6 +145,11 @@ export class SSLSocket<C = unknown> implements Transport {
   #paused = false;
   #peerDone = false; // close_notify or (suppressed) EOF seen: data$ completes once drained
   #transportPaused = false;
+  /**
+   * The engine wanted more ciphertext with this much in `incoming` (-1: not starved). Reading
+   * again before more arrives (or the engine reports progress) would only hear the same answer.
+   */
+  #starvedAt = -1;
   #pullers: { n: number; resolve(b: Buffer): void; reject(e: unknown): void }[] = [];
 
   // outgoing: plaintext the application wrote, not yet taken by the engine
@@ -268,7 +273,14 @@ export class SSLSocket<C = unknown> implements Transport {
    * progress; readiness the pump's own calls cause cannot, and would only spin it.
    */
   #onReadiness(event: ReadinessEvent): void {
-    if (event.type !== 'want-read' && !this.#pumping) this.#pump();
+    if (event.type === 'want-read' || event.type === 'want-write') {
+      // The pump's own calls announce these; only an engine working between calls (node)
+      // announces them from outside, and that is progress.
+      if (!this.#pumping) this.#pump();
+      return;
+    }
+    this.#starvedAt = -1;
+    if (!this.#pumping) this.#pump();
   }
 
   #pump(): void {
@@ -313,13 +325,18 @@ export class SSLSocket<C = unknown> implements Transport {
 
   #onCiphertext(bytes: Uint8Array): void {
     this.#observer.onBytes('in', bytes.length);
-    this.#sslobj.incoming.write(bytes);
+    // The chunk is ours (see Transport): no copy.
+    this.#sslobj.incoming.writeOwned(
+      Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+    );
+    this.#starvedAt = -1;
     this.#touch();
     this.#pump();
   }
 
   #onTransportEnd(): void {
     this.#transportEnded = true;
+    this.#starvedAt = -1;
     if (!this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
     // What arrived before the end still goes to the reader.
     if (this.#state === 'closing' && this.#hasReader()) this.#pump();
@@ -352,12 +369,18 @@ export class SSLSocket<C = unknown> implements Transport {
 
   /** Reads what the engine has, as far as the reader's backpressure allows. */
   #doReads(): void {
+    const incoming = this.#sslobj.incoming;
     while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
+      if (this.#starvedAt === incoming.pending) return;
       let chunk: Buffer;
       try {
-        chunk = this.#sslobj.read(STREAM_READ_SIZE);
+        chunk = this.#sslobj.readAvailable(STREAM_READ_SIZE);
       } catch (error) {
-        if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+        if (error instanceof SSLWantReadError) {
+          this.#starvedAt = incoming.pending;
+          return;
+        }
+        if (error instanceof SSLWantWriteError) return;
         // After our close_notify, a peer that hangs up instead of answering is done either way.
         const cleanEnd =
           error instanceof SSLZeroReturnError ||
@@ -543,15 +566,44 @@ export class SSLSocket<C = unknown> implements Transport {
     // The peer may end the stream between a delivery and the reader's answer: then the write
     // cannot happen, and false (with `state` 'closed' and closed$ fired) says so.
     if (this.#state === 'closing' || this.#state === 'closed') return false;
-    if (bytes.length > 0) {
+    if (bytes.length > 0 && !this.#encryptNow(bytes)) {
       // A copy: the caller may reuse its buffer as soon as write() returns.
       this.#writes.push(Buffer.from(bytes));
       this.#writeBytes += bytes.length;
       this.#pump();
     }
-    const ok = this.#writeBytes + this.#sslobj.outgoing.pending < this.#highWaterMark;
+    const ok = this.#hasRoom();
     if (!ok) this.#needDrain = true;
     return ok;
+  }
+
+  /**
+   * Whether a writer may go on: little enough queued here and in the outgoing BIO, and the
+   * transport not asking us to stop (a large write may have gone straight to it).
+   */
+  #hasRoom(): boolean {
+    return (
+      !this.#transportBlocked &&
+      this.#writeBytes + this.#sslobj.outgoing.pending < this.#highWaterMark
+    );
+  }
+
+  /**
+   * The fast path of write(): with nothing queued ahead and room downstream, the engine encrypts
+   * the caller's bytes at once (no copy, no queue). False when they must wait in the queue.
+   */
+  #encryptNow(bytes: Uint8Array): boolean {
+    if (this.#state !== 'open' || this.#writes.length > 0 || this.#transportBlocked) return false;
+    try {
+      this.#sslobj.write(bytes);
+    } catch (error) {
+      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return false;
+      this.#fail(error);
+      return true;
+    }
+    this.#touch();
+    this.#pump();
+    return true;
   }
 
   #doWrites(): void {
@@ -571,7 +623,7 @@ export class SSLSocket<C = unknown> implements Transport {
 
   /** After ciphertext has moved on: tell a writer that stopped that it may write again. */
   #checkDrain(): void {
-    if (this.#needDrain && this.#writeBytes + this.#sslobj.outgoing.pending < this.#highWaterMark) {
+    if (this.#needDrain && this.#hasRoom()) {
       this.#needDrain = false;
       this.#writable.next();
     }

@@ -16,7 +16,9 @@ export interface TransportAddress {
  *
  * `data$` has one consumer: subscribing starts the flow, unsubscribing stops it. It completes on
  * EOF and errors on failure. `write()` returns false once the transport buffers more than its
- * high-water mark; `writable$` emits when it has drained again.
+ * high-water mark; `writable$` emits when it has drained again. Each chunk `data$` emits belongs
+ * to its consumer (the transport never reuses it), so a secure stream keeps it without a copy;
+ * likewise the bytes given to `write()` are the transport's to keep until written.
  */
 export interface Transport {
   readonly data$: Observable<Uint8Array>;
