@@ -25,6 +25,7 @@ import {
   VERIFY_CRL_CHECK_CHAIN,
   VERIFY_CRL_CHECK_LEAF,
   VERIFY_X509_PARTIAL_CHAIN,
+  type VerifyMode,
 } from '../../src/transport/constants.js';
 import type { EngineKind } from '../../src/transport/engine.js';
 import { engineAvailable } from '../../src/transport/engines.js';
@@ -49,7 +50,7 @@ const key16 = () => Buffer.alloc(16, 7);
 /** One post-handshake authentication scenario, as Python's TestPostHandshakeAuth cases. */
 interface PhaCase {
   readonly name: string;
-  readonly verifyMode: number;
+  readonly verifyMode: VerifyMode;
   readonly clientCert: boolean;
   readonly clientPha: boolean;
   readonly tls12: boolean;
@@ -75,7 +76,12 @@ const PHA_CASES: readonly PhaCase[] = [
   { ...PHA_BASE, name: 'required, without one', verifyMode: CERT_REQUIRED, clientCert: false },
   { ...PHA_BASE, name: 'optional, with a client certificate', verifyMode: CERT_OPTIONAL },
   { ...PHA_BASE, name: 'optional, without one', verifyMode: CERT_OPTIONAL, clientCert: false },
-  { ...PHA_BASE, name: 'a client without postHandshakeAuth', verifyMode: 2, clientPha: false },
+  {
+    ...PHA_BASE,
+    name: 'a client without postHandshakeAuth',
+    verifyMode: CERT_REQUIRED,
+    clientPha: false,
+  },
   { ...PHA_BASE, name: 'TLS 1.2', verifyMode: CERT_REQUIRED, tls12: true },
   { ...PHA_BASE, name: 'called on the client', verifyMode: CERT_REQUIRED, caller: 'client' },
   { ...PHA_BASE, name: 'a CERT_NONE server (bpo-37428)', verifyMode: CERT_NONE },
@@ -850,7 +856,7 @@ print(json.dumps(out))`,
   function phaPair(pha: PhaCase): [SSLObject<SSLContext>, SSLObject<SSLContext>] {
     const server = serverContext();
     server.loadVerifyLocations({ cafile: pki.path('ca') });
-    server.verifyMode = pha.verifyMode as typeof CERT_NONE;
+    server.verifyMode = pha.verifyMode;
     server.postHandshakeAuth = true;
     const client = clientContext();
     if (pha.clientCert) client.loadCertChain(pki.path('client'), pki.path('client-key'));
