@@ -253,6 +253,8 @@ static bool configure(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value 
     if (SSL_CTX_set_tlsext_ticket_keys(ctx, keys, TICKET_KEYS_LENGTH) != 1) return false;
   }
 
+  /* Python only stores the flag: newPySSLSocket applies it to each SSL (engine.c). */
+  data->post_handshake_auth = rx_get_bool(env, opts, "postHandshakeAuth");
   data->keylog = rx_get_bool(env, opts, "keylog");
   if (data->keylog) SSL_CTX_set_keylog_callback(ctx, rx_keylog_cb);
   data->sni = rx_get_bool(env, opts, "sni");

@@ -236,6 +236,21 @@ static bool configure_hostname(SSL *ssl, const char *hostname, bool check) {
   return ok;
 }
 
+/* newPySSLSocket's post_handshake_auth setup: a client offers the extension; a server that
+ * verifies peers defers the CertificateRequest to SSL_verify_client_post_handshake (bpo-37428:
+ * only with SSL_VERIFY_PEER, as OpenSSL does not ignore SSL_VERIFY_POST_HANDSHAKE alone). */
+static void configure_post_handshake_auth(SSL *ssl, SSL_CTX *ctx, bool server_side) {
+  rx_ctx_data *data = SSL_CTX_get_ex_data(ctx, rx_ctx_data_index());
+  if (data == NULL || !data->post_handshake_auth) return;
+  if (!server_side) {
+    SSL_set_post_handshake_auth(ssl, 1);
+    return;
+  }
+  int mode = SSL_get_verify_mode(ssl);
+  if (mode & SSL_VERIFY_PEER)
+    SSL_set_verify(ssl, mode | SSL_VERIFY_POST_HANDSHAKE, SSL_get_verify_callback(ssl));
+}
+
 /* newEngine(context, serverSide, hostname | null, checkHostname, session | null) */
 static napi_value new_engine(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -272,6 +287,7 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
   SSL_set_bio(engine->ssl, engine->rbio, engine->wbio);
   SSL_set_app_data(engine->ssl, engine);
   SSL_set_mode(engine->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+  configure_post_handshake_auth(engine->ssl, context->ctx, server_side);
 
   napi_valuetype type;
   napi_typeof(env, argv[2], &type);
@@ -700,6 +716,27 @@ static napi_value export_keying_material(napi_env env, napi_callback_info cbinfo
   return buffer;
 }
 
+/* verifyClientPostHandshake(engine): SSL_verify_client_post_handshake. Only arms the request:
+ * the next handshake or write call sends the CertificateRequest. Throws the error description
+ * (as Python's _setSSLError: the last error on the queue) when OpenSSL refuses. */
+static napi_value verify_client_post_handshake(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
+  rx_engine *engine = live_engine(env, argv[0]);
+  if (engine == NULL) return NULL;
+  if (engine->depth > 0) {
+    napi_throw_error(env, "ERR_RXTLS_REENTRANT", "rxtls: the engine is busy in a callback");
+    return NULL;
+  }
+  ERR_clear_error();
+  if (SSL_verify_client_post_handshake(engine->ssl) != 1) {
+    napi_throw(env, rx_error_object(env, engine, SSL_ERROR_SSL, 0));
+    return NULL;
+  }
+  return rx_undefined(env);
+}
+
 napi_value rx_engine_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"newEngine", NULL, new_engine, NULL, NULL, NULL, napi_default, NULL},
@@ -708,6 +745,8 @@ napi_value rx_engine_init(napi_env env, napi_value exports) {
     {"setContext", NULL, set_context, NULL, NULL, NULL, napi_default, NULL},
     {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
     {"exportKeyingMaterial", NULL, export_keying_material, NULL, NULL, NULL, napi_default, NULL},
+    {"verifyClientPostHandshake", NULL, verify_client_post_handshake, NULL, NULL, NULL,
+     napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

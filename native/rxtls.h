@@ -21,6 +21,7 @@ typedef struct rx_ctx_data {
   bool sni;
   bool psk_client;
   bool psk_server;
+  bool post_handshake_auth; /* Python's SSLContext.post_handshake_auth: applied per SSL */
 } rx_ctx_data;
 
 /* One connection. Owned by a JS object through napi_wrap. */

@@ -159,6 +159,7 @@ export class SSLContext {
   #verifyFlags: number = VERIFY_X509_TRUSTED_FIRST;
   #checkHostname: boolean;
   #hostnameChecksCommonName = true;
+  #postHandshakeAuth = false;
   #minimumVersion: TLSVersion;
   #maximumVersion: TLSVersion = TLSVersion.MAXIMUM_SUPPORTED;
   #numTickets = DEFAULT_NUM_TICKETS;
@@ -268,6 +269,20 @@ export class SSLContext {
   }
   set hostnameChecksCommonName(on: boolean) {
     this.#hostnameChecksCommonName = Boolean(on);
+    this.#changed();
+  }
+
+  /**
+   * TLS 1.3 post-handshake client authentication (off by default). On a client, connections
+   * offer it; on a server that verifies clients (CERT_OPTIONAL or CERT_REQUIRED), the client
+   * certificate is not asked for during the handshake but by `verifyClientPostHandshake()`.
+   * As Python, any value is taken for its truth. The node engine cannot do it (see SSLObject).
+   */
+  get postHandshakeAuth(): boolean {
+    return this.#postHandshakeAuth;
+  }
+  set postHandshakeAuth(on: boolean) {
+    this.#postHandshakeAuth = Boolean(on);
     this.#changed();
   }
 
@@ -580,6 +595,7 @@ export class SSLContext {
       pskClient: pskClient ? (hint) => pskClient(hint) : undefined,
       pskServer: pskServer ? (identity) => pskServer(identity) : undefined,
       pskIdentityHint: this.#pskIdentityHint,
+      postHandshakeAuth: this.#postHandshakeAuth,
       peerCheck: this.#leafOnlyCrlCheck(),
       sessionCacheId: this,
     } satisfies EngineConfig);

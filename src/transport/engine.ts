@@ -73,6 +73,12 @@ export interface EngineConfig {
   readonly pskServer: ((identity: string | null) => Uint8Array) | undefined;
   readonly pskIdentityHint: string | undefined;
   /**
+   * Python's `post_handshake_auth`: a client offers TLS 1.3 post-handshake authentication; a
+   * server that verifies peers asks for the client certificate only when
+   * `verifyClientPostHandshake()` is called, not during the handshake.
+   */
+  readonly postHandshakeAuth: boolean;
+  /**
    * Checks the policy adds to OpenSSL's chain verification (CRL_CHECK_LEAF, key pinning): given
    * the verified chain (leaf first, DER), a failure as an X509_V_ERR code and message, or
    * undefined. Runs where OpenSSL checks revocation: after the chain and the hostname.
@@ -164,6 +170,11 @@ export interface TlsEngine {
   serverName(): string | null;
   channelBinding(type: 'tls-unique'): Buffer | null;
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer;
+  /**
+   * Arms a TLS 1.3 post-handshake CertificateRequest (servers); the next handshake or write call
+   * sends it. Throws SSLError as OpenSSL refuses (NOT_SERVER, WRONG_SSL_VERSION, ...).
+   */
+  verifyClientPostHandshake(): void;
   session(): EngineSession | null;
   readonly sessionReused: boolean;
   /** Replaces the configuration (SNI switch); only inside the SNI hook. */

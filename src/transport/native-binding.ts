@@ -73,6 +73,7 @@ export interface NativeContextOptions {
   pskClient: boolean;
   pskServer: boolean;
   pskIdentityHint: string | undefined;
+  postHandshakeAuth: boolean;
 }
 
 /** Called by the addon during a driving call for the SNI, PSK and keylog hooks. */
@@ -121,6 +122,8 @@ export interface NativeBinding {
     label: Buffer,
     context: Uint8Array | undefined,
   ): Buffer;
+  /** SSL_verify_client_post_handshake; throws a {@link NativeErrorDescription} on failure. */
+  verifyClientPostHandshake(engine: NativeEngineHandle): void;
 }
 
 let loaded: NativeBinding | undefined;

@@ -76,6 +76,7 @@ export function compileNativeContext(config: EngineConfig): NativeContextHandle 
       pskClient: config.pskClient !== undefined,
       pskServer: config.pskServer !== undefined,
       pskIdentityHint: config.pskIdentityHint,
+      postHandshakeAuth: config.postHandshakeAuth,
     });
   } catch (error) {
     if (isNativeErrorDescription(error)) throw nativeError(error);

@@ -300,6 +300,15 @@ class NativeEngine implements TlsEngine {
     }
   }
 
+  verifyClientPostHandshake(): void {
+    const handle = this.#live();
+    try {
+      nativeBinding().verifyClientPostHandshake(handle);
+    } catch (error) {
+      throw wrapNative(error);
+    }
+  }
+
   session(): EngineSession | null {
     const handle = this.#info(Info.Session) as NativeSessionHandle | null;
     return handle === null ? null : new NativeSession(handle);

@@ -30,6 +30,7 @@ import type {
   TlsEngine,
 } from './engine.js';
 import {
+  NotImplementedError,
   SSLCertVerificationError,
   wantRead,
   wantWrite,
@@ -719,6 +720,18 @@ class NodeEngine implements TlsEngine {
     return context
       ? exportKeyingMaterial(length, label, Buffer.from(context))
       : exportKeyingMaterial(length, label);
+  }
+
+  /**
+   * node:tls has no post-handshake authentication: its client never offers the extension (the
+   * config's postHandshakeAuth is ignored) and its server cannot send a CertificateRequest after
+   * the handshake, so a server that verifies clients asks for the certificate during it.
+   */
+  verifyClientPostHandshake(): never {
+    throw new NotImplementedError(
+      'verify_client_post_handshake: the node engine (node:tls) cannot request a client ' +
+        "certificate after the handshake; use the native engine ({ engine: 'native' })",
+    );
   }
 
   session(): EngineSession | null {

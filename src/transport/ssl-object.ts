@@ -352,6 +352,20 @@ export class SSLObject<C = unknown> {
     return this.#engine.exportKeyingMaterial(length, label, context);
   }
 
+  /**
+   * Python's `verify_client_post_handshake()` (servers, TLS 1.3): requests the client's
+   * certificate after the handshake. Only arms the request: the next `doHandshake()` or
+   * `write()` puts the CertificateRequest in `outgoing`, the client answers on its next `read()`,
+   * and once this side has read that answer `getpeercert()` returns the client's certificate.
+   * Throws SSLError as Python does: `NOT_SERVER` on a client, `WRONG_SSL_VERSION` before the
+   * handshake or below TLS 1.3, `EXTENSION_NOT_RECEIVED` when the client did not offer
+   * `postHandshakeAuth`, `INVALID_CONFIG` when the context does not verify peers. The node engine
+   * throws NotImplementedError.
+   */
+  verifyClientPostHandshake(): void {
+    this.#drive(() => this.#engine.verifyClientPostHandshake());
+  }
+
   /** The session, to resume later with `wrapBio(..., { session })`; null before the handshake. */
   get session(): SSLSession | null {
     const session = this.#engine.session();

@@ -868,6 +868,28 @@ export class SSLSocket<C = unknown> implements Transport {
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     return this.#sslobj.exportKeyingMaterial(length, label, context);
   }
+  /**
+   * Python's `verify_client_post_handshake()` (servers, TLS 1.3), with the CertificateRequest
+   * sent at once. The client answers when it next reads; `getpeercert()` returns its certificate
+   * once that answer has arrived, so at the latest with the first data the client sends after
+   * it. Throws as {@link SSLObject.verifyClientPostHandshake}, and ValueError once closing.
+   */
+  verifyClientPostHandshake(): void {
+    if (this.#closeRequested || this.#state === 'closing' || this.#state === 'closed') {
+      throw new ValueError(`cannot request a client certificate on a ${this.#state} SSLSocket`);
+    }
+    this.#sslobj.verifyClientPostHandshake();
+    // OpenSSL writes the CertificateRequest on the next handshake or write call: make one now.
+    try {
+      this.#sslobj.doHandshake();
+    } catch (error) {
+      if (!(error instanceof SSLWantReadError || error instanceof SSLWantWriteError)) {
+        this.#fail(error);
+        throw error;
+      }
+    }
+    this.#pump();
+  }
   get session(): SSLSession | null {
     return this.#sslobj.session;
   }

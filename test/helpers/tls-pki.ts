@@ -191,6 +191,7 @@ export function engineConfig(pki: Pki, overrides: Partial<EngineConfig> = {}): E
     pskServer: undefined,
     pskIdentityHint: undefined,
     peerCheck: undefined,
+    postHandshakeAuth: false,
     sessionCacheId: {},
     ...overrides,
   });

@@ -2,8 +2,8 @@
  * The SSLObject contract: Python's SSLObject semantics, written once and run against every engine
  * that can run here. Two SSLObjects talk over MemoryBIOs only; no sockets.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -25,10 +25,12 @@ import {
   VERIFY_CRL_CHECK_CHAIN,
   VERIFY_CRL_CHECK_LEAF,
   VERIFY_X509_PARTIAL_CHAIN,
+  type VerifyMode,
 } from '../../src/transport/constants.js';
 import type { EngineKind } from '../../src/transport/engine.js';
 import { engineAvailable } from '../../src/transport/engines.js';
 import {
+  NotImplementedError,
   SSLCertVerificationError,
   SSLEOFError,
   SSLError,
@@ -44,6 +46,90 @@ import { pythonHandshakes } from '../helpers/python-tls.js';
 import { failureOf, handshake, pumpUntil, send, step, transfer } from '../helpers/pump.js';
 
 const key16 = () => Buffer.alloc(16, 7);
+
+/** One post-handshake authentication scenario, as Python's TestPostHandshakeAuth cases. */
+interface PhaCase {
+  readonly name: string;
+  readonly verifyMode: VerifyMode;
+  readonly clientCert: boolean;
+  readonly clientPha: boolean;
+  readonly tls12: boolean;
+  /** Which side calls verifyClientPostHandshake(). */
+  readonly caller: 'server' | 'client';
+}
+
+/** What each step of the scenario gave: `ok[:text]` or `Class: message`. */
+type PhaStep =
+  | 'peerBefore'
+  | 'verify'
+  | 'serverWrite'
+  | 'clientRead'
+  | 'clientWrite'
+  | 'serverRead'
+  | 'peerAfter'
+  | 'clientReadLater';
+type PhaOutcome = { readonly [step in PhaStep]: string } & { readonly armedBytes: number };
+
+const PHA_BASE = { clientCert: true, clientPha: true, tls12: false, caller: 'server' } as const;
+const PHA_CASES: readonly PhaCase[] = [
+  { ...PHA_BASE, name: 'required, with a client certificate', verifyMode: CERT_REQUIRED },
+  { ...PHA_BASE, name: 'required, without one', verifyMode: CERT_REQUIRED, clientCert: false },
+  { ...PHA_BASE, name: 'optional, with a client certificate', verifyMode: CERT_OPTIONAL },
+  { ...PHA_BASE, name: 'optional, without one', verifyMode: CERT_OPTIONAL, clientCert: false },
+  {
+    ...PHA_BASE,
+    name: 'a client without postHandshakeAuth',
+    verifyMode: CERT_REQUIRED,
+    clientPha: false,
+  },
+  { ...PHA_BASE, name: 'TLS 1.2', verifyMode: CERT_REQUIRED, tls12: true },
+  { ...PHA_BASE, name: 'called on the client', verifyMode: CERT_REQUIRED, caller: 'client' },
+  { ...PHA_BASE, name: 'a CERT_NONE server (bpo-37428)', verifyMode: CERT_NONE },
+];
+
+/** The same scenario in Python over MemoryBIOs: the oracle for every PhaOutcome. */
+const PHA_PYTHON = `
+import json, re, ssl, sys
+d = json.load(sys.stdin)
+def outcome(fn):
+    try:
+        r = fn()
+        return 'ok:' + r.decode() if isinstance(r, bytes) else 'ok' if r is None else 'ok:' + str(r)
+    except (ssl.SSLError, ValueError) as e:
+        return type(e).__name__ + ': ' + re.sub(r' \\(_ssl\\.c:\\d+\\)$', '', str(e))
+def cn(obj):
+    cert = obj.getpeercert()
+    return None if cert is None else dict(x[0] for x in cert['subject'])['commonName']
+out = []
+for case in d['cases']:
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(d['server'], d['serverKey']); server.load_verify_locations(d['ca'])
+    server.verify_mode = case['verifyMode']; server.post_handshake_auth = True
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); client.load_verify_locations(d['ca'])
+    if case['clientCert']: client.load_cert_chain(d['client'], d['clientKey'])
+    client.post_handshake_auth = case['clientPha']
+    if case['tls12']: client.maximum_version = ssl.TLSVersion.TLSv1_2
+    b = [ssl.MemoryBIO() for _ in range(4)]
+    c = client.wrap_bio(b[0], b[1], server_hostname='localhost')
+    s = server.wrap_bio(b[2], b[3], server_side=True)
+    def move():
+        b[2].write(b[1].read()); b[0].write(b[3].read())
+    for _ in range(10):
+        for o in (c, s):
+            try: o.do_handshake()
+            except ssl.SSLWantReadError: pass
+        move()
+    r = {'peerBefore': outcome(lambda: cn(s))}
+    r['verify'] = outcome((c if case['caller'] == 'client' else s).verify_client_post_handshake)
+    r['armedBytes'] = b[3].pending
+    r['serverWrite'] = outcome(lambda: s.write(b'hello')); move()
+    r['clientRead'] = outcome(lambda: c.read(100)); move()
+    r['clientWrite'] = outcome(lambda: c.write(b'world')); move()
+    r['serverRead'] = outcome(lambda: s.read(100)); move()
+    r['peerAfter'] = outcome(lambda: cn(s))
+    r['clientReadLater'] = outcome(lambda: c.read(100))
+    out.append(r)
+print(json.dumps(out))`;
 
 const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
 
@@ -762,6 +848,181 @@ print(json.dumps(out))`,
     );
     const [c2, s2] = pair(clientContext(), serverContext());
     await handshake(c2, s2);
+  });
+
+  // ------------------------------------------------------------------------------------------
+  // TLS 1.3 post-handshake client authentication
+
+  function phaPair(pha: PhaCase): [SSLObject<SSLContext>, SSLObject<SSLContext>] {
+    const server = serverContext();
+    server.loadVerifyLocations({ cafile: pki.path('ca') });
+    server.verifyMode = pha.verifyMode;
+    server.postHandshakeAuth = true;
+    const client = clientContext();
+    if (pha.clientCert) client.loadCertChain(pki.path('client'), pki.path('client-key'));
+    client.postHandshakeAuth = pha.clientPha;
+    if (pha.tls12) client.maximumVersion = TLSVersion.TLSv1_2;
+    return pair(client, server);
+  }
+
+  function outcome(fn: () => unknown): string {
+    try {
+      const result = fn();
+      if (Buffer.isBuffer(result)) return `ok:${result.toString()}`;
+      return result === undefined || result === null ? 'ok' : `ok:${String(result)}`;
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`;
+    }
+  }
+
+  function commonName(obj: SSLObject): string | null {
+    const cert = obj.getpeercert() as { subject: [string, string][][] } | null;
+    return cert === null
+      ? null
+      : (cert.subject.flat().find(([k]) => k === 'commonName')?.[1] ?? '');
+  }
+
+  /** Python's scenario step by step (the native engine is synchronous: no pump needed). */
+  async function phaOutcome(pha: PhaCase): Promise<PhaOutcome> {
+    const [c, s] = phaPair(pha);
+    await handshake(c, s);
+    const peerBefore = outcome(() => commonName(s));
+    const verify = outcome(() => (pha.caller === 'client' ? c : s).verifyClientPostHandshake());
+    const armedBytes = s.outgoing.pending;
+    const serverWrite = outcome(() => s.write(Buffer.from('hello')));
+    transfer(c, s);
+    const clientRead = outcome(() => c.read(100));
+    transfer(c, s);
+    const clientWrite = outcome(() => c.write(Buffer.from('world')));
+    transfer(c, s);
+    const serverRead = outcome(() => s.read(100));
+    transfer(c, s);
+    const peerAfter = outcome(() => commonName(s));
+    const clientReadLater = outcome(() => c.read(100));
+    c.destroy();
+    s.destroy();
+    return {
+      peerBefore,
+      verify,
+      armedBytes,
+      serverWrite,
+      clientRead,
+      clientWrite,
+      serverRead,
+      peerAfter,
+      clientReadLater,
+    };
+  }
+
+  const WANT_READ = 'SSLWantReadError: The operation did not complete (read)';
+  const phaExpected: Record<string, Partial<PhaOutcome>> = {
+    'required, with a client certificate': {
+      peerBefore: 'ok',
+      verify: 'ok',
+      clientRead: 'ok:hello',
+      serverRead: 'ok:world',
+      peerAfter: 'ok:client',
+      clientReadLater: WANT_READ,
+    },
+    'required, without one': {
+      peerBefore: 'ok',
+      verify: 'ok',
+      clientRead: 'ok:hello',
+      serverRead:
+        'SSLError: [SSL: PEER_DID_NOT_RETURN_A_CERTIFICATE] peer did not return a certificate',
+      peerAfter: 'ValueError: handshake not done yet',
+      clientReadLater:
+        'SSLError: [SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required',
+    },
+    'optional, with a client certificate': { verify: 'ok', peerAfter: 'ok:client' },
+    'optional, without one': { verify: 'ok', serverRead: 'ok:world', peerAfter: 'ok' },
+    'a client without postHandshakeAuth': {
+      verify: 'SSLError: [SSL: EXTENSION_NOT_RECEIVED] extension not received',
+      peerAfter: 'ok',
+    },
+    'TLS 1.2': {
+      peerBefore: 'ok:client',
+      verify: 'SSLError: [SSL: WRONG_SSL_VERSION] wrong ssl version',
+    },
+    'called on the client': { verify: 'SSLError: [SSL: NOT_SERVER] not server' },
+    'a CERT_NONE server (bpo-37428)': {
+      peerBefore: 'ok',
+      verify: 'SSLError: [SSL: INVALID_CONFIG] invalid config',
+      serverRead: 'ok:world',
+      peerAfter: 'ok',
+    },
+  };
+
+  if (engine === 'native') {
+    for (const pha of PHA_CASES) {
+      test(`post-handshake auth, ${pha.name}: each step gives what Python's gives`, async () => {
+        const got = await phaOutcome(pha);
+        for (const [step, expected] of Object.entries(phaExpected[pha.name] ?? {})) {
+          assert.is(got[step as keyof PhaOutcome], expected, step);
+        }
+        assert.is(got.armedBytes, 0, 'the request waits for the next write or handshake call');
+      });
+    }
+
+    test('post-handshake auth: every scenario step by step equals Python 3.11 over MemoryBIOs', async () => {
+      const ours: PhaOutcome[] = [];
+      for (const pha of PHA_CASES) ours.push(await phaOutcome(pha));
+      const theirs = python<PhaOutcome[]>(PHA_PYTHON, {
+        cases: PHA_CASES,
+        ca: pki.path('ca'),
+        server: pki.path('server'),
+        serverKey: pki.path('server-key'),
+        client: pki.path('client'),
+        clientKey: pki.path('client-key'),
+      });
+      for (const [index, pha] of PHA_CASES.entries())
+        assert.equal(ours[index], theirs[index], pha.name);
+    });
+
+    test('post-handshake auth: the verified chain is the client certificate and its CA, and it can be asked again', async () => {
+      const [c, s] = phaPair(PHA_CASES[0] as PhaCase);
+      await handshake(c, s);
+      assert.equal(s.getVerifiedChain(), []);
+      s.verifyClientPostHandshake();
+      assert.is((await send(s, c, Buffer.from('request'))).toString(), 'request');
+      assert.is((await send(c, s, Buffer.from('answer'))).toString(), 'answer');
+      assert.equal(s.getpeercert(true), new X509Certificate(readFileSync(pki.path('client'))).raw);
+      assert.is(s.getVerifiedChain().length, 2);
+      assert.equal(s.getUnverifiedChain()[0], s.getpeercert(true));
+      s.verifyClientPostHandshake();
+      s.doHandshake(); // sends the second CertificateRequest without application data
+      assert.ok(s.outgoing.pending > 0);
+      assert.is((await send(c, s, Buffer.from('again'))).toString(), 'again');
+      assert.is(commonName(s), 'client');
+    });
+  } else {
+    test('the node engine refuses verifyClientPostHandshake() with NotImplementedError and carries on', async () => {
+      const [c, s] = phaPair(PHA_CASES[0] as PhaCase);
+      await handshake(c, s);
+      // node:tls cannot defer the request: a verifying server asks during the handshake.
+      assert.is(commonName(s), 'client');
+      for (const side of [s, c]) {
+        throwsA(() => side.verifyClientPostHandshake(), NotImplementedError, /node engine.*native/);
+      }
+      assert.is((await send(s, c, Buffer.from('hello'))).toString(), 'hello');
+      assert.is((await send(c, s, Buffer.from('world'))).toString(), 'world');
+    });
+  }
+
+  test('postHandshakeAuth is off by default, takes any value for its truth, and CERT_NONE servers still handshake', async () => {
+    const server = serverContext();
+    const client = clientContext();
+    assert.is(server.postHandshakeAuth, false);
+    assert.is(client.postHandshakeAuth, false);
+    client.postHandshakeAuth = 'x' as unknown as boolean;
+    assert.is(client.postHandshakeAuth, true);
+    server.postHandshakeAuth = 0 as unknown as boolean;
+    assert.is(server.postHandshakeAuth, false);
+    server.postHandshakeAuth = true;
+    const [c, s] = pair(client, server);
+    await handshake(c, s);
+    assert.is(s.getpeercert(), null);
+    assert.is((await send(c, s, Buffer.from('ping'))).toString(), 'ping');
   });
 
   test.run();
