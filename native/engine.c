@@ -21,6 +21,9 @@ static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 /* Python's PySSL_CB_MAXLEN: the largest Finished message kept for tls-unique. */
 #define CB_MAXLEN 128
 
+/* The Int32Array every drive() call fills (native-engine.ts reads it by the same indices). */
+enum { DRIVE_TAKEN = 0, DRIVE_HANDSHAKE_COMPLETE, DRIVE_STARVED, DRIVE_STATE_LENGTH };
+
 enum { OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4 };
 
 enum {
@@ -340,6 +343,12 @@ static napi_value drain_bio(napi_env env, BIO *bio) {
   return buffer;
 }
 
+static bool is_set(napi_env env, napi_value value) {
+  napi_valuetype type = napi_undefined;
+  napi_typeof(env, value, &type);
+  return type != napi_undefined;
+}
+
 /* Python's shutdown loop for a memory BIO: SSL_shutdown at most twice while it returns 0. */
 static int do_shutdown(SSL *ssl, int *ssl_error) {
   int zeros = 0, ret;
@@ -356,15 +365,23 @@ static int do_shutdown(SSL *ssl, int *ssl_error) {
 }
 
 /*
- * drive(engine, op, n, data, input, eofAfter, dispatch)
- *   -> [result, taken, out, remainder, error, handshakeComplete]
- * The dispatcher is passed per call (never kept in a reference) so that no native root keeps the
- * JS engine alive: the GC and the finalizer own the lifetime.
+ * drive(engine, op, n, data, input, eofAfter, dispatch, state) -> result | [result, out, remainder, error]
+ * The plain result comes back alone when there is nothing else (no outgoing bytes, remainder or
+ * error), the common case of a read; the numbers go to `state` (an Int32Array: bytes taken from
+ * input, handshake complete, starved), which costs no JS allocation. The dispatcher is passed
+ * per call (never kept in a reference) so that no native root keeps the JS engine alive: the GC
+ * and the finalizer own the lifetime.
  */
 static napi_value drive(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
+  size_t argc = 8;
+  napi_value argv[8];
+  int32_t *state = NULL;
+  size_t state_length = 0;
+  napi_typedarray_type state_type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8 ||
+      napi_get_typedarray_info(env, argv[7], &state_type, &state_length, (void **)&state, NULL,
+                               NULL) != napi_ok ||
+      state_type != napi_int32_array || state_length < DRIVE_STATE_LENGTH) {
     napi_throw_type_error(env, NULL, "drive: bad arguments");
     return NULL;
   }
@@ -403,6 +420,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   napi_value result = rx_undefined(env), error = rx_undefined(env);
   int ret = 1, ssl_error = SSL_ERROR_NONE;
   unsigned char chunk[READ_CHUNK];
+  bool starved = false; /* a read that gathered data stopped for want of ciphertext */
   switch (op) {
     case OP_HANDSHAKE:
       ret = SSL_do_handshake(ssl);
@@ -439,6 +457,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
       if (count > 0) {
         result = rx_buffer(env, many, count);
         int late = ret == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, ret);
+        starved = late == SSL_ERROR_WANT_READ;
         if (late != SSL_ERROR_NONE && late != SSL_ERROR_WANT_READ && late != SSL_ERROR_WANT_WRITE &&
             late != SSL_ERROR_ZERO_RETURN)
           error = rx_error_object(env, engine, late, ret); /* JS keeps it for the next call */
@@ -478,16 +497,17 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   engine->dispatch = NULL;
   if (engine->destroyed && engine->depth == 0) release(engine);
 
-  napi_value answer, taken_value, complete;
-  napi_create_array_with_length(env, 6, &answer);
-  napi_create_double(env, (double)taken, &taken_value);
-  napi_get_boolean(env, SSL_is_init_finished(ssl) == 1, &complete);
+  state[DRIVE_TAKEN] = (int32_t)taken;
+  state[DRIVE_HANDSHAKE_COMPLETE] = SSL_is_init_finished(ssl) == 1;
+  state[DRIVE_STARVED] = starved || ssl_error == SSL_ERROR_WANT_READ;
+  if (!is_set(env, out) && !is_set(env, remainder) && !is_set(env, error))
+    return result;
+  napi_value answer;
+  napi_create_array_with_length(env, 4, &answer);
   napi_set_element(env, answer, 0, result);
-  napi_set_element(env, answer, 1, taken_value);
-  napi_set_element(env, answer, 2, out);
-  napi_set_element(env, answer, 3, remainder);
-  napi_set_element(env, answer, 4, error);
-  napi_set_element(env, answer, 5, complete);
+  if (is_set(env, out)) napi_set_element(env, answer, 1, out);
+  if (is_set(env, remainder)) napi_set_element(env, answer, 2, remainder);
+  if (is_set(env, error)) napi_set_element(env, answer, 3, error);
   return answer;
 }
 

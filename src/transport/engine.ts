@@ -145,6 +145,11 @@ export interface TlsEngine {
    * secure stream's read; Python's read() stops at a record's end).
    */
   readAvailable(max: number): Buffer;
+  /**
+   * True when read() is known to raise SSLWantReadError until more ciphertext (or its EOF)
+   * arrives: a stream then skips the call. False when unknown.
+   */
+  readonly wantsRead: boolean;
   /** Encrypts all of `data` (returns its length) or throws without consuming any of it. */
   write(data: Uint8Array): number;
   /** Decrypted bytes ready for read(). */

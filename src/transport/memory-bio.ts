@@ -106,6 +106,14 @@ export class MemoryBIO {
   }
 
   /**
+   * Drops up to `n` bytes from the front, as read(n) without making a buffer of them.
+   * @internal
+   */
+  discard(n: number): void {
+    this.#advance(Math.min(n, this.#pending));
+  }
+
+  /**
    * Returns up to `n` bytes without removing them.
    * @internal
    */

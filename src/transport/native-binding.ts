@@ -80,18 +80,29 @@ export interface NativeContextOptions {
 export type NativeDispatch = (kind: string, arg: string | null) => unknown;
 
 /**
- * What `drive` answers: `[result, bytes taken from input, outgoing, unread remainder, error,
- * handshake complete]`. A read that gathered data before failing answers both the data and the
- * error: the error is for the next call.
+ * What `drive` answers: its plain result alone when there is nothing else, or
+ * `[result, outgoing, unread remainder, error]`. A read that gathered data before failing answers
+ * both the data and the error: the error is for the next call.
  */
-export type NativeDriveResult = [
-  result: unknown,
-  taken: number,
-  out: Buffer | undefined,
-  remainder: Buffer | undefined,
-  error: NativeErrorDescription | undefined,
-  handshakeComplete: boolean,
-];
+export type NativeDriveResult =
+  | unknown
+  | [
+      result: unknown,
+      out: Buffer | undefined,
+      remainder: Buffer | undefined,
+      error: NativeErrorDescription | undefined,
+    ];
+
+/** Where `drive` writes its numbers (an Int32Array of {@link DRIVE_STATE_LENGTH}). */
+export const DriveState = {
+  /** Bytes taken from the input. */
+  Taken: 0,
+  /** SSL_is_init_finished after the call: 1 or 0. */
+  HandshakeComplete: 1,
+  /** The call ended wanting more ciphertext (SSL_ERROR_WANT_READ), with or without data. */
+  Starved: 2,
+} as const;
+export const DRIVE_STATE_LENGTH = 3;
 
 /** The addon's exports. */
 export interface NativeBinding {
@@ -112,6 +123,7 @@ export interface NativeBinding {
     input: Buffer | undefined,
     eofAfter: boolean,
     dispatch: NativeDispatch,
+    state: Int32Array,
   ): NativeDriveResult;
   destroy(engine: NativeEngineHandle): void;
   setContext(engine: NativeEngineHandle, context: NativeContextHandle): void;

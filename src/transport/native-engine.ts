@@ -14,11 +14,14 @@ import type {
   EngineSession,
   TlsEngine,
 } from './engine.js';
-import { type SSLError, SSLErrorNumber, ValueError, wantWrite } from './errors.js';
+import { type SSLError, SSLErrorNumber, ValueError, wantRead, wantWrite } from './errors.js';
 import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 import {
+  DRIVE_STATE_LENGTH,
+  DriveState,
   type NativeEngineHandle,
+  type NativeErrorDescription,
   type NativeSessionHandle,
   nativeBinding,
 } from './native-binding.js';
@@ -61,6 +64,8 @@ enum Info {
 }
 
 const NO_KEY = new Uint8Array(0);
+/** The numbers every drive() call answers (see DriveState); one array serves every engine. */
+const driveState = new Int32Array(DRIVE_STATE_LENGTH);
 
 /** A session made by the native engine; it keeps its SSL_SESSION alive. */
 export class NativeSession implements EngineSession {
@@ -101,6 +106,13 @@ class NativeEngine implements TlsEngine {
   #deferred: SSLError | undefined;
   /** SSL_is_init_finished after the last driving call (only those calls change it). */
   #handshakeComplete = false;
+  /**
+   * A read ended wanting ciphertext while `incoming` held this much (-1: it did not). Until more
+   * arrives (or its EOF), another read can only give the same answer, so it gives it without
+   * asking OpenSSL: a stream's read loop ends with such a read after every chunk.
+   */
+  #starvedAt = -1;
+  #starvedAtEof = false;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     const hostname = role.serverHostname;
@@ -142,6 +154,11 @@ class NativeEngine implements TlsEngine {
     return this.#drive(Op.Read, n, undefined) as Buffer;
   }
 
+  get wantsRead(): boolean {
+    const incoming = this.#incoming;
+    return this.#starvedAt === incoming.pending && this.#starvedAtEof === incoming.eofWritten;
+  }
+
   readAvailable(max: number): Buffer {
     if (max <= 0) return Buffer.alloc(0);
     return this.#drive(Op.ReadAvailable, max, undefined) as Buffer;
@@ -176,13 +193,16 @@ class NativeEngine implements TlsEngine {
       this.#deferred = undefined;
       throw deferred;
     }
-    const binding = nativeBinding();
     const incoming = this.#incoming;
+    const reading = op === Op.Read || op === Op.ReadAvailable;
+    if (reading && this.wantsRead) throw wantRead();
+    this.#starvedAt = -1;
+    const binding = nativeBinding();
     this.#callbackError = undefined;
     for (;;) {
       const input = incoming.pending > 0 ? incoming.peek(FEED_LIMIT) : undefined;
       const eofAfter = incoming.eofWritten && (input?.length ?? 0) === incoming.pending;
-      const [result, taken, out, remainder, error, complete] = binding.drive(
+      const answer = binding.drive(
         handle,
         op,
         n,
@@ -190,12 +210,36 @@ class NativeEngine implements TlsEngine {
         input,
         eofAfter,
         this.#dispatch,
+        driveState,
       );
+      let result: unknown = answer;
+      let out: Buffer | undefined;
+      let remainder: Buffer | undefined;
+      let error: NativeErrorDescription | undefined;
+      if (Array.isArray(answer)) {
+        const parts = answer as [unknown, Buffer?, Buffer?, NativeErrorDescription?];
+        result = parts[0];
+        out = parts[1];
+        remainder = parts[2];
+        error = parts[3];
+      }
+      const taken = driveState[DriveState.Taken] as number;
+      const complete = driveState[DriveState.HandshakeComplete] === 1;
+      const wantsInput = driveState[DriveState.Starved] === 1;
       this.#handshakeComplete = complete;
-      if (taken > 0) incoming.read(taken);
+      if (taken > 0) incoming.discard(taken);
       if (out !== undefined) this.#outgoing.writeOwned(out);
       // Bytes after the peer's close_notify are not TLS: give them back (STARTTLS downgrade).
       if (remainder !== undefined) incoming.unshift(remainder);
+      if (
+        reading &&
+        wantsInput &&
+        remainder === undefined &&
+        !(taken > 0 && incoming.pending > 0)
+      ) {
+        this.#starvedAt = incoming.pending;
+        this.#starvedAtEof = incoming.eofWritten;
+      }
       if (error === undefined) return result;
       if (op === Op.ReadAvailable && result !== undefined) {
         const late = nativeError(error, this.#role.serverHostname, this.#callbackError);

@@ -522,6 +522,9 @@ class NodeEngine implements TlsEngine {
     this.#progress.next('readable');
   }
 
+  /** Node decrypts between calls, so a read is never known to be in vain. */
+  readonly wantsRead = false;
+
   /** Node already hands over whole chunks of decrypted records: read() spans them. */
   readAvailable(max: number): Buffer {
     return this.read(max);

@@ -195,6 +195,15 @@ export class SSLObject<C = unknown> {
     return this.#drive(() => this.#engine.readAvailable(max));
   }
 
+  /**
+   * rxtls's addition: true when read() is known to raise SSLWantReadError until more ciphertext
+   * (or its EOF) is written to `incoming`, so a loop can stop without the exception. False when
+   * the engine cannot know (node).
+   */
+  get wantsRead(): boolean {
+    return !this.#destroyed && this.#engine.wantsRead;
+  }
+
   /** Encrypts `data` whole and returns its length, or throws having taken none of it. */
   write(data: Uint8Array): number {
     if (!(data instanceof Uint8Array)) {

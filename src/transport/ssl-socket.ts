@@ -371,7 +371,7 @@ export class SSLSocket<C = unknown> implements Transport {
   #doReads(): void {
     const incoming = this.#sslobj.incoming;
     while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
-      if (this.#starvedAt === incoming.pending) return;
+      if (this.#starvedAt === incoming.pending || this.#sslobj.wantsRead) return;
       let chunk: Buffer;
       try {
         chunk = this.#sslobj.readAvailable(STREAM_READ_SIZE);

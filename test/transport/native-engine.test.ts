@@ -193,6 +193,31 @@ if (!nativeEngineAvailable()) {
     assert.is(p.client.sessionReused, false);
   });
 
+  test('readAvailable() returns what decrypted before a corrupt record, then the error read() gives for it', () => {
+    const outcome = (gather: boolean) => {
+      const p = connected(config(), serverConfig());
+      p.client.write(Buffer.from('first'));
+      p.client.write(Buffer.from('second'));
+      const wire = p.cOut.read();
+      wire[wire.length - 1] = (wire[wire.length - 1] as number) ^ 0xff; // the last record's tag
+      p.sIn.write(wire);
+      const got = gather ? p.server.readAvailable(65536) : p.server.read(65536);
+      const read = () => (gather ? p.server.readAvailable(65536) : p.server.read(65536));
+      const error = throwsFrom(read) as SSLError;
+      const again = throwsFrom(read);
+      return { got: got.toString(), error, again };
+    };
+    const gathered = outcome(true);
+    const recordByRecord = outcome(false);
+    assert.is(gathered.got, 'first');
+    assert.is(recordByRecord.got, 'first');
+    assert.instance(gathered.error, SSLError);
+    assert.is(gathered.error.constructor, recordByRecord.error.constructor);
+    assert.is(gathered.error.reason, 'DECRYPTION_FAILED_OR_BAD_RECORD_MAC');
+    assert.is(gathered.error.message, (recordByRecord.error as SSLError).message);
+    assert.is(gathered.again, gathered.error, 'a fatal error stays');
+  });
+
   test('a TLS 1.2 handshake with an RSA certificate', () => {
     const credentials = { certChainPem: pki.rsaServer.certPem, keyPem: pki.rsaServer.keyPem };
     const p = connected(config({ maxVersion: TLS1_2 }), serverConfig({ credentials }));

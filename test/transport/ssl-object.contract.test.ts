@@ -540,6 +540,66 @@ print(json.dumps(out))`,
     );
   });
 
+  test('readAvailable() gathers several records into one buffer where read() returns one, as Python', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    for (const fill of [1, 2, 3]) c.write(Buffer.alloc(1000, fill));
+    transfer(c, s);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    await pumpUntil(
+      c,
+      s,
+      () => true,
+      () => {
+        while (total < 3000) {
+          const chunk = s.readAvailable();
+          chunks.push(chunk);
+          total += chunk.length;
+        }
+        return true;
+      },
+    );
+    assert.equal(Buffer.concat(chunks), Buffer.concat([1, 2, 3].map((f) => Buffer.alloc(1000, f))));
+    if (engine === 'native') {
+      assert.is(chunks.length, 1, 'one call, one buffer');
+      // read() is Python's SSL_read: one record at a time.
+      c.write(Buffer.alloc(1000, 4));
+      c.write(Buffer.alloc(1000, 5));
+      transfer(c, s);
+      assert.equal(s.read(65536), Buffer.alloc(1000, 4));
+      assert.equal(s.read(65536), Buffer.alloc(1000, 5));
+    }
+    throwsA(() => s.readAvailable(-1), ValueError, 'size should not be negative');
+    assert.is(s.readAvailable(0).length, 0);
+  });
+
+  test('wantsRead says when a read can only raise SSLWantReadError until more ciphertext comes', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    await send(c, s, Buffer.from('one'));
+    throwsA(() => s.read(), SSLWantReadError);
+    // The native engine knows; the node engine decrypts between calls and never claims it.
+    assert.is(s.wantsRead, engine === 'native');
+    throwsA(() => s.readAvailable(), SSLWantReadError);
+    c.write(Buffer.from('two'));
+    transfer(c, s);
+    assert.is(s.wantsRead, false, 'new ciphertext: worth reading again');
+    let got = '';
+    await pumpUntil(
+      c,
+      s,
+      () => true,
+      () => {
+        got += s.readAvailable().toString();
+        return got === 'two';
+      },
+    );
+    assert.is(got, 'two');
+    s.incoming.writeEof();
+    assert.is(s.wantsRead, false, 'an EOF is news too');
+  });
+
   test('ciphertext fed one byte at a time completes the handshake and delivers data', async () => {
     const [c, s] = pair(clientContext(), serverContext());
     const trickle = (from: SSLObject, to: SSLObject) => {
