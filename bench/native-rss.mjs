@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBIO } from '../dist/src/transport/memory-bio.js';
 import { createNativeEngine } from '../dist/src/transport/native-engine.js';
-import { SSLWantReadError } from '../dist/src/transport/errors.js';
+import { SSLError, SSLWantReadError } from '../dist/src/transport/errors.js';
 
 const count = Number(process.argv[2] ?? 20000);
 /** destroy: every engine destroyed; gc: none (the finalizers free them); mixed: half and half. */
@@ -103,9 +103,31 @@ function once(destroy) {
     si.write(co.read());
     ci.write(so.read());
   }
+  exchange(c, s, ci, co, si, so);
   if (destroy) {
     c.destroy();
     s.destroy();
+  }
+}
+
+/** Application data both ways: a gathered read of several records, then a corrupt record. */
+function exchange(c, s, ci, co, si, so) {
+  c.write(Buffer.alloc(40_000, 1));
+  si.write(co.read());
+  let got = 0;
+  while (got < 40_000) got += s.readAvailable(65_536).length;
+  s.write(Buffer.from('pong'));
+  ci.write(so.read());
+  if (c.read(1024).toString() !== 'pong') throw new Error('lost data');
+  c.write(Buffer.from('tampered'));
+  const wire = co.read();
+  wire[wire.length - 1] ^= 0xff;
+  si.write(wire);
+  try {
+    s.readAvailable(65_536);
+    throw new Error('a corrupt record was accepted');
+  } catch (error) {
+    if (!(error instanceof SSLError)) throw error;
   }
 }
 

@@ -23,6 +23,7 @@ const FANOUT_CONNECTIONS = 200;
 const FANOUT_MESSAGES = Math.round(50 * SCALE);
 const IDLE_CONNECTIONS = 2000;
 const CHUNK = 64 * 1024;
+const WARMUP_ROUNDS = Number(process.env['BENCH_WARMUP'] ?? 3);
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s. */
 const TICK_US = 10_000;
 
@@ -235,8 +236,23 @@ interface Row {
   idleKiB: number;
 }
 
+/**
+ * Runs every workload before measuring it: a server that runs for hours has its JIT done (V8's
+ * optimizing compiler costs a JavaScript server CPU on its first thousands of connections, which
+ * a short run would count as per-connection cost). BENCH_WARMUP=0 measures a cold server.
+ */
+async function warmUp(server: Server): Promise<void> {
+  for (let round = 0; round < WARMUP_ROUNDS; round++) {
+    await handshakes(server);
+    await resumedHandshakes(server);
+    await bulk(server);
+    await pingPong(server);
+    await fanOut(server);
+  }
+}
+
 async function measure(server: Server): Promise<Row> {
-  await handshakes(server); // warm-up
+  await warmUp(server);
   const handshake = await handshakes(server);
   const resumed = await resumedHandshakes(server);
   const perMiB = await bulk(server);
@@ -298,7 +314,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
   const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
   console.log(
-    `\nserver cost per unit of work (2 cores; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle)\n`,
+    `\nserver cost per unit of work (2 cores; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle; each after ${WARMUP_ROUNDS} warm-up rounds)\n`,
   );
   console.log(
     '| server | CPU µs/handshake | CPU µs/resumed | CPU ms/MiB | CPU µs/ping-pong | RTT median µs | RTT p99 µs | CPU µs/fan-out msg | fan-out msg/s | RSS KiB/idle conn |',

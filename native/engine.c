@@ -22,7 +22,9 @@ static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 #define CB_MAXLEN 128
 
 /* The Int32Array every drive() call fills (native-engine.ts reads it by the same indices). */
-enum { DRIVE_TAKEN = 0, DRIVE_HANDSHAKE_COMPLETE, DRIVE_STARVED, DRIVE_STATE_LENGTH };
+enum {
+  DRIVE_TAKEN = 0, DRIVE_HANDSHAKE_COMPLETE, DRIVE_STARVED, DRIVE_SSL_ERROR, DRIVE_STATE_LENGTH
+};
 
 enum { OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4 };
 
@@ -486,7 +488,10 @@ static napi_value drive(napi_env env, napi_callback_info info) {
     default:
       error = rx_plain_error(env, "rxtls: unknown operation");
   }
-  if (ssl_error != SSL_ERROR_NONE) error = rx_error_object(env, engine, ssl_error, ret);
+  /* The common "feed me" answer needs no description: state[DRIVE_SSL_ERROR] says it all. */
+  bool plain_want_read = ssl_error == SSL_ERROR_WANT_READ && ERR_peek_error() == 0;
+  if (ssl_error != SSL_ERROR_NONE && !plain_want_read)
+    error = rx_error_object(env, engine, ssl_error, ret);
   ERR_clear_error();
 
   napi_value out = drain_bio(env, engine->wbio);
@@ -500,6 +505,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   state[DRIVE_TAKEN] = (int32_t)taken;
   state[DRIVE_HANDSHAKE_COMPLETE] = SSL_is_init_finished(ssl) == 1;
   state[DRIVE_STARVED] = starved || ssl_error == SSL_ERROR_WANT_READ;
+  state[DRIVE_SSL_ERROR] = ssl_error;
   if (!is_set(env, out) && !is_set(env, remainder) && !is_set(env, error))
     return result;
   napi_value answer;

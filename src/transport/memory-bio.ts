@@ -29,6 +29,7 @@ export class MemoryBIO {
   #chunks: Buffer[] = [];
   #offset = 0;
   #pending = 0;
+  #written = 0;
   #eofWritten = false;
   readonly #highWaterMark: number;
   readonly #changes = new Subject<void>();
@@ -49,6 +50,15 @@ export class MemoryBIO {
   }
 
   /** True once `writeEof()` was called and every byte has been read. */
+  /**
+   * Every byte ever written (or put back): it only grows, so an unchanged count means nothing
+   * arrived in between, whatever was read meanwhile.
+   * @internal
+   */
+  get written(): number {
+    return this.#written;
+  }
+
   get eof(): boolean {
     return this.#eofWritten && this.#pending === 0;
   }
@@ -80,6 +90,8 @@ export class MemoryBIO {
     if (data.length > 0) {
       this.#chunks.push(Buffer.from(data));
       this.#pending += data.length;
+      this.#written += data.length;
+      this.#written += data.length;
     }
     this.#changes.next();
     return data.length;
@@ -95,6 +107,7 @@ export class MemoryBIO {
     if (data.length === 0) return;
     this.#chunks.push(data);
     this.#pending += data.length;
+    this.#written += data.length;
     this.#changes.next();
   }
 
@@ -135,6 +148,7 @@ export class MemoryBIO {
     }
     this.#chunks.unshift(data);
     this.#pending += data.length;
+    this.#written += data.length;
   }
 
   /** Marks the end of the stream: no more writes; `eof` turns true once drained. */

@@ -101,8 +101,13 @@ export const DriveState = {
   HandshakeComplete: 1,
   /** The call ended wanting more ciphertext (SSL_ERROR_WANT_READ), with or without data. */
   Starved: 2,
+  /**
+   * SSL_get_error's answer (0: none). SSL_ERROR_WANT_READ with nothing on OpenSSL's error queue
+   * comes without an error description: this is all there is to say.
+   */
+  SslError: 3,
 } as const;
-export const DRIVE_STATE_LENGTH = 3;
+export const DRIVE_STATE_LENGTH = 4;
 
 /** The addon's exports. */
 export interface NativeBinding {

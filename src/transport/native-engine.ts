@@ -64,6 +64,7 @@ enum Info {
 }
 
 const NO_KEY = new Uint8Array(0);
+const WANT_READ = SSLErrorNumber.SSL_ERROR_WANT_READ;
 /** The numbers every drive() call answers (see DriveState); one array serves every engine. */
 const driveState = new Int32Array(DRIVE_STATE_LENGTH);
 
@@ -107,9 +108,10 @@ class NativeEngine implements TlsEngine {
   /** SSL_is_init_finished after the last driving call (only those calls change it). */
   #handshakeComplete = false;
   /**
-   * A read ended wanting ciphertext while `incoming` held this much (-1: it did not). Until more
-   * arrives (or its EOF), another read can only give the same answer, so it gives it without
-   * asking OpenSSL: a stream's read loop ends with such a read after every chunk.
+   * A read ended wanting ciphertext when `incoming` had received this many bytes in all (-1: it
+   * did not). Until more arrive (or its EOF), another read can only give the same answer, so it
+   * gives it without asking OpenSSL: a stream's read loop ends with such a read after every
+   * chunk. Writes between do not change that (they cannot make data readable).
    */
   #starvedAt = -1;
   #starvedAtEof = false;
@@ -156,7 +158,7 @@ class NativeEngine implements TlsEngine {
 
   get wantsRead(): boolean {
     const incoming = this.#incoming;
-    return this.#starvedAt === incoming.pending && this.#starvedAtEof === incoming.eofWritten;
+    return this.#starvedAt === incoming.written && this.#starvedAtEof === incoming.eofWritten;
   }
 
   readAvailable(max: number): Buffer {
@@ -196,7 +198,7 @@ class NativeEngine implements TlsEngine {
     const incoming = this.#incoming;
     const reading = op === Op.Read || op === Op.ReadAvailable;
     if (reading && this.wantsRead) throw wantRead();
-    this.#starvedAt = -1;
+    if (op === Op.Handshake || op === Op.Shutdown) this.#starvedAt = -1;
     const binding = nativeBinding();
     this.#callbackError = undefined;
     for (;;) {
@@ -226,6 +228,9 @@ class NativeEngine implements TlsEngine {
       const taken = driveState[DriveState.Taken] as number;
       const complete = driveState[DriveState.HandshakeComplete] === 1;
       const wantsInput = driveState[DriveState.Starved] === 1;
+      if (error === undefined && driveState[DriveState.SslError] === WANT_READ) {
+        error = { rxtlsNative: true, sslError: WANT_READ, ret: -1 };
+      }
       this.#handshakeComplete = complete;
       if (taken > 0) incoming.discard(taken);
       if (out !== undefined) this.#outgoing.writeOwned(out);
@@ -237,7 +242,7 @@ class NativeEngine implements TlsEngine {
         remainder === undefined &&
         !(taken > 0 && incoming.pending > 0)
       ) {
-        this.#starvedAt = incoming.pending;
+        this.#starvedAt = incoming.written;
         this.#starvedAtEof = incoming.eofWritten;
       }
       if (error === undefined) return result;

@@ -248,6 +248,11 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #doHandshake(): void {
+    // A server speaks only after the ClientHello: until the first bytes (or the EOF) come, there
+    // is nothing to do but hear "want read". (Later, an engine working between calls may finish
+    // with nothing new in `incoming`.)
+    const incoming = this.#sslobj.incoming;
+    if (this.#sslobj.serverSide && incoming.written === 0 && !incoming.eofWritten) return;
     try {
       this.#sslobj.doHandshake();
     } catch (error) {
