@@ -1,5 +1,7 @@
 // Handshakes in a loop, half destroyed explicitly and half left to the GC, printing RSS as it goes:
-// the native engine's memory must stay flat. Run: node --expose-gc bench/native-rss.mjs [count]
+// the native engine's memory must stay flat. Each connection also moves data both ways (a read
+// gathered across records), ends on a corrupt record, and every fourth one does post-handshake
+// authentication; scripts/native-memcheck.sh runs this under valgrind. Run: node --expose-gc bench/native-rss.mjs [count]
 // (after `npm run build`; uses a throwaway PKI made with the openssl command).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -78,16 +80,20 @@ const server = {
   credentials: { certChainPem: certPem, keyPem },
 };
 
-function once(destroy) {
+/** Post-handshake authentication: the server asks after the handshake, the client answers. */
+const phaServer = { ...server, verifyMode: 2, caCerts: [der], postHandshakeAuth: true };
+const phaClient = { ...client, credentials: server.credentials, postHandshakeAuth: true };
+
+function once(destroy, pha) {
   const [ci, co, si, so] = [new MemoryBIO(), new MemoryBIO(), new MemoryBIO(), new MemoryBIO()];
   const c = createNativeEngine(
-    client,
+    pha ? phaClient : client,
     { serverSide: false, serverHostname: 'localhost', session: null },
     ci,
     co,
   );
   const s = createNativeEngine(
-    server,
+    pha ? phaServer : server,
     { serverSide: true, serverHostname: null, session: null },
     si,
     so,
@@ -103,11 +109,27 @@ function once(destroy) {
     si.write(co.read());
     ci.write(so.read());
   }
+  if (pha) postHandshakeAuth(c, s, ci, co, si, so);
   exchange(c, s, ci, co, si, so);
   if (destroy) {
     c.destroy();
     s.destroy();
   }
+}
+
+function postHandshakeAuth(c, s, ci, co, si, so) {
+  if (s.peerCertificate() !== null) throw new Error('the certificate came too early');
+  s.verifyClientPostHandshake();
+  s.write(Buffer.from('x')); // carries the CertificateRequest
+  ci.write(so.read());
+  if (c.read(1024).toString() !== 'x') throw new Error('lost data');
+  si.write(co.read()); // the client's Certificate, CertificateVerify and Finished
+  try {
+    s.readAvailable(65_536);
+  } catch (error) {
+    if (!(error instanceof SSLWantReadError)) throw error;
+  }
+  if (s.peerCertificate() === null) throw new Error('no client certificate after the request');
 }
 
 /** Application data both ways: a gathered read of several records, then a corrupt record. */
@@ -134,7 +156,7 @@ function exchange(c, s, ci, co, si, so) {
 const mib = () => (process.memoryUsage().rss / 1048576).toFixed(1);
 const started = process.hrtime.bigint();
 for (let i = 1; i <= count; i++) {
-  once(mode === 'destroy' || (mode === 'mixed' && i % 2 === 0));
+  once(mode === 'destroy' || (mode === 'mixed' && i % 2 === 0), i % 4 === 0);
   if (i % (count / 10) === 0) {
     // Node runs N-API finalizers after GC on a later event-loop turn: let them run.
     globalThis.gc?.();

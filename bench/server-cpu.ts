@@ -2,13 +2,14 @@
  * Server cost per unit of work, side by side in one run (issue 6): the rxtls echo server on the
  * native engine and on the node engine, Node's native `tls` echo server, and a Python asyncio +
  * uvloop TLS echo server (Debian's python3-uvloop; skipped when missing). Each server runs in its
- * own process, loaded by the same Node `tls` client from this process; its CPU (utime + stime
- * from /proc) and RSS are read around each workload.
+ * own process, loaded by the same Node `tls` client from this process; its CPU (all threads, from
+ * the scheduler's counters in /proc) and RSS are read around each workload, after warm-up rounds.
  *
- * Run: npm run build && node dist/bench/server-cpu.js   (BENCH_SCALE=0.5 for a quicker run)
+ * Run: npm run build && node dist/bench/server-cpu.js   (BENCH_SCALE=0.5 for a quicker run;
+ * BENCH_WARMUP=N warm-up rounds, default 3; BENCH_SERVERS=native,uvloop picks servers by name)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -24,8 +25,6 @@ const FANOUT_MESSAGES = Math.round(50 * SCALE);
 const IDLE_CONNECTIONS = 2000;
 const CHUNK = 64 * 1024;
 const WARMUP_ROUNDS = Number(process.env['BENCH_WARMUP'] ?? 3);
-/** Linux's USER_HZ: /proc/<pid>/stat counts CPU in 1/100 s. */
-const TICK_US = 10_000;
 
 interface Server {
   name: string;
@@ -33,9 +32,21 @@ interface Server {
   port: number;
 }
 
+/**
+ * CPU time of every thread of `pid` (the main thread, V8's compiler and GC threads, libuv's pool),
+ * in microseconds, from the scheduler's nanosecond counters: /proc/<pid>/stat counts 10 ms ticks,
+ * too coarse for a few hundred handshakes.
+ */
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  let nanos = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read: its time is gone with it.
+    }
+  }
+  return nanos / 1000;
 }
 
 function rssKiB(pid: number): number {
