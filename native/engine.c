@@ -35,6 +35,13 @@ enum {
   INFO_VERIFY_RESULT,
 };
 
+/*
+ * What one live SSL holds outside V8's heap (its record buffers, its two memory BIOs, the handshake
+ * state), told to V8 so that engines dropped without destroy() are collected before thousands of
+ * them pile up: V8 schedules collections by the memory it knows about.
+ */
+#define ENGINE_EXTERNAL_BYTES (64 * 1024)
+
 static void release(rx_engine *engine) {
   if (engine->ssl != NULL) {
     SSL_set_app_data(engine->ssl, NULL);
@@ -42,6 +49,11 @@ static void release(rx_engine *engine) {
     engine->ssl = NULL;
     engine->rbio = NULL;
     engine->wbio = NULL;
+    if (engine->counted) {
+      int64_t total;
+      napi_adjust_external_memory(engine->env, -ENGINE_EXTERNAL_BYTES, &total);
+      engine->counted = false;
+    }
   }
 }
 
@@ -324,6 +336,9 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "rxtls: napi_wrap failed");
     return NULL;
   }
+  int64_t total;
+  if (napi_adjust_external_memory(env, ENGINE_EXTERNAL_BYTES, &total) == napi_ok)
+    engine->counted = true;
   return result;
 openssl_failure:
   rx_throw_openssl(env, NULL);

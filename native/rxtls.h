@@ -33,6 +33,7 @@ typedef struct rx_engine {
   napi_value dispatch; /* JS function for SNI, PSK and keylog: valid only during drive() */
   bool server_side;
   bool destroyed;      /* destroy() called: no more calls, no more callbacks into JS */
+  bool counted;        /* its memory is counted in V8's external memory (see release()) */
   int depth;           /* nested native calls in progress (callbacks may re-enter) */
   char *hostname;      /* server_hostname as given (clients), for Python's mismatch message */
 } rx_engine;
