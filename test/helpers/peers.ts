@@ -276,7 +276,8 @@ export interface PythonPeerResult {
   unwrap?: string;
 }
 
-const PYTHON_COMMON = `
+/** The Python peers' shared start: imports, `cfg` from argv, describe/failure/accept_one/read_line/finish. */
+export const PYTHON_COMMON = `
 import json, socket, ssl, sys
 cfg = json.loads(sys.argv[1])
 def describe(tls, received):
@@ -287,6 +288,15 @@ def describe(tls, received):
 def failure(e):
     return {'ok': False, 'error': type(e).__name__, 'reason': getattr(e, 'reason', None),
             'message': str(e)}
+def accept_one():
+    # Listens on a free port, says which on stdout, and takes one connection.
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(1)
+    print(json.dumps({'port': srv.getsockname()[1]}), flush=True)
+    conn, _ = srv.accept()
+    srv.close()
+    return conn
 def read_line(tls):
     data = b''
     while not data.endswith(b'\\n'):
@@ -314,12 +324,7 @@ if cfg.get('alpn'):
     ctx.set_alpn_protocols(cfg['alpn'])
 if cfg.get('maxVersion'):
     ctx.maximum_version = getattr(ssl.TLSVersion, cfg['maxVersion'])
-srv = socket.socket()
-srv.bind(('127.0.0.1', 0))
-srv.listen(1)
-print(json.dumps({'port': srv.getsockname()[1]}), flush=True)
-conn, _ = srv.accept()
-srv.close()
+conn = accept_one()
 try:
     tls = ctx.wrap_socket(conn, server_side=True)
     line = read_line(tls)

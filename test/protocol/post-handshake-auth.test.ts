@@ -18,7 +18,7 @@ import { ValueError } from '../../src/transport/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { throwsA } from '../helpers/assert-error.js';
-import { type PeerProcess, Peers, pythonResult } from '../helpers/peers.js';
+import { type PeerProcess, PYTHON_COMMON, Peers, pythonResult } from '../helpers/peers.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 
 const NATIVE = engineAvailable('native');
@@ -57,51 +57,31 @@ function onLines(socket: SSLSocket<unknown>, onLine: (line: string) => void): vo
 }
 
 /** A Python client with post_handshake_auth and a certificate: reads twice, answers once. */
-const PYTHON_PHA_CLIENT = `
-import json, socket, ssl, sys
-cfg = json.loads(sys.argv[1])
+const PYTHON_PHA_CLIENT = `${PYTHON_COMMON}
 ctx = ssl.create_default_context(cafile=cfg['ca'])
 ctx.load_cert_chain(cfg['cert'], cfg['key'])
 ctx.post_handshake_auth = True
-def read_line(tls):
-    data = b''
-    while not data.endswith(b'\\n'):
-        chunk = tls.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data.decode()
 with socket.create_connection(('127.0.0.1', cfg['port'])) as sock:
     tls = ctx.wrap_socket(sock, server_hostname='localhost')
-    first = read_line(tls)   # reading also answers the CertificateRequest
+    first = read_line(tls).decode()   # reading also answers the CertificateRequest
     tls.sendall(b'hello\\n')
-    second = read_line(tls)
+    second = read_line(tls).decode()
     tls.unwrap()
 print(json.dumps({'ok': True, 'received': first + second}), flush=True)
 `;
 
-/** A Python server with post_handshake_auth: asks for the certificate after the handshake. */
-const PYTHON_PHA_SERVER = `
-import json, socket, ssl, sys
-cfg = json.loads(sys.argv[1])
+const PYTHON_PHA_SERVER = `${PYTHON_COMMON}
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cfg['cert'], cfg['key'])
 ctx.load_verify_locations(cfg['ca'])
 ctx.verify_mode = ssl.CERT_REQUIRED
 ctx.post_handshake_auth = True
-srv = socket.socket()
-srv.bind(('127.0.0.1', 0))
-srv.listen(1)
-print(json.dumps({'port': srv.getsockname()[1]}), flush=True)
-conn, _ = srv.accept()
-srv.close()
+conn = accept_one()
 tls = ctx.wrap_socket(conn, server_side=True)
 before = tls.getpeercert()
 tls.verify_client_post_handshake()
 tls.sendall(b'request\\n')   # carries the CertificateRequest
-data = b''
-while not data.endswith(b'\\n'):
-    data += tls.recv(4096)
+data = read_line(tls)
 cert = tls.getpeercert()
 cn = dict(x[0] for x in cert['subject'])['commonName'] if cert else None
 tls.sendall(('cert: %s\\n' % cn).encode())
