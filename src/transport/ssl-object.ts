@@ -117,6 +117,8 @@ export class SSLObject<C = unknown> {
   /** What `checkPeer` said of the peer; #peerRejection is what it threw. */
   #peerVerdict: 'unchecked' | 'accepted' | 'rejected' = 'unchecked';
   #peerRejection: unknown;
+  /** verifyClientPostHandshake() was called and the client's certificate has not come yet. */
+  #awaitingPhaCertificate = false;
 
   /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
   readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
@@ -234,7 +236,9 @@ export class SSLObject<C = unknown> {
     try {
       result = call();
     } catch (error) {
-      // A synchronous engine completes the handshake inside a call that may still throw.
+      // A synchronous engine completes the handshake (or takes a post-handshake certificate)
+      // inside a call that may still throw.
+      this.#checkPhaCertificate();
       this.#throwIfPeerRejected();
       if (error instanceof SSLWantReadError) this.#readiness.next({ type: 'want-read' });
       if (error instanceof SSLWantWriteError) this.#readiness.next({ type: 'want-write' });
@@ -243,6 +247,7 @@ export class SSLObject<C = unknown> {
       if (this.#engine.handshakeComplete) this.#announceHandshake();
       if (this.#init.outgoing.pending > 0) this.#readiness.next({ type: 'want-write' });
     }
+    this.#checkPhaCertificate();
     this.#throwIfPeerRejected();
     return result;
   }
@@ -373,6 +378,17 @@ export class SSLObject<C = unknown> {
    */
   verifyClientPostHandshake(): void {
     this.#drive(() => this.#engine.verifyClientPostHandshake());
+    this.#awaitingPhaCertificate = true;
+  }
+
+  /**
+   * After verifyClientPostHandshake(), the certificate the client sends is checked by the
+   * context's peer checks (pins, policies) as the handshake's would have been.
+   */
+  #checkPhaCertificate(): void {
+    if (!this.#awaitingPhaCertificate || this.#engine.peerCertificate() === null) return;
+    this.#awaitingPhaCertificate = false;
+    if (this.#peerVerdict === 'accepted') this.#peerVerdict = 'unchecked';
   }
 
   /** The session, to resume later with `wrapBio(..., { session })`; null before the handshake. */

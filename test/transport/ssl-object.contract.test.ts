@@ -913,8 +913,12 @@ print(json.dumps(out))`,
   // ------------------------------------------------------------------------------------------
   // TLS 1.3 post-handshake client authentication
 
-  function phaPair(pha: PhaCase): [SSLObject<SSLContext>, SSLObject<SSLContext>] {
+  function phaPair(
+    pha: PhaCase,
+    configure: (server: SSLContext) => void = () => undefined,
+  ): [SSLObject<SSLContext>, SSLObject<SSLContext>] {
     const server = serverContext();
+    configure(server);
     server.loadVerifyLocations({ cafile: pki.path('ca') });
     server.verifyMode = pha.verifyMode;
     server.postHandshakeAuth = true;
@@ -1054,6 +1058,25 @@ print(json.dumps(out))`,
       assert.ok(s.outgoing.pending > 0);
       assert.is((await send(c, s, Buffer.from('again'))).toString(), 'again');
       assert.is(commonName(s), 'client');
+    });
+    test("post-handshake auth: the context's peer checks judge the certificate that comes after the handshake too", async () => {
+      const seen: (string | null)[] = [];
+      const [c, s] = phaPair(PHA_CASES[0] as PhaCase, (server) =>
+        server.addPeerCheck((obj) => {
+          const der = obj.getpeercert(true);
+          seen.push(der === null ? null : 'certificate');
+          if (der !== null) throw new Error('client certificates are not welcome');
+        }),
+      );
+      await handshake(c, s);
+      assert.equal(seen, [null], 'the handshake itself brought no client certificate');
+      s.verifyClientPostHandshake();
+      assert.is((await send(s, c, Buffer.from('request'))).toString(), 'request');
+      transfer(c, s); // the client's Certificate, CertificateVerify and Finished
+      const error = outcome(() => s.read());
+      assert.match(error, /^SSLCertVerificationError: .*client certificates are not welcome/);
+      assert.equal(seen, [null, 'certificate']);
+      throwsA(() => s.read(), SSLCertVerificationError, /not welcome/);
     });
   } else {
     test('the node engine refuses verifyClientPostHandshake() with NotImplementedError and carries on', async () => {
