@@ -49,7 +49,6 @@ export class MemoryBIO {
     return this.#pending;
   }
 
-  /** True once `writeEof()` was called and every byte has been read. */
   /**
    * Every byte ever written (or put back): it only grows, so an unchanged count means nothing
    * arrived in between, whatever was read meanwhile.
@@ -59,6 +58,7 @@ export class MemoryBIO {
     return this.#written;
   }
 
+  /** True once `writeEof()` was called and every byte has been read. */
   get eof(): boolean {
     return this.#eofWritten && this.#pending === 0;
   }
@@ -90,7 +90,6 @@ export class MemoryBIO {
     if (data.length > 0) {
       this.#chunks.push(Buffer.from(data));
       this.#pending += data.length;
-      this.#written += data.length;
       this.#written += data.length;
     }
     this.#changes.next();

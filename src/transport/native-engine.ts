@@ -202,6 +202,8 @@ class NativeEngine implements TlsEngine {
     const binding = nativeBinding();
     this.#callbackError = undefined;
     for (;;) {
+      // What had arrived when the call began: bytes a callback adds during it are news.
+      const writtenBefore = incoming.written;
       const input = incoming.pending > 0 ? incoming.peek(FEED_LIMIT) : undefined;
       const eofAfter = incoming.eofWritten && (input?.length ?? 0) === incoming.pending;
       const answer = binding.drive(
@@ -242,7 +244,7 @@ class NativeEngine implements TlsEngine {
         remainder === undefined &&
         !(taken > 0 && incoming.pending > 0)
       ) {
-        this.#starvedAt = incoming.written;
+        this.#starvedAt = writtenBefore;
         this.#starvedAtEof = incoming.eofWritten;
       }
       if (error === undefined) return result;
@@ -356,6 +358,8 @@ class NativeEngine implements TlsEngine {
     } catch (error) {
       throw wrapNative(error);
     }
+    // The request puts the connection back into init until the client has answered.
+    this.#handshakeComplete = this.#info(Info.HandshakeComplete) as boolean;
   }
 
   session(): EngineSession | null {

@@ -65,6 +65,18 @@ test('peek and unshift keep bytes in place across chunk boundaries', () => {
   assert.is(bio.read().toString(), 'XYbcdef');
 });
 
+test('written counts every byte once, however it came in, and never goes down', () => {
+  const bio = new MemoryBIO();
+  bio.write(Buffer.from('abc'));
+  bio.writeOwned(Buffer.from('de'));
+  assert.is(bio.written, 5);
+  bio.read(4);
+  bio.discard(1);
+  assert.is(bio.written, 5, 'reading does not change it');
+  bio.unshift(Buffer.from('xy'));
+  assert.is(bio.written, 7, 'bytes put back count as news');
+});
+
 test('highWaterMark marks the BIO full without refusing writes; written$ fires on every write', () => {
   const bio = new MemoryBIO({ highWaterMark: 4 });
   let events = 0;
