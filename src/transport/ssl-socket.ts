@@ -286,6 +286,8 @@ export class SSLSocket<C = unknown> implements Transport {
     }
     this.#starvedAt = -1;
     if (!this.#pumping) this.#pump();
+    // Plaintext the engine delivered during one of the pump's own calls: one more round reads it.
+    else if (event.type === 'readable') this.#pumpAgain = true;
   }
 
   #pump(): void {
@@ -346,9 +348,12 @@ export class SSLSocket<C = unknown> implements Transport {
     // What arrived before the end still goes to the reader.
     if (this.#state === 'closing' && this.#hasReader()) this.#pump();
     if (this.#state === 'closing' && !this.#closeNotifyReceived) {
-      // A paused reader is still owed what arrived before the end (and may be the peer's
-      // close_notify): the close finishes once it has read on (#checkShutdown), or times out.
-      if (this.#sslobj.incoming.pending > 0 || this.#plain.length > 0) {
+      // A reader is still owed what arrived before the end (and may be the peer's close_notify),
+      // whether it waits here, in `incoming`, or in the engine (node decrypts on later turns):
+      // the close finishes once it has read on to the engine's end (#checkShutdown), or times
+      // out if it never reads.
+      const owed = this.#sslobj.incoming.pending > 0 || this.#plain.length > 0;
+      if (owed || (this.#hasReader() && !this.#peerDone)) {
         this.#pump();
         return;
       }
@@ -715,11 +720,21 @@ export class SSLSocket<C = unknown> implements Transport {
         return;
       }
       if (error instanceof SSLZeroReturnError || error instanceof SSLEOFError) {
-        this.#finishClose();
+        this.#finishCloseForReader();
         return;
       }
       throw error;
     }
+    this.#finishCloseForReader();
+  }
+
+  /**
+   * Both close_notifys are exchanged; a reader that has not reached the end yet is still owed
+   * what the engine decrypted before the peer's (an asynchronous engine, node, may hold it or
+   * still be delivering it): it reads on, and the close finishes when it reaches the end.
+   */
+  #finishCloseForReader(): void {
+    if (this.#hasReader() && !this.#peerDone) return;
     this.#finishClose();
   }
 

@@ -229,14 +229,15 @@ test('serve --verify required refuses a client without a certificate and accepts
   const anonymous = await rxtlsRun(dir, ['connect', target, '--cafile', pki.path('ca')], 'hi');
   assert.is(anonymous.code, 1);
   assert.is(anonymous.stdout, '');
-  // The native engine refuses with the certificate-required alert, as Python. The node engine
-  // asks OpenSSL to send it too, but Node may still be flushing its previous flight when the
-  // handshake fails, and the alert can be lost on a loaded machine: the client then sees the EOF.
+  // The server refuses with the certificate-required alert, as Python. In TLS 1.3 the client has
+  // finished its handshake and is already writing by then, and the server closes with that data
+  // unread: on a loaded machine TCP may reset the connection before the client reads the alert
+  // (seen once in CI-like runs on the native engine; the node engine may also still be flushing
+  // its previous flight). The refusal itself (exit 1, nothing relayed) holds either way; the exact
+  // alert is checked with openssl s_client in test/interop/server-to-peers.test.ts.
   const refusal =
-    process.env['RXTLS_ENGINE'] === 'node'
-      ? /\nrxtls: \[SSL: (TLSV13_ALERT_CERTIFICATE_REQUIRED|UNEXPECTED_EOF_WHILE_READING)\] [^\n]+\n$/
-      : /\nrxtls: \[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED\] [^\n]+\n$/;
-  assert.match(anonymous.stderr, refusal);
+    /\nrxtls: (\[SSL: (TLSV13_ALERT_CERTIFICATE_REQUIRED|UNEXPECTED_EOF_WHILE_READING)\] [^\n]+|[^\n]*ECONNRESET[^\n]*)\n$/;
+  assert.match(anonymous.stderr, refusal, anonymous.stderr);
   const stranger = await rxtlsRun(dir, [
     'connect',
     target,
