@@ -145,11 +145,6 @@ export class SSLSocket<C = unknown> implements Transport {
   #paused = false;
   #peerDone = false; // close_notify or (suppressed) EOF seen: data$ completes once drained
   #transportPaused = false;
-  /**
-   * The engine wanted more ciphertext with this much in `incoming` (-1: not starved). Reading
-   * again before more arrives (or the engine reports progress) would only hear the same answer.
-   */
-  #starvedAt = -1;
   #pullers: { n: number; resolve(b: Buffer): void; reject(e: unknown): void }[] = [];
 
   // outgoing: plaintext the application wrote, not yet taken by the engine
@@ -284,7 +279,6 @@ export class SSLSocket<C = unknown> implements Transport {
       if (!this.#pumping) this.#pump();
       return;
     }
-    this.#starvedAt = -1;
     if (!this.#pumping) this.#pump();
     // Plaintext the engine delivered during one of the pump's own calls: one more round reads it.
     else if (event.type === 'readable') this.#pumpAgain = true;
@@ -336,14 +330,12 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#sslobj.incoming.writeOwned(
       Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
     );
-    this.#starvedAt = -1;
     this.#touch();
     this.#pump();
   }
 
   #onTransportEnd(): void {
     this.#transportEnded = true;
-    this.#starvedAt = -1;
     if (!this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
     // What arrived before the end still goes to the reader.
     if (this.#state === 'closing' && this.#hasReader()) this.#pump();
@@ -379,18 +371,14 @@ export class SSLSocket<C = unknown> implements Transport {
 
   /** Reads what the engine has, as far as the reader's backpressure allows. */
   #doReads(): void {
-    const incoming = this.#sslobj.incoming;
     while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
-      if (this.#starvedAt === incoming.pending || this.#sslobj.wantsRead) return;
+      // The engine knows a read would only ask for more ciphertext (native): skip the call.
+      if (this.#sslobj.wantsRead) return;
       let chunk: Buffer;
       try {
         chunk = this.#sslobj.readAvailable(STREAM_READ_SIZE);
       } catch (error) {
-        if (error instanceof SSLWantReadError) {
-          this.#starvedAt = incoming.pending;
-          return;
-        }
-        if (error instanceof SSLWantWriteError) return;
+        if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
         // After our close_notify, a peer that hangs up instead of answering is done either way.
         const cleanEnd =
           error instanceof SSLZeroReturnError ||

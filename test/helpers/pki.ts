@@ -13,6 +13,8 @@ import {
   issueCertificate,
 } from '../../src/context/cert-factory.js';
 import { importSigningKey } from '../../src/context/key-pair.js';
+import { SSLContext } from '../../src/context/ssl-context.js';
+import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
 import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
 
 export interface Pki {
@@ -116,4 +118,13 @@ export async function makeCrl(
   return crl
     .toString('pem')
     .replace(/-----(BEGIN|END) [A-Z0-9 ]*CRL-----/g, '-----$1 X509 CRL-----');
+}
+
+/** The contexts most stream tests share: a server for `localhost` and a client trusting the CA. */
+export function contextPair(pki: Pki): { serverCtx: SSLContext; clientCtx: SSLContext } {
+  const serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
+  serverCtx.loadCertChain(pki.path('server-combined'));
+  const clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
+  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  return { serverCtx, clientCtx };
 }

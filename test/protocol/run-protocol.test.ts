@@ -16,12 +16,12 @@ import { EchoProtocol, echo } from '../../src/protocol/echo-protocol.js';
 import type { Protocol, ProtocolFunction } from '../../src/protocol/protocol.js';
 import { isProtocolClass } from '../../src/protocol/protocol.js';
 import { runProtocol } from '../../src/protocol/run-protocol.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
 import { SSLEOFError } from '../../src/transport/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { contextPair, makePki, type Pki } from '../helpers/pki.js';
 
 let pki: Pki;
 let serverCtx: SSLContext;
@@ -29,10 +29,7 @@ let clientCtx: SSLContext;
 
 test.before(async () => {
   pki = await makePki();
-  serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
-  serverCtx.loadCertChain(pki.path('server-combined'));
-  clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
-  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  ({ serverCtx, clientCtx } = contextPair(pki));
 });
 test.after(() => pki.remove());
 

@@ -2,11 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SSLContext } from '../../src/context/ssl-context.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
+import type { SSLContext } from '../../src/context/ssl-context.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { contextPair, makePki, type Pki } from '../helpers/pki.js';
 
 let pki: Pki;
 let serverCtx: SSLContext;
@@ -14,10 +13,7 @@ let clientCtx: SSLContext;
 
 test.before(async () => {
   pki = await makePki();
-  serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
-  serverCtx.loadCertChain(pki.path('server-combined'));
-  clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
-  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  ({ serverCtx, clientCtx } = contextPair(pki));
 });
 test.after(() => pki.remove());
 

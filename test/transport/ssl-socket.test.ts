@@ -12,7 +12,7 @@ import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { contextPair, makePki, type Pki } from '../helpers/pki.js';
 
 let pki: Pki;
 let serverCtx: SSLContext;
@@ -20,10 +20,7 @@ let clientCtx: SSLContext;
 
 test.before(async () => {
   pki = await makePki();
-  serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
-  serverCtx.loadCertChain(pki.path('server-combined'));
-  clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
-  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  ({ serverCtx, clientCtx } = contextPair(pki));
 });
 test.after(() => pki.remove());
 

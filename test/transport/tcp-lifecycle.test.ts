@@ -12,11 +12,7 @@ import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer, type Server, type ServerOptions } from '../../src/protocol/server.js';
-import {
-  PROTOCOL_TLS_CLIENT,
-  PROTOCOL_TLS_SERVER,
-  TLSVersion,
-} from '../../src/transport/constants.js';
+import { PROTOCOL_TLS_CLIENT, TLSVersion } from '../../src/transport/constants.js';
 import {
   SSLCertVerificationError,
   SSLEOFError,
@@ -26,7 +22,7 @@ import {
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import type { TcpTransport } from '../../src/transport/tcp-transport.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { contextPair, makePki, type Pki } from '../helpers/pki.js';
 import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
 import { TcpRelay } from '../helpers/tcp-relay.js';
 
@@ -36,10 +32,7 @@ let clientCtx: SSLContext;
 
 test.before(async () => {
   pki = await makePki();
-  serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
-  serverCtx.loadCertChain(pki.path('server-combined'));
-  clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
-  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  ({ serverCtx, clientCtx } = contextPair(pki));
 });
 test.after(() => pki.remove());
 
