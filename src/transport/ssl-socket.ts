@@ -379,10 +379,12 @@ export class SSLSocket<C = unknown> implements Transport {
         chunk = this.#sslobj.readAvailable(STREAM_READ_SIZE);
       } catch (error) {
         if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
-        // After our close_notify, a peer that hangs up instead of answering is done either way.
+        // An EOF without close_notify is an end only when ragged EOFs are suppressed: after our
+        // own close_notify too (asyncio's default), otherwise it is SSLEOFError, as Python's
+        // unwrap() raises it to a peer that hangs up instead of answering.
         const cleanEnd =
           error instanceof SSLZeroReturnError ||
-          (error instanceof SSLEOFError && (this.#suppressRaggedEofs || this.#state === 'closing'));
+          (error instanceof SSLEOFError && this.#suppressRaggedEofs);
         if (!cleanEnd) throw error;
         this.#closeNotifyReceived = error instanceof SSLZeroReturnError;
         this.#onPeerClosed();

@@ -3,6 +3,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SSLContext } from '../../src/context/ssl-context.js';
+import { SSLEOFError } from '../../src/transport/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import { contextPair, makePki, type Pki } from '../helpers/pki.js';
@@ -51,6 +52,40 @@ test('end() while the reader is paused with data in flight still delivers it all
   await firstValueFrom(client.closed$);
   assert.is(client.error, undefined);
   assert.is(reactor.stats().connections, 0);
+});
+
+/** A peer that reads our close_notify and hangs up instead of answering with its own. */
+async function closeAgainstHangUp(suppressRaggedEofs: boolean): Promise<Error | undefined> {
+  const reactor = new Reactor();
+  const [a, b] = memoryPipe();
+  const client = clientCtx.wrapSocket(a, {
+    serverHostname: 'localhost',
+    reactor,
+    suppressRaggedEofs,
+  });
+  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor, closeOnPeerEnd: false });
+  await Promise.all([client.handshake(), server.handshake()]);
+  const ended = new Promise<Error | undefined>((resolve) => {
+    client.data$.subscribe({ complete: () => resolve(undefined), error: resolve });
+  });
+  const serverSawEnd = lastValueFrom(server.data$.pipe(toArray()));
+  void client.close();
+  await serverSawEnd;
+  server.abort();
+  const outcome = await ended;
+  await firstValueFrom(client.closed$);
+  assert.is(reactor.stats().connections, 0);
+  return outcome;
+}
+
+test('a peer that hangs up instead of answering our close_notify ends the stream cleanly by default (asyncio)', async () => {
+  assert.is(await closeAgainstHangUp(true), undefined);
+});
+
+test('with suppressRaggedEofs false, a hang-up instead of close_notify after ours is SSLEOFError, as Python unwrap()', async () => {
+  const error = await closeAgainstHangUp(false);
+  assert.instance(error, SSLEOFError);
+  assert.match(String(error?.message), /EOF occurred in violation of protocol/);
 });
 
 test.run();
