@@ -315,10 +315,13 @@ async function main(): Promise<void> {
   writeFileSync(cert, leaf.cert);
   writeFileSync(key, leaf.key);
   const serverScript = new URL('./echo-server.js', import.meta.url).pathname;
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the Node servers.
+  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const node = (kind: string) => [...nodeArgs, serverScript, kind, cert, key];
   const kinds: [string, string, string[]][] = [
-    ['rxtls (native engine)', process.execPath, [serverScript, 'rxtls-native', cert, key]],
-    ['rxtls (node engine)', process.execPath, [serverScript, 'rxtls-node', cert, key]],
-    ['node native tls', process.execPath, [serverScript, 'node-native', cert, key]],
+    ['rxtls (native engine)', process.execPath, node('rxtls-native')],
+    ['rxtls (node engine)', process.execPath, node('rxtls-node')],
+    ['node native tls', process.execPath, node('node-native')],
   ];
   const uvloopScript = new URL('../../bench/uvloop-echo.py', import.meta.url).pathname;
   if (uvloopAvailable())

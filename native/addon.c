@@ -208,7 +208,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
-  return rx_engine_init(env, exports);
+  if (rx_engine_init(env, exports) == NULL) return NULL;
+  return rx_socket_init(env, exports);
 }
 
 NAPI_MODULE_INIT() { return init(env, exports); }

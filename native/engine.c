@@ -23,7 +23,9 @@ static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 
 /* The Int32Array every drive() call fills (native-engine.ts reads it by the same indices). */
 enum {
-  DRIVE_TAKEN = 0, DRIVE_HANDSHAKE_COMPLETE, DRIVE_STARVED, DRIVE_SSL_ERROR, DRIVE_STATE_LENGTH
+  DRIVE_TAKEN = 0, DRIVE_HANDSHAKE_COMPLETE, DRIVE_STARVED, DRIVE_SSL_ERROR,
+  /* fused engines: bytes the socket still queues, ciphertext the read BIO holds, bytes sent */
+  DRIVE_QUEUED, DRIVE_INCOMING, DRIVE_SENT, DRIVE_STATE_LENGTH
 };
 
 enum { OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4 };
@@ -43,6 +45,7 @@ enum {
 #define ENGINE_EXTERNAL_BYTES (64 * 1024)
 
 static void release(rx_engine *engine) {
+  if (engine->socket != NULL) rx_socket_detach(engine->socket);
   if (engine->ssl != NULL) {
     SSL_set_app_data(engine->ssl, NULL);
     SSL_free(engine->ssl); /* frees both BIOs */
@@ -80,6 +83,9 @@ bool rx_context_unwrap(napi_env env, napi_value value, rx_context **out) {
 }
 
 /* The live engine behind a JS handle, or NULL (with a JS exception) when destroyed or invalid. */
+static rx_engine *live_engine(napi_env env, napi_value value);
+rx_engine *rx_engine_unwrap(napi_env env, napi_value value) { return live_engine(env, value); }
+
 static rx_engine *live_engine(napi_env env, napi_value value) {
   void *data = NULL;
   if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) {
@@ -509,18 +515,34 @@ static napi_value drive(napi_env env, napi_callback_info info) {
     error = rx_error_object(env, engine, ssl_error, ret);
   ERR_clear_error();
 
-  napi_value out = drain_bio(env, engine->wbio);
+  /* Fused, the ciphertext goes to the socket, and what follows a close_notify stays in the read
+   * BIO until unfuse() takes it; otherwise both come back to JS. */
+  napi_value out = rx_undefined(env);
   napi_value remainder = rx_undefined(env);
-  if (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) remainder = drain_bio(env, engine->rbio);
-
-  engine->depth--;
-  engine->dispatch = NULL;
-  if (engine->destroyed && engine->depth == 0) release(engine);
+  rx_socket *socket = engine->socket;
+  double sent_before = 0;
+  if (socket != NULL) {
+    sent_before = rx_socket_sent(socket);
+    rx_socket_flush(socket);
+  } else {
+    out = drain_bio(env, engine->wbio);
+    if (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) remainder = drain_bio(env, engine->rbio);
+  }
 
   state[DRIVE_TAKEN] = (int32_t)taken;
   state[DRIVE_HANDSHAKE_COMPLETE] = SSL_is_init_finished(ssl) == 1;
   state[DRIVE_STARVED] = starved || ssl_error == SSL_ERROR_WANT_READ;
   state[DRIVE_SSL_ERROR] = ssl_error;
+  if (socket != NULL) {
+    state[DRIVE_QUEUED] = (int32_t)rx_socket_queued(socket);
+    state[DRIVE_INCOMING] = (int32_t)BIO_ctrl_pending(engine->rbio);
+    state[DRIVE_SENT] = (int32_t)(rx_socket_sent(socket) - sent_before);
+  }
+
+  /* Last: a callback that destroyed the engine frees it (and its SSL) only now. */
+  engine->depth--;
+  engine->dispatch = NULL;
+  if (engine->destroyed && engine->depth == 0) release(engine);
   if (!is_set(env, out) && !is_set(env, remainder) && !is_set(env, error))
     return result;
   napi_value answer;

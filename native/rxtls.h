@@ -24,6 +24,8 @@ typedef struct rx_ctx_data {
   bool post_handshake_auth; /* Python's SSLContext.post_handshake_auth: applied per SSL */
 } rx_ctx_data;
 
+typedef struct rx_socket rx_socket;
+
 /* One connection. Owned by a JS object through napi_wrap. */
 typedef struct rx_engine {
   napi_env env;
@@ -36,6 +38,7 @@ typedef struct rx_engine {
   bool counted;        /* its memory is counted in V8's external memory (see release()) */
   int depth;           /* nested native calls in progress (callbacks may re-enter) */
   char *hostname;      /* server_hostname as given (clients), for Python's mismatch message */
+  rx_socket *socket;   /* fused: the socket its ciphertext travels on (socket.c), or NULL */
 } rx_engine;
 
 /* A compiled context: one SSL_CTX reference owned by a JS object. */
@@ -74,5 +77,13 @@ unsigned int rx_psk_client_cb(SSL *ssl, const char *hint, char *identity,
 unsigned int rx_psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk,
                               unsigned int max_psk_len);
 bool rx_context_unwrap(napi_env env, napi_value value, rx_context **out);
+rx_engine *rx_engine_unwrap(napi_env env, napi_value value); /* live engine or NULL + throws */
+
+/* socket.c: TCP on Node's libuv loop, and the fused path */
+napi_value rx_socket_init(napi_env env, napi_value exports);
+void rx_socket_flush(rx_socket *socket);     /* sends what the engine wrote during a call */
+void rx_socket_detach(rx_socket *socket);    /* the engine goes: unbind it */
+size_t rx_socket_queued(const rx_socket *socket);
+double rx_socket_sent(const rx_socket *socket);
 
 #endif

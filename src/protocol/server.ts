@@ -2,6 +2,7 @@
  * `createServer`: a TCP listener whose connections become secure streams, with a connection
  * limit, an observable of connections and a graceful close.
  */
+import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { type Observable, Subject } from 'rxjs';
 import {
@@ -14,8 +15,9 @@ import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
 import { ValueError } from '../transport/errors.js';
 import { defaultReactor, type Reactor } from '../transport/reactor.js';
 import type { SSLSocket } from '../transport/ssl-socket.js';
+import { NativeTcpListener, nativeTcpAvailable } from '../transport/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { TransportAddress } from '../transport/transport.js';
+import type { Transport, TransportAddress } from '../transport/transport.js';
 import type { ProtocolSpec } from './protocol.js';
 import { runProtocol } from './run-protocol.js';
 
@@ -40,6 +42,12 @@ export interface ServerOptions {
   maxConnections?: number;
   suppressRaggedEofs?: boolean;
   reactor?: Reactor;
+  /**
+   * Which TCP carries the connections: 'native', the addon's sockets, where the native engine's
+   * ciphertext never enters JavaScript (the fused path); or 'node', `net.Server` and its sockets.
+   * Default: 'native' when the context's engine is native, 'node' otherwise.
+   */
+  tcp?: 'native' | 'node';
 }
 
 /** A TLS server. */
@@ -48,7 +56,9 @@ export class Server {
   readonly #context: SSLContext;
   readonly #container: DependencyContainer | undefined;
   readonly #reactor: Reactor;
-  readonly #tcp: net.Server;
+  readonly #tcp: net.Server | undefined;
+  #listener: NativeTcpListener | undefined;
+  readonly #nativeTcp: boolean;
   readonly #connections = new Subject<SSLSocket<SSLContext>>();
   readonly #live = new Set<SSLSocket<SSLContext>>();
 
@@ -74,15 +84,34 @@ export class Server {
       this.#container.register(SERVER_CONTEXT, { useValue: this.#context });
       this.#container.register(REACTOR, { useValue: this.#reactor });
     }
-    this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
-      this.#accept(socket, onSocket),
-    );
-    if (options.maxConnections !== undefined) this.#tcp.maxConnections = options.maxConnections;
+    const tcp = options.tcp ?? (this.#context.engine === 'native' ? 'native' : 'node');
+    if (tcp !== 'native' && tcp !== 'node') {
+      throw new ValueError(`createServer: tcp must be 'native' or 'node', got ${String(tcp)}`);
+    }
+    if (tcp === 'native' && !nativeTcpAvailable()) {
+      throw new ValueError("createServer: tcp 'native' needs the native addon, which did not load");
+    }
+    this.#nativeTcp = tcp === 'native';
+    this.#onSocket = onSocket;
+    if (!this.#nativeTcp) {
+      this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
+        this.#accept(new TcpTransport(socket)),
+      );
+      if (options.maxConnections !== undefined) this.#tcp.maxConnections = options.maxConnections;
+    }
   }
 
-  #accept(tcp: net.Socket, onSocket?: (socket: SSLSocket<SSLContext>) => void): void {
+  readonly #onSocket: ((socket: SSLSocket<SSLContext>) => void) | undefined;
+
+  #accept(transport: Transport): void {
     const o = this.#options;
-    const socket = this.#context.wrapSocket(new TcpTransport(tcp), {
+    const onSocket = this.#onSocket;
+    if (this.#nativeTcp && o.maxConnections !== undefined && this.#live.size >= o.maxConnections) {
+      // As net.Server does beyond maxConnections: the connection is closed at once.
+      transport.destroy();
+      return;
+    }
+    const socket = this.#context.wrapSocket(transport, {
       serverSide: true,
       reactor: this.#reactor,
       ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
@@ -98,11 +127,17 @@ export class Server {
   }
 
   /** Starts listening; default host 127.0.0.1, port 0 (any free one). */
-  listen(port = 0, host = '127.0.0.1'): Promise<TransportAddress> {
+  async listen(port = 0, host = '127.0.0.1'): Promise<TransportAddress> {
+    const tcp = this.#tcp;
+    if (tcp === undefined) {
+      const ip = net.isIP(host) ? host : (await lookup(host)).address;
+      this.#listener = NativeTcpListener.listen(ip, port, (transport) => this.#accept(transport));
+      return this.address() as TransportAddress;
+    }
     return new Promise((resolve, reject) => {
-      this.#tcp.once('error', reject);
-      this.#tcp.listen(port, host, () => {
-        this.#tcp.off('error', reject);
+      tcp.once('error', reject);
+      tcp.listen(port, host, () => {
+        tcp.off('error', reject);
         resolve(this.address() as TransportAddress);
       });
     });
@@ -110,6 +145,7 @@ export class Server {
 
   /** Where the server listens, or null before listen(). */
   address(): TransportAddress | null {
+    if (this.#tcp === undefined) return this.#listener?.address() ?? null;
     const address = this.#tcp.address();
     return address && typeof address === 'object'
       ? { address: address.address, family: address.family, port: address.port }
@@ -131,7 +167,11 @@ export class Server {
    * peers' up to `timeoutMs`), then aborts what is left.
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
+    const tcp = this.#tcp;
+    const stopped =
+      tcp === undefined
+        ? (this.#listener?.close() ?? Promise.resolve())
+        : new Promise<void>((resolve) => tcp.close(() => resolve()));
     const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => {

@@ -106,8 +106,61 @@ export const DriveState = {
    * comes without an error description: this is all there is to say.
    */
   SslError: 3,
+  /** Fused engines (see native-tcp.ts): bytes the socket still queues for the kernel. */
+  Queued: 4,
+  /** Fused engines: ciphertext the read BIO holds, not yet consumed. */
+  Incoming: 5,
+  /** Fused engines: ciphertext the call sent to the socket. */
+  Sent: 6,
 } as const;
-export const DRIVE_STATE_LENGTH = 4;
+export const DRIVE_STATE_LENGTH = 7;
+
+/** A TCP handle on Node's libuv loop, owned by the addon (native/socket.c). */
+export interface NativeSocketHandle {
+  readonly __nativeSocket: unique symbol;
+}
+
+/** What a native socket reports: events(kind, a, b), with these kinds (native/socket.c). */
+export const SocketEvent = {
+  /** a: the bytes read (plain mode). */
+  Data: 0,
+  /** a: bytes fed to the fused engine's read BIO, b: the bytes it now holds. */
+  Fed: 1,
+  /** The peer's FIN. */
+  End: 2,
+  /** a: libuv's (negative) error number, b: its name (ECONNRESET). */
+  Error: 3,
+  /** Every queued write has reached the kernel. */
+  Drain: 4,
+  /** Our FIN is out (after end()); a: 0 or an error number. */
+  Finish: 5,
+  /** The handle is closed; no more events. */
+  Close: 6,
+  /** Listeners: a: the accepted socket. */
+  Connection: 7,
+  /** Connecting sockets: a: 0 or an error number, b: its name. */
+  Connect: 8,
+} as const;
+
+export type SocketEvents = (kind: number, a: unknown, b: unknown) => void;
+
+/** The addon's TCP functions. Failures of the calls throw an Error whose code is libuv's name. */
+export interface NativeSocketBinding {
+  listen(host: string, port: number, backlog: number, events: SocketEvents): NativeSocketHandle;
+  connect(host: string, port: number, events: SocketEvents): NativeSocketHandle;
+  setEvents(socket: NativeSocketHandle, events: SocketEvents): void;
+  /** Sends what the kernel takes now and queues the rest (a copy); answers the bytes queued. */
+  write(socket: NativeSocketHandle, bytes: Uint8Array): number;
+  readStart(socket: NativeSocketHandle): void;
+  readStop(socket: NativeSocketHandle): void;
+  end(socket: NativeSocketHandle): void;
+  close(socket: NativeSocketHandle, reset: boolean): void;
+  address(socket: NativeSocketHandle, remote: boolean): [string, string, number] | null;
+  /** The engine's ciphertext travels on the socket from now on (both must be fresh). */
+  fuse(socket: NativeSocketHandle, engine: NativeEngineHandle): void;
+  /** Ends the fusion; answers the ciphertext the engine had not read (after a close_notify). */
+  unfuse(socket: NativeSocketHandle): Buffer;
+}
 
 /** The addon's exports. */
 export interface NativeBinding {
@@ -141,6 +194,7 @@ export interface NativeBinding {
   ): Buffer;
   /** SSL_verify_client_post_handshake; throws a {@link NativeErrorDescription} on failure. */
   verifyClientPostHandshake(engine: NativeEngineHandle): void;
+  readonly socket: NativeSocketBinding;
 }
 
 let loaded: NativeBinding | undefined;

@@ -16,6 +16,7 @@ import type {
 } from './engine.js';
 import { type SSLError, SSLErrorNumber, ValueError, wantRead, wantWrite } from './errors.js';
 import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from './limits.js';
+import type { FusedLink } from './fused-link.js';
 import type { MemoryBIO } from './memory-bio.js';
 import {
   DRIVE_STATE_LENGTH,
@@ -23,6 +24,7 @@ import {
   type NativeEngineHandle,
   type NativeErrorDescription,
   type NativeSessionHandle,
+  type NativeSocketHandle,
   nativeBinding,
 } from './native-binding.js';
 import { compileNativeContext } from './native-context.js';
@@ -115,6 +117,12 @@ class NativeEngine implements TlsEngine {
    */
   #starvedAt = -1;
   #starvedAtEof = false;
+  /**
+   * Where ciphertext arrives: `incoming`, or once fused to a native socket the link's counts of
+   * what the socket fed OpenSSL directly (`incoming` then stays empty).
+   */
+  #source: { readonly written: number; readonly eofWritten: boolean };
+  #link: FusedLink | undefined;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     const hostname = role.serverHostname;
@@ -134,6 +142,7 @@ class NativeEngine implements TlsEngine {
     this.#role = role;
     this.#incoming = incoming;
     this.#outgoing = outgoing;
+    this.#source = incoming;
     const context = compileNativeContext(config);
     this.#handle = nativeBinding().newEngine(
       context,
@@ -157,8 +166,17 @@ class NativeEngine implements TlsEngine {
   }
 
   get wantsRead(): boolean {
-    const incoming = this.#incoming;
-    return this.#starvedAt === incoming.written && this.#starvedAtEof === incoming.eofWritten;
+    const source = this.#source;
+    return this.#starvedAt === source.written && this.#starvedAtEof === source.eofWritten;
+  }
+
+  fuse(socket: NativeSocketHandle, link: FusedLink): boolean {
+    const handle = this.#live();
+    if (this.#link !== undefined) return false;
+    nativeBinding().socket.fuse(socket, handle);
+    this.#link = link;
+    this.#source = link;
+    return true;
   }
 
   readAvailable(max: number): Buffer {
@@ -201,9 +219,10 @@ class NativeEngine implements TlsEngine {
     if (op === Op.Handshake || op === Op.Shutdown) this.#starvedAt = -1;
     const binding = nativeBinding();
     this.#callbackError = undefined;
+    const source = this.#source;
     for (;;) {
       // What had arrived when the call began: bytes a callback adds during it are news.
-      const writtenBefore = incoming.written;
+      const writtenBefore = source.written;
       const input = incoming.pending > 0 ? incoming.peek(FEED_LIMIT) : undefined;
       const eofAfter = incoming.eofWritten && (input?.length ?? 0) === incoming.pending;
       const answer = binding.drive(
@@ -234,6 +253,12 @@ class NativeEngine implements TlsEngine {
         error = { rxtlsNative: true, sslError: WANT_READ, ret: -1 };
       }
       this.#handshakeComplete = complete;
+      const link = this.#link;
+      if (link !== undefined) {
+        link.queued = driveState[DriveState.Queued] as number;
+        link.pending = driveState[DriveState.Incoming] as number;
+        link.noteSent(driveState[DriveState.Sent] as number);
+      }
       if (taken > 0) incoming.discard(taken);
       if (out !== undefined) this.#outgoing.writeOwned(out);
       // Bytes after the peer's close_notify are not TLS: give them back (STARTTLS downgrade).
@@ -245,7 +270,7 @@ class NativeEngine implements TlsEngine {
         !(taken > 0 && incoming.pending > 0)
       ) {
         this.#starvedAt = writtenBefore;
-        this.#starvedAtEof = incoming.eofWritten;
+        this.#starvedAtEof = source.eofWritten;
       }
       if (error === undefined) return result;
       if (op === Op.ReadAvailable && result !== undefined) {

@@ -14,6 +14,8 @@ import type {
 import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from './errors.js';
 import { DEFAULT_READ_SIZE, STREAM_READ_SIZE } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
+import type { FusedLink } from './fused-link.js';
+import type { NativeSocketHandle } from './native-binding.js';
 
 /** What an SSLObject announces on `readiness$`. */
 export type ReadinessType =
@@ -389,6 +391,18 @@ export class SSLObject<C = unknown> {
     if (!this.#awaitingPhaCertificate || this.#engine.peerCertificate() === null) return;
     this.#awaitingPhaCertificate = false;
     if (this.#peerVerdict === 'accepted') this.#peerVerdict = 'unchecked';
+  }
+
+  /**
+   * @internal The fused path: the engine takes its ciphertext from, and sends it to, a native
+   * socket (see NativeTcpTransport.fuse). Only before any byte has moved; false if the engine
+   * cannot.
+   */
+  fuse(socket: NativeSocketHandle, link: FusedLink): boolean {
+    if (this.#destroyed || this.#engine.fuse === undefined) return false;
+    const { incoming, outgoing } = this.#init;
+    if (incoming.written > 0 || incoming.eofWritten || outgoing.pending > 0) return false;
+    return this.#engine.fuse(socket, link);
   }
 
   /** The session, to resume later with `wrapBio(..., { session })`; null before the handshake. */

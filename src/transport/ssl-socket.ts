@@ -30,9 +30,10 @@ import {
   STREAM_HIGH_WATER_MARK,
   STREAM_READ_SIZE,
 } from './limits.js';
+import type { FusedLink } from './fused-link.js';
 import { PrefixedTransport } from './prefixed-transport.js';
 import type { ReadinessEvent, SSLObject, SSLSession } from './ssl-object.js';
-import type { Transport, TransportAddress } from './transport.js';
+import type { FusableTransport, Transport, TransportAddress } from './transport.js';
 
 /** The life of a secure stream. */
 export type SecureStreamState = 'handshaking' | 'open' | 'flushing' | 'closing' | 'closed';
@@ -162,6 +163,17 @@ export class SSLSocket<C = unknown> implements Transport {
   #pumpAgain = false;
   #transportEnded = false;
   #subscriptions: Subscription[] = [];
+  /**
+   * The fused path: a native socket carries the native engine's ciphertext itself, and these are
+   * its counts. Undefined when ciphertext moves through the SSLObject's BIOs and the transport.
+   */
+  readonly #link: FusedLink | undefined;
+  /** Where ciphertext arrives, counted: the incoming BIO, or the fused link. */
+  readonly #in: {
+    readonly written: number;
+    readonly eofWritten: boolean;
+    readonly pending: number;
+  };
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
@@ -189,6 +201,9 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#highWaterMark = options.highWaterMark ?? STREAM_HIGH_WATER_MARK;
     this.#closeOnPeerEnd = options.closeOnPeerEnd ?? true;
     this.data$ = new Observable<Uint8Array>((subscriber) => this.#attachReader(subscriber));
+    this.#link = (transport as Partial<FusableTransport>).fuse?.(sslobj as SSLObject<unknown>);
+    this.#in = this.#link ?? sslobj.incoming;
+    if (this.#link) this.#link.onCiphertext = (count) => this.#onCiphertextArrived(count);
     this.#subscriptions.push(
       sslobj.readiness$.subscribe((event: ReadinessEvent) => this.#onReadiness(event)),
       transport.writable$.subscribe(() => {
@@ -246,7 +261,7 @@ export class SSLSocket<C = unknown> implements Transport {
     // A server speaks only after the ClientHello: until the first bytes (or the EOF) come, there
     // is nothing to do but hear "want read". (Later, an engine working between calls may finish
     // with nothing new in `incoming`.)
-    const incoming = this.#sslobj.incoming;
+    const incoming = this.#in;
     if (this.#sslobj.serverSide && incoming.written === 0 && !incoming.eofWritten) return;
     try {
       this.#sslobj.doHandshake();
@@ -325,18 +340,24 @@ export class SSLSocket<C = unknown> implements Transport {
   // incoming
 
   #onCiphertext(bytes: Uint8Array): void {
-    this.#observer.onBytes('in', bytes.length);
     // The chunk is ours (see Transport): no copy.
     this.#sslobj.incoming.writeOwned(
       Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
     );
+    this.#onCiphertextArrived(bytes.length);
+  }
+
+  /** Ciphertext reached the engine: through the incoming BIO, or fused, directly. */
+  #onCiphertextArrived(count: number): void {
+    this.#observer.onBytes('in', count);
     this.#touch();
     this.#pump();
   }
 
   #onTransportEnd(): void {
     this.#transportEnded = true;
-    if (!this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
+    // Fused, the socket has already told the engine.
+    if (!this.#link && !this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
     // What arrived before the end still goes to the reader.
     if (this.#state === 'closing' && this.#hasReader()) this.#pump();
     if (this.#state === 'closing' && !this.#closeNotifyReceived) {
@@ -344,7 +365,7 @@ export class SSLSocket<C = unknown> implements Transport {
       // whether it waits here, in `incoming`, or in the engine (node decrypts on later turns):
       // the close finishes once it has read on to the engine's end (#checkShutdown), or times
       // out if it never reads.
-      const owed = this.#sslobj.incoming.pending > 0 || this.#plain.length > 0;
+      const owed = this.#in.pending > 0 || this.#plain.length > 0;
       if (owed || (this.#hasReader() && !this.#peerDone)) {
         this.#pump();
         return;
@@ -540,7 +561,7 @@ export class SSLSocket<C = unknown> implements Transport {
     const full =
       this.#paused ||
       this.#plainBytes >= this.#highWaterMark ||
-      this.#sslobj.incoming.pending >= this.#highWaterMark;
+      this.#in.pending >= this.#highWaterMark;
     if (full && !this.#transportPaused) {
       this.#transportPaused = true;
       this.#transport.pause();
@@ -630,6 +651,14 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #flushCiphertext(): void {
+    const link = this.#link;
+    if (link) {
+      // Fused, the engine has sent its ciphertext to the socket already.
+      const sent = link.takeSent();
+      if (sent > 0) this.#observer.onBytes('out', sent);
+      if (link.queued >= this.#highWaterMark) this.#transportBlocked = true;
+      return;
+    }
     const outgoing = this.#sslobj.outgoing;
     if (outgoing.pending === 0) return;
     const bytes = outgoing.read();
@@ -683,6 +712,10 @@ export class SSLSocket<C = unknown> implements Transport {
    * peer sent after its close_notify come first on its data$ (STARTTLS downgrade).
    */
   unwrap(): Promise<Transport> {
+    if (this.#state === 'closed' && !this.#unwrapTo) {
+      // Already closed (the peer's end closed it, or an abort): no TLS layer is left to remove.
+      return Promise.reject(new ValueError('cannot unwrap a closed SSLSocket'));
+    }
     this.#unwrapTo ??= deferred<Transport>();
     void this.close();
     return this.#unwrapTo.promise;
@@ -742,7 +775,7 @@ export class SSLSocket<C = unknown> implements Transport {
     if (this.#peerDone) return true;
     if (this.#paused || this.#plainBytes >= this.#highWaterMark) return false;
     if (!this.#hasReader()) return true;
-    if (this.#closeNotifySent || this.#sslobj.incoming.pending > 0 || this.#plain.length > 0) {
+    if (this.#closeNotifySent || this.#in.pending > 0 || this.#plain.length > 0) {
       return false;
     }
     this.#closeNotifySent = true;
@@ -753,7 +786,7 @@ export class SSLSocket<C = unknown> implements Transport {
     if (this.#state === 'closed') return;
     this.#flushCiphertext();
     if (this.#unwrapTo) {
-      const leftover = this.#sslobj.incoming.read();
+      const leftover = this.#link ? this.#link.unfuse() : this.#sslobj.incoming.read();
       for (const subscription of this.#subscriptions) subscription.unsubscribe();
       this.#subscriptions = [];
       this.#unwrapTo.resolve(new PrefixedTransport(leftover, this.#transport));

@@ -3,7 +3,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SSLContext } from '../../src/context/ssl-context.js';
-import { SSLEOFError } from '../../src/transport/errors.js';
+import { SSLEOFError, ValueError } from '../../src/transport/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import { contextPair, makePki, type Pki } from '../helpers/pki.js';
@@ -86,6 +86,25 @@ test('with suppressRaggedEofs false, a hang-up instead of close_notify after our
   const error = await closeAgainstHangUp(false);
   assert.instance(error, SSLEOFError);
   assert.match(String(error?.message), /EOF occurred in violation of protocol/);
+});
+
+test('unwrap() of a stream that has already closed rejects with ValueError instead of waiting forever', async () => {
+  const reactor = new Reactor();
+  const [a, b] = memoryPipe();
+  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
+  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
+  await Promise.all([client.handshake(), server.handshake()]);
+  const serverDone = lastValueFrom(server.data$.pipe(toArray()));
+  await client.close();
+  await serverDone;
+  await firstValueFrom(server.closed$);
+  const error = await server.unwrap().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.instance(error, ValueError);
+  assert.match(String((error as Error).message), 'cannot unwrap a closed SSLSocket');
+  assert.is(reactor.stats().connections, 0);
 });
 
 test.run();

@@ -1,0 +1,677 @@
+/*
+ * TCP in C on Node's own libuv loop. A socket is a plain byte transport (each read becomes a JS
+ * Buffer) until an engine is bound to it: from then on it is the fused path, where ciphertext
+ * goes from the socket into the SSL's read BIO, and from the SSL straight to the socket, without
+ * entering JavaScript, which sees plaintext only (as Node's TLSWrap, but driven by rxtls's
+ * SSLSocket and its Python semantics). Reading, writing and closing stay asynchronous and are
+ * reported as events: events(kind, a, b), the kinds below (socket.ts has the same numbers).
+ */
+#define _GNU_SOURCE /* libuv's headers need POSIX types that -std=c11 hides */
+#include "rxtls.h"
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+enum {
+  EV_DATA = 0,   /* a: Buffer (plain mode) */
+  EV_FED,        /* a: bytes fed to the read BIO, b: bytes it now holds (fused mode) */
+  EV_END,        /* the peer's FIN */
+  EV_ERROR,      /* a: libuv error number, b: its name */
+  EV_DRAIN,      /* every queued write has reached the kernel */
+  EV_FINISH,     /* our FIN is out (after end()) */
+  EV_CLOSE,      /* the handle is closed: no more events */
+  EV_CONNECTION, /* (listeners) a: the new socket's handle */
+  EV_CONNECT,    /* (connecting sockets) a: 0 or a libuv error number, b: its name */
+};
+
+/* What one read takes from the kernel: a few records, the size Node's own reads use. */
+#define READ_SIZE (64 * 1024)
+
+struct rx_socket {
+  uv_tcp_t tcp; /* tcp.data points back here */
+  napi_env env;
+  napi_ref self;   /* strong while the handle is open: an open socket is never collected */
+  napi_ref events; /* events(kind, a, b) */
+  rx_engine *engine; /* the bound engine (fused mode), or NULL */
+  BIO *out_bio;      /* the engine's write BIO while bound (writes into `out`) */
+  char *out;         /* ciphertext the engine wrote during the current call, not yet sent */
+  size_t out_len, out_cap;
+  size_t queued;     /* bytes in write requests the kernel has not taken yet */
+  double sent;       /* every byte handed to the kernel or queued for it (fused mode) */
+  bool listener, reading, shut, closing, closed, finalized;
+};
+
+typedef struct {
+  uv_write_t req;
+  rx_socket *socket;
+  char *data;
+  size_t len;
+} rx_write;
+
+typedef struct {
+  napi_async_context async;
+} rx_instance;
+
+static char read_buffer[READ_SIZE];
+
+// ---------------------------------------------------------------------------------------------
+// Events into JS
+
+/* Calls events(kind, a, b) as a libuv callback must: through napi_make_callback, so that
+ * promises and process.nextTick run after it, and with an exception reported as uncaught. The
+ * caller has opened a handle scope for a and b. */
+static void emit(rx_socket *s, int kind, napi_value a, napi_value b) {
+  napi_env env = s->env;
+  napi_value fn, self, argv[3], result;
+  rx_instance *instance = NULL;
+  if (s->events == NULL || napi_get_reference_value(env, s->events, &fn) != napi_ok || fn == NULL)
+    return;
+  if (s->self == NULL || napi_get_reference_value(env, s->self, &self) != napi_ok || self == NULL)
+    return;
+  napi_get_instance_data(env, (void **)&instance);
+  napi_create_int32(env, kind, &argv[0]);
+  argv[1] = a != NULL ? a : rx_undefined(env);
+  argv[2] = b != NULL ? b : rx_undefined(env);
+  napi_status status =
+      napi_make_callback(env, instance->async, self, fn, 3, argv, &result);
+  if (status == napi_pending_exception) {
+    napi_value error;
+    if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+}
+
+static void emit_numbers(rx_socket *s, int kind, double a, double b) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value va, vb;
+  napi_create_double(s->env, a, &va);
+  napi_create_double(s->env, b, &vb);
+  emit(s, kind, va, vb);
+  napi_close_handle_scope(s->env, scope);
+}
+
+static void emit_error(rx_socket *s, int kind, int code) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value va, vb;
+  napi_create_int32(s->env, code, &va);
+  napi_create_string_utf8(s->env, code == 0 ? "" : uv_err_name(code), NAPI_AUTO_LENGTH, &vb);
+  emit(s, kind, va, vb);
+  napi_close_handle_scope(s->env, scope);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifetime
+
+static void free_socket(rx_socket *s) {
+  free(s->out);
+  free(s);
+}
+
+/* Unbinds the engine: its write BIO (the engine's to free) stops reaching this socket. */
+void rx_socket_detach(rx_socket *s) {
+  if (s->out_bio != NULL) BIO_set_data(s->out_bio, NULL);
+  if (s->engine != NULL) s->engine->socket = NULL;
+  s->engine = NULL;
+  s->out_bio = NULL;
+  s->out_len = 0;
+}
+
+static void on_close(uv_handle_t *handle) {
+  rx_socket *s = handle->data;
+  s->closed = true;
+  if (s->finalized) {
+    free_socket(s);
+    return;
+  }
+  emit_numbers(s, EV_CLOSE, 0, 0);
+  napi_env env = s->env;
+  if (s->events != NULL) napi_delete_reference(env, s->events);
+  s->events = NULL;
+  /* JS may collect the handle object now; its finalizer frees the memory. */
+  if (s->self != NULL) napi_delete_reference(env, s->self);
+  s->self = NULL;
+}
+
+static void close_socket(rx_socket *s, bool reset) {
+  if (s->closing) return;
+  s->closing = true;
+  rx_socket_detach(s);
+  if (s->reading) uv_read_stop((uv_stream_t *)&s->tcp);
+  s->reading = false;
+  if (!reset || s->listener || uv_tcp_close_reset(&s->tcp, on_close) != 0)
+    uv_close((uv_handle_t *)&s->tcp, on_close);
+}
+
+static void finalize_socket(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  rx_socket *s = data;
+  if (s->closed) {
+    free_socket(s);
+    return;
+  }
+  /* The environment is going away with the handle open: free it once libuv has closed it. */
+  s->finalized = true;
+  s->events = NULL;
+  s->self = NULL;
+  close_socket(s, false);
+}
+
+/* A new socket and its JS handle object (held strongly until the handle closes). */
+static rx_socket *new_socket(napi_env env, napi_value *handle) {
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return NULL;
+  rx_socket *s = calloc(1, sizeof(*s));
+  if (s == NULL) return NULL;
+  s->env = env;
+  if (uv_tcp_init(loop, &s->tcp) != 0) {
+    free(s);
+    return NULL;
+  }
+  s->tcp.data = s;
+  if (napi_create_object(env, handle) != napi_ok ||
+      napi_wrap(env, *handle, s, finalize_socket, NULL, NULL) != napi_ok) {
+    s->finalized = true;
+    uv_close((uv_handle_t *)&s->tcp, on_close);
+    return NULL;
+  }
+  napi_create_reference(env, *handle, 1, &s->self);
+  return s;
+}
+
+static rx_socket *unwrap_socket(napi_env env, napi_value value) {
+  void *data = NULL;
+  if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "rxtls: not a native socket");
+    return NULL;
+  }
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
+  (void)handle; (void)suggested;
+  /* One buffer serves every socket: each read is consumed before the next one is made. */
+  buf->base = read_buffer;
+  buf->len = sizeof(read_buffer);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  rx_socket *s = stream->data;
+  if (nread == 0) return;
+  if (nread > 0) {
+    rx_engine *engine = s->engine;
+    if (engine != NULL && engine->rbio != NULL) {
+      BIO_write(engine->rbio, buf->base, (int)nread);
+      emit_numbers(s, EV_FED, (double)nread, (double)BIO_ctrl_pending(engine->rbio));
+      return;
+    }
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+    emit(s, EV_DATA, rx_buffer(s->env, (const unsigned char *)buf->base, (size_t)nread), NULL);
+    napi_close_handle_scope(s->env, scope);
+    return;
+  }
+  uv_read_stop(stream);
+  s->reading = false;
+  if (nread == UV_EOF) {
+    if (s->engine != NULL && s->engine->rbio != NULL) BIO_set_mem_eof_return(s->engine->rbio, 0);
+    emit_numbers(s, EV_END, 0, 0);
+  } else {
+    emit_error(s, EV_ERROR, (int)nread);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+static void on_write(uv_write_t *req, int status) {
+  rx_write *w = (rx_write *)req;
+  rx_socket *s = w->socket;
+  s->queued -= w->len;
+  free(w->data);
+  free(w);
+  if (s->closing) return;
+  if (status < 0)
+    emit_error(s, EV_ERROR, status);
+  else if (s->queued == 0)
+    emit_numbers(s, EV_DRAIN, 0, 0);
+}
+
+/* Queues `data` (which the request takes over, malloc'd) behind what is already queued. */
+static int queue_owned(rx_socket *s, char *data, size_t len) {
+  rx_write *w = malloc(sizeof(*w));
+  if (w == NULL) {
+    free(data);
+    return UV_ENOMEM;
+  }
+  w->socket = s;
+  w->data = data;
+  w->len = len;
+  uv_buf_t buf = uv_buf_init(data, (unsigned int)len);
+  int r = uv_write(&w->req, (uv_stream_t *)&s->tcp, &buf, 1, on_write);
+  if (r < 0) {
+    free(data);
+    free(w);
+    return r;
+  }
+  s->queued += len;
+  return 0;
+}
+
+/* Sends what it can now (one syscall when nothing waits ahead), queues the rest as a copy. */
+static int send_bytes(rx_socket *s, const char *data, size_t len) {
+  if (s->closing || s->shut) return UV_EPIPE;
+  size_t done = 0;
+  if (s->queued == 0) {
+    uv_buf_t buf = uv_buf_init((char *)data, (unsigned int)len);
+    int n = uv_try_write((uv_stream_t *)&s->tcp, &buf, 1);
+    /* An error other than EAGAIN is left to uv_write, which reports it through on_write. */
+    if (n > 0) done = (size_t)n;
+  }
+  if (done == len) return 0;
+  char *copy = malloc(len - done);
+  if (copy == NULL) return UV_ENOMEM;
+  memcpy(copy, data + done, len - done);
+  return queue_owned(s, copy, len - done);
+}
+
+/* Sends the ciphertext the engine wrote during a driving call (engine.c calls this after each). */
+void rx_socket_flush(rx_socket *s) {
+  size_t len = s->out_len;
+  if (len == 0) return;
+  s->out_len = 0;
+  s->sent += (double)len;
+  if (s->closing || s->shut) return;
+  size_t done = 0;
+  if (s->queued == 0) {
+    uv_buf_t buf = uv_buf_init(s->out, (unsigned int)len);
+    int n = uv_try_write((uv_stream_t *)&s->tcp, &buf, 1);
+    if (n > 0) done = (size_t)n;
+  }
+  if (done == len) {
+    /* An idle connection keeps no staging buffer (a few thousand of them add up). */
+    free(s->out);
+    s->out = NULL;
+    s->out_cap = 0;
+    return;
+  }
+  /* The rest goes in a write request: it takes the staging buffer over when nothing was sent. */
+  char *rest;
+  if (done == 0) {
+    rest = s->out;
+    s->out = NULL;
+    s->out_cap = 0;
+  } else {
+    rest = malloc(len - done);
+    if (rest == NULL) return;
+    memcpy(rest, s->out + done, len - done);
+  }
+  queue_owned(s, rest, len - done);
+}
+
+size_t rx_socket_queued(const rx_socket *s) { return s->queued; }
+
+double rx_socket_sent(const rx_socket *s) { return s->sent; }
+
+// The engine's write BIO while bound: it collects a call's records for one send.
+
+static BIO_METHOD *socket_bio_method;
+
+static int socket_bio_write(BIO *bio, const char *data, int len) {
+  rx_socket *s = BIO_get_data(bio);
+  if (len <= 0) return 0;
+  if (s == NULL) return len; /* the socket is gone: nothing can be sent any more */
+  size_t need = s->out_len + (size_t)len;
+  if (need > s->out_cap) {
+    size_t cap = s->out_cap == 0 ? 16 * 1024 : s->out_cap;
+    while (cap < need) cap *= 2;
+    char *grown = realloc(s->out, cap);
+    if (grown == NULL) return -1;
+    s->out = grown;
+    s->out_cap = cap;
+  }
+  memcpy(s->out + s->out_len, data, (size_t)len);
+  s->out_len = need;
+  return len;
+}
+
+static long socket_bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+  (void)bio; (void)num; (void)ptr;
+  switch (cmd) {
+    case BIO_CTRL_FLUSH:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+static int socket_bio_create(BIO *bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JS functions
+
+static napi_value undefined_or_throw(napi_env env, int r) {
+  if (r >= 0) return rx_undefined(env);
+  napi_throw_error(env, uv_err_name(r), uv_strerror(r));
+  return NULL;
+}
+
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "rxtls: bad arguments");
+    return false;
+  }
+  return true;
+}
+
+static int parse_address(napi_env env, napi_value host, napi_value port, struct sockaddr_storage *out) {
+  char text[64];
+  size_t len = 0;
+  int32_t number = 0;
+  if (napi_get_value_string_utf8(env, host, text, sizeof(text), &len) != napi_ok ||
+      napi_get_value_int32(env, port, &number) != napi_ok)
+    return UV_EINVAL;
+  if (strchr(text, ':') != NULL) return uv_ip6_addr(text, number, (struct sockaddr_in6 *)out);
+  return uv_ip4_addr(text, number, (struct sockaddr_in *)out);
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  rx_socket *listener = server->data;
+  if (status < 0) {
+    emit_error(listener, EV_ERROR, status);
+    return;
+  }
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(listener->env, &scope) != napi_ok) return;
+  napi_value handle;
+  rx_socket *s = new_socket(listener->env, &handle);
+  if (s != NULL) {
+    if (uv_accept(server, (uv_stream_t *)&s->tcp) == 0) {
+      uv_tcp_nodelay(&s->tcp, 1);
+      emit(listener, EV_CONNECTION, handle, NULL);
+    } else {
+      close_socket(s, false);
+    }
+  }
+  napi_close_handle_scope(listener->env, scope);
+}
+
+/* listen(host, port, backlog, events) -> listener handle */
+static napi_value listen_tcp(napi_env env, napi_callback_info info) {
+  napi_value argv[4], handle;
+  if (!get_args(env, info, 4, argv)) return NULL;
+  struct sockaddr_storage address;
+  int32_t backlog = 511;
+  napi_get_value_int32(env, argv[2], &backlog);
+  int r = parse_address(env, argv[0], argv[1], &address);
+  if (r < 0) return undefined_or_throw(env, r);
+  rx_socket *s = new_socket(env, &handle);
+  if (s == NULL) return undefined_or_throw(env, UV_ENOMEM);
+  s->listener = true;
+  napi_create_reference(env, argv[3], 1, &s->events);
+  r = uv_tcp_bind(&s->tcp, (const struct sockaddr *)&address, 0);
+  if (r == 0) r = uv_listen((uv_stream_t *)&s->tcp, backlog, on_connection);
+  if (r < 0) {
+    close_socket(s, false);
+    return undefined_or_throw(env, r);
+  }
+  return handle;
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  rx_socket *s = req->data;
+  free(req);
+  if (s->closing) return;
+  if (status == 0) uv_tcp_nodelay(&s->tcp, 1);
+  emit_error(s, EV_CONNECT, status);
+}
+
+/* connect(host, port, events) -> socket handle; EV_CONNECT tells how it went */
+static napi_value connect_tcp(napi_env env, napi_callback_info info) {
+  napi_value argv[3], handle;
+  if (!get_args(env, info, 3, argv)) return NULL;
+  struct sockaddr_storage address;
+  int r = parse_address(env, argv[0], argv[1], &address);
+  if (r < 0) return undefined_or_throw(env, r);
+  rx_socket *s = new_socket(env, &handle);
+  if (s == NULL) return undefined_or_throw(env, UV_ENOMEM);
+  napi_create_reference(env, argv[2], 1, &s->events);
+  uv_connect_t *req = malloc(sizeof(*req));
+  if (req == NULL) r = UV_ENOMEM;
+  if (r == 0) {
+    req->data = s;
+    r = uv_tcp_connect(req, &s->tcp, (const struct sockaddr *)&address, on_connect);
+    if (r < 0) free(req);
+  }
+  if (r < 0) {
+    close_socket(s, false);
+    return undefined_or_throw(env, r);
+  }
+  return handle;
+}
+
+/* setEvents(socket, events): where an accepted socket reports (before it reads). */
+static napi_value set_events(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (s->closing) return rx_undefined(env);
+  if (s->events != NULL) napi_delete_reference(env, s->events);
+  napi_create_reference(env, argv[1], 1, &s->events);
+  return rx_undefined(env);
+}
+
+/* write(socket, bytes) -> bytes still queued after it (0: the kernel took everything) */
+static napi_value write_bytes(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  void *data;
+  size_t len;
+  if (!rx_buffer_data(env, argv[1], &data, &len)) {
+    napi_throw_type_error(env, NULL, "write: bytes must be a Uint8Array");
+    return NULL;
+  }
+  if (len > 0) {
+    int r = send_bytes(s, data, len);
+    if (r < 0) return undefined_or_throw(env, r);
+  }
+  napi_create_double(env, (double)s->queued, &result);
+  return result;
+}
+
+static napi_value read_start(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (s->reading || s->closing) return rx_undefined(env);
+  int r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
+  if (r == 0) s->reading = true;
+  /* After the peer's FIN libuv refuses to read again: that is not an error here. */
+  return rx_undefined(env);
+}
+
+static napi_value read_stop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (s->reading) uv_read_stop((uv_stream_t *)&s->tcp);
+  s->reading = false;
+  return rx_undefined(env);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  rx_socket *s = req->data;
+  free(req);
+  if (s->closing) return;
+  emit_error(s, EV_FINISH, status);
+}
+
+/* end(socket): our FIN, after every queued write. */
+static napi_value end_socket(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (s->shut || s->closing) return rx_undefined(env);
+  s->shut = true;
+  uv_shutdown_t *req = malloc(sizeof(*req));
+  if (req == NULL) return undefined_or_throw(env, UV_ENOMEM);
+  req->data = s;
+  int r = uv_shutdown(req, (uv_stream_t *)&s->tcp, on_shutdown);
+  if (r < 0) free(req);
+  return undefined_or_throw(env, r);
+}
+
+/* close(socket, reset): closes now (queued writes are dropped); reset sends RST. */
+static napi_value close_js(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  bool reset = false;
+  napi_get_value_bool(env, argv[1], &reset);
+  close_socket(s, reset);
+  return rx_undefined(env);
+}
+
+/* address(socket, remote) -> [address, family, port] | null */
+static napi_value address(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result, parts[3];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  bool remote = false;
+  napi_get_value_bool(env, argv[1], &remote);
+  struct sockaddr_storage storage;
+  int len = sizeof(storage);
+  if (s->closing) return rx_null(env);
+  int r = remote ? uv_tcp_getpeername(&s->tcp, (struct sockaddr *)&storage, &len)
+                 : uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&storage, &len);
+  if (r != 0) return rx_null(env);
+  char text[64] = "";
+  int port = 0;
+  const char *family;
+  if (storage.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&storage;
+    uv_ip6_name(a, text, sizeof(text));
+    port = ntohs(a->sin6_port);
+    family = "IPv6";
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&storage;
+    uv_ip4_name(a, text, sizeof(text));
+    port = ntohs(a->sin_port);
+    family = "IPv4";
+  }
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &parts[0]);
+  napi_create_string_utf8(env, family, NAPI_AUTO_LENGTH, &parts[1]);
+  napi_create_int32(env, port, &parts[2]);
+  napi_create_array_with_length(env, 3, &result);
+  for (uint32_t i = 0; i < 3; i++) napi_set_element(env, result, i, parts[i]);
+  return result;
+}
+
+/* fuse(socket, engine): the engine's ciphertext travels on this socket from now on. Its read
+ * BIO must hold nothing the socket has not fed it, and its write BIO nothing unsent. */
+static napi_value fuse(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_engine *engine = s == NULL ? NULL : rx_engine_unwrap(env, argv[1]);
+  if (engine == NULL) return NULL;
+  if (s->engine != NULL || engine->socket != NULL || s->closing || s->listener ||
+      BIO_ctrl_pending(engine->wbio) > 0) {
+    napi_throw_error(env, NULL, "rxtls: the socket or the engine cannot be fused now");
+    return NULL;
+  }
+  BIO *bio = BIO_new(socket_bio_method);
+  if (bio == NULL) {
+    rx_throw_openssl(env, "rxtls: BIO_new failed");
+    return NULL;
+  }
+  BIO_set_data(bio, s);
+  SSL_set0_wbio(engine->ssl, bio); /* frees the memory BIO it replaces */
+  engine->wbio = bio;
+  engine->socket = s;
+  s->engine = engine;
+  s->out_bio = bio;
+  return rx_undefined(env);
+}
+
+/* unfuse(socket) -> the ciphertext the engine's read BIO still holds (bytes after the peer's
+ * close_notify: a STARTTLS downgrade reads them first). The socket is a plain transport again. */
+static napi_value unfuse(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  rx_socket *s = unwrap_socket(env, argv[0]);
+  if (s == NULL) return NULL;
+  rx_engine *engine = s->engine;
+  if (engine == NULL || engine->rbio == NULL) {
+    rx_socket_detach(s);
+    return rx_buffer(env, (const unsigned char *)"", 0);
+  }
+  size_t pending = BIO_ctrl_pending(engine->rbio);
+  napi_value leftover;
+  void *data;
+  if (napi_create_buffer(env, pending, &data, &leftover) != napi_ok) return NULL;
+  if (pending > 0) BIO_read(engine->rbio, data, (int)pending);
+  BIO *bio = BIO_new(BIO_s_mem());
+  if (bio != NULL) {
+    BIO_set_mem_eof_return(bio, -1);
+    SSL_set0_wbio(engine->ssl, bio);
+    engine->wbio = bio;
+  }
+  rx_socket_detach(s);
+  return leftover;
+}
+
+napi_value rx_socket_init(napi_env env, napi_value exports) {
+  if (socket_bio_method == NULL) {
+    socket_bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rxtls socket");
+    if (socket_bio_method == NULL || !BIO_meth_set_write(socket_bio_method, socket_bio_write) ||
+        !BIO_meth_set_ctrl(socket_bio_method, socket_bio_ctrl) ||
+        !BIO_meth_set_create(socket_bio_method, socket_bio_create)) {
+      napi_throw_error(env, NULL, "rxtls: BIO_meth_new failed");
+      return NULL;
+    }
+  }
+  rx_instance *instance = calloc(1, sizeof(*instance));
+  napi_value resource, name;
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "rxtls:socket", NAPI_AUTO_LENGTH, &name);
+  if (instance == NULL || napi_async_init(env, resource, name, &instance->async) != napi_ok ||
+      napi_set_instance_data(env, instance, NULL, NULL) != napi_ok) {
+    free(instance);
+    napi_throw_error(env, NULL, "rxtls: socket setup failed");
+    return NULL;
+  }
+  napi_property_descriptor props[] = {
+    {"listen", NULL, listen_tcp, NULL, NULL, NULL, napi_default, NULL},
+    {"connect", NULL, connect_tcp, NULL, NULL, NULL, napi_default, NULL},
+    {"setEvents", NULL, set_events, NULL, NULL, NULL, napi_default, NULL},
+    {"write", NULL, write_bytes, NULL, NULL, NULL, napi_default, NULL},
+    {"readStart", NULL, read_start, NULL, NULL, NULL, napi_default, NULL},
+    {"readStop", NULL, read_stop, NULL, NULL, NULL, napi_default, NULL},
+    {"end", NULL, end_socket, NULL, NULL, NULL, napi_default, NULL},
+    {"close", NULL, close_js, NULL, NULL, NULL, napi_default, NULL},
+    {"address", NULL, address, NULL, NULL, NULL, napi_default, NULL},
+    {"fuse", NULL, fuse, NULL, NULL, NULL, napi_default, NULL},
+    {"unfuse", NULL, unfuse, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_value sockets;
+  napi_create_object(env, &sockets);
+  napi_define_properties(env, sockets, sizeof(props) / sizeof(props[0]), props);
+  napi_set_named_property(env, exports, "socket", sockets);
+  return exports;
+}

@@ -1,0 +1,228 @@
+/**
+ * The addon's TCP sockets on 127.0.0.1: as a plain Transport (bytes both ways, half-close,
+ * backpressure, the errors Node's net reports), and under secure streams: with the native engine
+ * the fused path (ciphertext never in JavaScript), including a STARTTLS downgrade that reads the
+ * plaintext following the peer's close_notify; with the node engine an ordinary transport.
+ */
+import { randomBytes } from 'node:crypto';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { SSLContext } from '../../src/context/ssl-context.js';
+import { connect } from '../../src/protocol/client.js';
+import { createServer } from '../../src/protocol/server.js';
+import { NativeTcpListener, NativeTcpTransport } from '../../src/transport/native-tcp.js';
+import { nativeEngineAvailable } from '../../src/transport/native-engine.js';
+import { Reactor } from '../../src/transport/reactor.js';
+import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import type { Transport } from '../../src/transport/transport.js';
+import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { digestOf, sha256, writeSplit } from '../helpers/streams.js';
+
+let pki: Pki;
+let serverCtx: SSLContext;
+let clientCtx: SSLContext;
+
+test.before(async () => {
+  pki = await makePki();
+  ({ serverCtx, clientCtx } = contextPair(pki));
+});
+test.after(() => pki.remove());
+
+/** A listener on 127.0.0.1:0 whose accepted transports arrive through `accepted()`. */
+function listen(): {
+  listener: NativeTcpListener;
+  port: number;
+  accepted: () => Promise<NativeTcpTransport>;
+} {
+  const waiting: ((t: NativeTcpTransport) => void)[] = [];
+  const early: NativeTcpTransport[] = [];
+  const listener = NativeTcpListener.listen('127.0.0.1', 0, (transport) => {
+    const next = waiting.shift();
+    if (next) next(transport);
+    else early.push(transport);
+  });
+  const port = listener.address()?.port ?? 0;
+  const accepted = () =>
+    new Promise<NativeTcpTransport>((resolve) => {
+      const ready = early.shift();
+      if (ready) resolve(ready);
+      else waiting.push(resolve);
+    });
+  return { listener, port, accepted };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const closed = (transport: Transport) =>
+  firstValueFrom(transport.closed$, { defaultValue: undefined });
+
+test('plain bytes both ways: echo of 1 MiB in random splits, then half-close and close', async () => {
+  if (!nativeEngineAvailable()) return;
+  const { listener, port, accepted } = listen();
+  const client = await NativeTcpTransport.connect({ host: 'localhost', port });
+  const server = await accepted();
+  assert.equal(server.localAddress, { address: '127.0.0.1', family: 'IPv4', port });
+  assert.equal(client.remoteAddress, { address: '127.0.0.1', family: 'IPv4', port });
+  assert.is(server.remoteAddress?.port, client.localAddress?.port);
+  // The server echoes with backpressure and ends its side when the client has ended its own.
+  server.data$.subscribe({
+    next: (chunk) => {
+      if (!server.write(chunk)) server.pause();
+    },
+    complete: () => server.end(),
+  });
+  server.writable$.subscribe(() => server.resume());
+  const payload = randomBytes(1024 * 1024);
+  const echoed = digestOf(client);
+  await writeSplit(client, payload);
+  client.end();
+  const digest = await echoed;
+  assert.is(digest.bytes, payload.length);
+  assert.is(digest.sha256, sha256(payload));
+  client.destroy();
+  server.destroy();
+  await Promise.all([closed(client), closed(server), listener.close()]);
+  assert.is(client.write(Buffer.from('late')), false);
+});
+
+test('a paused reader holds the sender back; resume delivers every byte', async () => {
+  if (!nativeEngineAvailable()) return;
+  const { listener, port, accepted } = listen();
+  const client = await NativeTcpTransport.connect({ host: '127.0.0.1', port });
+  const server = await accepted();
+  server.pause();
+  const received = digestOf(server);
+  const chunk = randomBytes(256 * 1024);
+  let written = 0;
+  const sent: Buffer[] = [];
+  // Bounded: the kernel's buffers fill long before 64 MiB.
+  while (written < 64 * 1024 * 1024 && client.write(chunk)) {
+    sent.push(chunk);
+    written += chunk.length;
+  }
+  sent.push(chunk);
+  assert.ok(written < 64 * 1024 * 1024, 'write() never reported backpressure');
+  const drained = firstValueFrom(client.writable$);
+  server.resume();
+  await drained;
+  client.end();
+  const digest = await received;
+  assert.is(digest.bytes, written + chunk.length);
+  assert.is(digest.sha256, sha256(Buffer.concat(sent)));
+  server.destroy();
+  client.destroy();
+  await Promise.all([closed(client), closed(server), listener.close()]);
+});
+
+test("errors are Node's: ECONNREFUSED, EADDRINUSE, ECONNRESET; data$ has one consumer", async () => {
+  if (!nativeEngineAvailable()) return;
+  const { listener, port, accepted } = listen();
+  const busy = (() => {
+    try {
+      NativeTcpListener.listen('127.0.0.1', port, () => undefined);
+    } catch (error) {
+      return error as NodeJS.ErrnoException;
+    }
+    return undefined;
+  })();
+  assert.is(busy?.code, 'EADDRINUSE');
+  assert.match(
+    String(busy?.message),
+    `listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+  );
+
+  const client = await NativeTcpTransport.connect({ host: '127.0.0.1', port });
+  const server = await accepted();
+  const reset = rejection(lastValueFrom(client.data$.pipe(toArray())));
+  const second = await rejection(lastValueFrom(client.data$));
+  assert.match(String(second), 'has one consumer at a time');
+  // A reset: the server aborts with an error, which sends RST instead of FIN.
+  server.destroy(new Error('abort'));
+  const error = (await reset) as NodeJS.ErrnoException;
+  assert.is(error.code, 'ECONNRESET');
+  assert.is(error.message, 'read ECONNRESET');
+  await Promise.all([closed(client), closed(server)]);
+  await listener.close();
+
+  const refused = (await rejection(
+    NativeTcpTransport.connect({ host: '127.0.0.1', port }),
+  )) as NodeJS.ErrnoException;
+  assert.is(refused.code, 'ECONNREFUSED');
+});
+
+async function tlsServer(onSocket: (socket: SSLSocket<SSLContext>) => void) {
+  const reactor = new Reactor();
+  const server = createServer({ context: serverCtx, reactor, tcp: 'native' }, onSocket);
+  const { port } = await server.listen(0, '127.0.0.1');
+  return { server, port, reactor };
+}
+
+test('TLS over native TCP (fused with the native engine): 2 MiB echo, sha256 both ways, clean close', async () => {
+  if (!nativeEngineAvailable()) return;
+  const { server, port, reactor } = await tlsServer((socket) => {
+    socket.data$.subscribe({
+      next: (chunk) => {
+        if (!socket.write(chunk)) socket.pause();
+      },
+      complete: () => void socket.close(),
+    });
+    socket.writable$.subscribe(() => socket.resume());
+  });
+  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const payload = randomBytes(2 * 1024 * 1024);
+  const echoed = digestOf(client);
+  await writeSplit(client, payload, 70_000);
+  await client.close();
+  const digest = await echoed;
+  assert.is(digest.bytes, payload.length);
+  assert.is(digest.sha256, sha256(payload));
+  assert.is(client.error, undefined);
+  const stats = reactor.stats();
+  // The reactor (both ends share it) counts the fused stream's ciphertext too, though it never
+  // reached JavaScript: each end saw the payload in and out, plus the records' overhead.
+  assert.ok(stats.bytesIn > 2 * payload.length, `bytes in: ${stats.bytesIn}`);
+  assert.ok(stats.bytesOut > 2 * payload.length, `bytes out: ${stats.bytesOut}`);
+  await server.close({ timeoutMs: 5_000 });
+  assert.is(reactor.stats().connections, 0);
+});
+
+test('STARTTLS downgrade over native TCP: the plaintext right behind the close_notify is read first', async () => {
+  if (!nativeEngineAvailable()) return;
+  let downgraded!: (transport: Transport) => void;
+  const plaintextTransport = new Promise<Transport>((resolve) => {
+    downgraded = resolve;
+  });
+  let unwrapping!: () => void;
+  const serverUnwrapping = new Promise<void>((resolve) => {
+    unwrapping = resolve;
+  });
+  const { server, port, reactor } = await tlsServer((socket) => {
+    socket.data$.subscribe({ error: () => undefined });
+    void socket.handshake().then(() => {
+      void socket.unwrap().then(downgraded);
+      unwrapping();
+    });
+  });
+  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  await serverUnwrapping;
+  // The client's close_notify leaves synchronously; the plaintext follows it on the same TCP.
+  const clientDown = client.unwrap();
+  client.transport.write(Buffer.from('after the close_notify'));
+  const serverPlain = await plaintextTransport;
+  const seen = lastValueFrom(serverPlain.data$.pipe(toArray()));
+  (await clientDown).end();
+  assert.is(Buffer.concat(await seen).toString(), 'after the close_notify');
+  serverPlain.destroy();
+  await server.close({ timeoutMs: 5_000 });
+  assert.is(reactor.stats().connections, 0);
+});
+
+test.run();
