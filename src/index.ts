@@ -224,6 +224,12 @@ export {
 // ---------------------------------------------------------------------------------------------
 // Transports, secure streams and the reactor (SPEC section 7)
 export type { Transport, TransportAddress } from './transport/transport.js';
+export {
+  type NativeTcpConnectOptions,
+  NativeTcpListener,
+  NativeTcpTransport,
+  nativeTcpAvailable,
+} from './transport/native-tcp.js';
 export { type TcpConnectOptions, TcpTransport } from './transport/tcp-transport.js';
 export { memoryPipe } from './transport/memory-pipe.js';
 export {

@@ -9,6 +9,7 @@ import { ValueError } from '../transport/errors.js';
 import type { Reactor } from '../transport/reactor.js';
 import type { SSLSession } from '../transport/ssl-object.js';
 import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';
+import { NativeTcpTransport, nativeTcpAvailable } from '../transport/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -29,6 +30,12 @@ export interface ConnectOptions extends Omit<SSLSocketOptions, 'handshakeTimeout
   /** Run TLS over this transport instead of a new TCP connection (TLS-in-TLS, proxies). */
   transport?: Transport;
   reactor?: Reactor;
+  /**
+   * Which TCP to open: 'native', the addon's sockets, where the native engine's ciphertext never
+   * enters JavaScript (the fused path); or 'node', `net.Socket`. Default: 'native' when the
+   * context's engine is native, 'node' otherwise.
+   */
+  tcp?: 'native' | 'node';
 }
 
 /**
@@ -50,6 +57,7 @@ export async function connect(options: ConnectOptions): Promise<SSLSocket<SSLCon
     timeoutMs,
     transport,
     reactor,
+    tcp,
     ...stream
   } = options;
   let ctx = context;
@@ -61,8 +69,7 @@ export async function connect(options: ConnectOptions): Promise<SSLSocket<SSLCon
       'alpnProtocols applies to the default context: call setAlpnProtocols on yours',
     );
   }
-  const pipe =
-    transport ?? (await TcpTransport.connect({ host, port, ...(timeoutMs ? { timeoutMs } : {}) }));
+  const pipe = transport ?? (await openTcp(host, port, tcp ?? defaultTcp(ctx), timeoutMs));
   const socket = ctx.wrapSocket(pipe, {
     ...stream,
     serverHostname: serverHostname ?? host,
@@ -72,6 +79,28 @@ export async function connect(options: ConnectOptions): Promise<SSLSocket<SSLCon
   });
   await socket.handshake();
   return socket;
+}
+
+/** The TCP a context's connections use unless told: the addon's where its engine is native. */
+function defaultTcp(context: SSLContext): 'native' | 'node' {
+  return context.engine === 'native' && nativeTcpAvailable() ? 'native' : 'node';
+}
+
+function openTcp(
+  host: string,
+  port: number,
+  tcp: 'native' | 'node',
+  timeoutMs: number | undefined,
+): Promise<Transport> {
+  const options = { host, port, ...(timeoutMs ? { timeoutMs } : {}) };
+  if (tcp === 'node') return TcpTransport.connect(options);
+  if (tcp !== 'native') {
+    throw new ValueError(`connect: tcp must be 'native' or 'node', got ${String(tcp)}`);
+  }
+  if (!nativeTcpAvailable()) {
+    throw new ValueError("connect: tcp 'native' needs the native addon, which did not load");
+  }
+  return NativeTcpTransport.connect(options);
 }
 
 /** Options of {@link startTls}. */

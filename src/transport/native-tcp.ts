@@ -89,42 +89,64 @@ export class NativeTcpTransport implements Transport {
     this.data$ = new Observable<Uint8Array>((subscriber) => this.#attach(subscriber));
   }
 
-  /** Connects to `host:port` (a name is resolved first); resolves once TCP is established. */
+  /**
+   * Connects to `host:port`; resolves once TCP is established. A name is resolved first and its
+   * addresses are tried in turn (as `localhost` may be ::1 or 127.0.0.1), within `timeoutMs`.
+   */
   static async connect(options: NativeTcpConnectOptions): Promise<NativeTcpTransport> {
-    const host = net.isIP(options.host) ? options.host : (await lookup(options.host)).address;
+    const { host, port, timeoutMs } = options;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const addresses = net.isIP(host)
+      ? [host]
+      : (await lookup(host, { all: true })).map((entry) => entry.address);
+    let failure: unknown;
+    for (const address of addresses) {
+      const left = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+      try {
+        return await NativeTcpTransport.#connectTo(address, port, left);
+      } catch (error) {
+        failure = error;
+        if ((error as NodeJS.ErrnoException).code === 'ETIMEDOUT') break;
+      }
+    }
+    if (failure instanceof Error && (failure as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+      failure.message = `tcp connect to ${host}:${port} did not complete within ${timeoutMs} ms`;
+    }
+    throw failure;
+  }
+
+  static #connectTo(
+    address: string,
+    port: number,
+    timeoutMs: number | undefined,
+  ): Promise<NativeTcpTransport> {
     return new Promise((resolve, reject) => {
-      let transport: NativeTcpTransport | undefined;
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              transport?.destroy();
-              reject(
-                Object.assign(
-                  new Error(
-                    `tcp connect to ${options.host}:${options.port} did not complete within ${options.timeoutMs} ms`,
-                  ),
-                  { code: 'ETIMEDOUT' },
-                ),
-              );
-            }, options.timeoutMs);
       let handle: NativeSocketHandle;
       try {
-        handle = sockets().connect(host, options.port, () => undefined);
+        handle = sockets().connect(address, port, () => undefined);
       } catch (error) {
-        clearTimeout(timer);
-        reject(callError('connect', error, host, options.port));
+        reject(callError('connect', error, address, port));
         return;
       }
-      transport = new NativeTcpTransport(handle, false);
+      const transport = new NativeTcpTransport(handle, false);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              transport.#onConnect = undefined;
+              transport.destroy();
+              reject(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }));
+            }, timeoutMs);
       transport.#onConnect = (error) => {
         clearTimeout(timer);
-        if (error) {
-          transport?.destroy();
-          reject(error);
-        } else {
-          resolve(transport as NativeTcpTransport);
+        if (error === undefined) {
+          resolve(transport);
+          return;
         }
+        transport.destroy();
+        // As Node words it: connect ECONNREFUSED 127.0.0.1:8443
+        error.message = `${error.message} ${address}:${port}`;
+        reject(Object.assign(error, { address, port }));
       };
     });
   }

@@ -702,7 +702,8 @@ export class SSLSocket<C = unknown> implements Transport {
       this.#fail(error);
       return;
     }
-    this.#handshake.reject(new ValueError('the connection was aborted'));
+    if (!this.#handshake.settled)
+      this.#handshake.reject(new ValueError('the connection was aborted'));
     this.#transport.destroy();
     this.#finish();
   }
@@ -830,9 +831,12 @@ export class SSLSocket<C = unknown> implements Transport {
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
     if (!this.#error) {
-      this.#handshake.reject(
-        new ValueError('the connection closed before the handshake completed'),
-      );
+      // (An Error costs a stack trace: made only when someone can still see it.)
+      if (!this.#handshake.settled) {
+        this.#handshake.reject(
+          new ValueError('the connection closed before the handshake completed'),
+        );
+      }
       this.#completeReaderIfDrained();
       if (this.#plain.length === 0) this.#reader?.complete();
     }

@@ -21,7 +21,6 @@ import {
 } from '../../src/transport/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
-import type { TcpTransport } from '../../src/transport/tcp-transport.js';
 import { contextPair, makePki, type Pki } from '../helpers/pki.js';
 import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
 import { TcpRelay } from '../helpers/tcp-relay.js';
@@ -123,7 +122,7 @@ test('a ragged EOF over TCP completes data$ when suppressed and is SSLEOFError w
     const received = digestOf(serverSide);
     client.write('last words');
     // The client's TCP goes away without close_notify once its data is out.
-    (client.transport as TcpTransport).socket.end();
+    client.transport.end();
     if (suppressRaggedEofs) {
       assert.is((await received).bytes, 'last words'.length);
     } else {
