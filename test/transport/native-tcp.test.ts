@@ -225,4 +225,34 @@ test('STARTTLS downgrade over native TCP: the plaintext right behind the close_n
   assert.is(reactor.stats().connections, 0);
 });
 
+test('IPv6 loopback, and the tcp option is checked', async () => {
+  if (!nativeEngineAvailable()) return;
+  const listener = NativeTcpListener.listen('::1', 0, (transport) => {
+    transport.data$.subscribe({
+      next: (chunk) => transport.write(chunk),
+      complete: () => transport.end(),
+    });
+  });
+  const port = listener.address()?.port ?? 0;
+  assert.is(listener.address()?.family, 'IPv6');
+  const client = await NativeTcpTransport.connect({ host: '::1', port });
+  assert.equal(client.remoteAddress, { address: '::1', family: 'IPv6', port });
+  const echoed = lastValueFrom(client.data$.pipe(toArray()));
+  client.write(Buffer.from('over IPv6'));
+  client.end();
+  assert.is(Buffer.concat(await echoed).toString(), 'over IPv6');
+  client.destroy();
+  await Promise.all([closed(client), listener.close()]);
+  assert.is(listener.address(), null);
+
+  assert.throws(
+    () => createServer({ context: serverCtx, tcp: 'quic' as never }),
+    /tcp must be 'native' or 'node', got quic/,
+  );
+  const refused = await rejection(
+    connect({ host: '127.0.0.1', port: 1, context: clientCtx, tcp: 'quic' as never }),
+  );
+  assert.match(String(refused), "tcp must be 'native' or 'node', got quic");
+});
+
 test.run();
