@@ -533,11 +533,11 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   state[DRIVE_HANDSHAKE_COMPLETE] = SSL_is_init_finished(ssl) == 1;
   state[DRIVE_STARVED] = starved || ssl_error == SSL_ERROR_WANT_READ;
   state[DRIVE_SSL_ERROR] = ssl_error;
-  if (socket != NULL) {
-    state[DRIVE_QUEUED] = (int32_t)rx_socket_queued(socket);
-    state[DRIVE_INCOMING] = (int32_t)BIO_ctrl_pending(engine->rbio);
-    state[DRIVE_SENT] = (int32_t)(rx_socket_sent(socket) - sent_before);
-  }
+  /* Always written: the array is shared by every engine, and a detached link must read zeros. */
+  size_t queued = socket != NULL ? rx_socket_queued(socket) : 0;
+  state[DRIVE_QUEUED] = queued > INT32_MAX ? INT32_MAX : (int32_t)queued;
+  state[DRIVE_INCOMING] = (int32_t)BIO_ctrl_pending(engine->rbio);
+  state[DRIVE_SENT] = socket != NULL ? (int32_t)(rx_socket_sent(socket) - sent_before) : 0;
 
   /* Last: a callback that destroyed the engine frees it (and its SSL) only now. */
   engine->depth--;

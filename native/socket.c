@@ -22,7 +22,11 @@ enum {
   EV_CLOSE,      /* the handle is closed: no more events */
   EV_CONNECTION, /* (listeners) a: the new socket's handle */
   EV_CONNECT,    /* (connecting sockets) a: 0 or a libuv error number, b: its name */
+  EV_WRITE_ERROR, /* a write failed: a: libuv error number, b: its name */
 };
+
+/* The most one uv_buf_t carries (its length is an unsigned int): larger sends go in pieces. */
+#define MAX_PIECE ((size_t)1 << 30)
 
 /* What one read takes from the kernel: a few records, the size Node's own reads use. */
 #define READ_SIZE (64 * 1024)
@@ -32,6 +36,7 @@ struct rx_socket {
   napi_env env;
   napi_ref self;   /* strong while the handle is open: an open socket is never collected */
   napi_ref events; /* events(kind, a, b) */
+  napi_async_context async; /* its own, so async_hooks and AsyncLocalStorage see each socket */
   rx_engine *engine; /* the bound engine (fused mode), or NULL */
   BIO *out_bio;      /* the engine's write BIO while bound (writes into `out`) */
   char *out;         /* ciphertext the engine wrote during the current call, not yet sent */
@@ -39,6 +44,8 @@ struct rx_socket {
   size_t queued;     /* bytes in write requests the kernel has not taken yet */
   double sent;       /* every byte handed to the kernel or queued for it (fused mode) */
   bool listener, reading, shut, closing, closed, finalized;
+  struct rx_instance *instance;
+  rx_socket *prev, *next; /* the instance's open handles */
 };
 
 typedef struct {
@@ -48,11 +55,13 @@ typedef struct {
   size_t len;
 } rx_write;
 
-typedef struct {
-  napi_async_context async;
+typedef struct rx_instance {
+  char read_buffer[READ_SIZE]; /* one per thread's loop: each read is consumed before the next */
+  rx_socket *open;  /* handles not yet closed */
+  bool tearing_down;
+  napi_async_cleanup_hook_handle cleanup;
 } rx_instance;
 
-static char read_buffer[READ_SIZE];
 
 // ---------------------------------------------------------------------------------------------
 // Events into JS
@@ -63,17 +72,15 @@ static char read_buffer[READ_SIZE];
 static void emit(rx_socket *s, int kind, napi_value a, napi_value b) {
   napi_env env = s->env;
   napi_value fn, self, argv[3], result;
-  rx_instance *instance = NULL;
   if (s->events == NULL || napi_get_reference_value(env, s->events, &fn) != napi_ok || fn == NULL)
     return;
   if (s->self == NULL || napi_get_reference_value(env, s->self, &self) != napi_ok || self == NULL)
     return;
-  napi_get_instance_data(env, (void **)&instance);
   napi_create_int32(env, kind, &argv[0]);
   argv[1] = a != NULL ? a : rx_undefined(env);
   argv[2] = b != NULL ? b : rx_undefined(env);
   napi_status status =
-      napi_make_callback(env, instance->async, self, fn, 3, argv, &result);
+      napi_make_callback(env, s->async, self, fn, 3, argv, &result);
   if (status == napi_pending_exception) {
     napi_value error;
     if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
@@ -120,12 +127,22 @@ void rx_socket_detach(rx_socket *s) {
 static void on_close(uv_handle_t *handle) {
   rx_socket *s = handle->data;
   s->closed = true;
+  rx_instance *instance = s->instance;
+  if (s->prev != NULL) s->prev->next = s->next; else instance->open = s->next;
+  if (s->next != NULL) s->next->prev = s->prev;
+  if (instance->tearing_down) {
+    if (s->finalized) free_socket(s);
+    if (instance->open == NULL) napi_remove_async_cleanup_hook(instance->cleanup);
+    return;
+  }
   if (s->finalized) {
     free_socket(s);
     return;
   }
   emit_numbers(s, EV_CLOSE, 0, 0);
   napi_env env = s->env;
+  if (s->async != NULL) napi_async_destroy(env, s->async);
+  s->async = NULL;
   if (s->events != NULL) napi_delete_reference(env, s->events);
   s->events = NULL;
   /* JS may collect the handle object now; its finalizer frees the memory. */
@@ -136,6 +153,8 @@ static void on_close(uv_handle_t *handle) {
 static void close_socket(rx_socket *s, bool reset) {
   if (s->closing) return;
   s->closing = true;
+  /* No byte will come any more: the engine must see the end, as on the peer's FIN. */
+  if (s->engine != NULL && s->engine->rbio != NULL) BIO_set_mem_eof_return(s->engine->rbio, 0);
   rx_socket_detach(s);
   if (s->reading) uv_read_stop((uv_stream_t *)&s->tcp);
   s->reading = false;
@@ -169,6 +188,10 @@ static rx_socket *new_socket(napi_env env, napi_value *handle) {
     return NULL;
   }
   s->tcp.data = s;
+  napi_get_instance_data(env, (void **)&s->instance);
+  s->next = s->instance->open;
+  if (s->next != NULL) s->next->prev = s;
+  s->instance->open = s;
   if (napi_create_object(env, handle) != napi_ok ||
       napi_wrap(env, *handle, s, finalize_socket, NULL, NULL) != napi_ok) {
     s->finalized = true;
@@ -176,6 +199,9 @@ static rx_socket *new_socket(napi_env env, napi_value *handle) {
     return NULL;
   }
   napi_create_reference(env, *handle, 1, &s->self);
+  napi_value name;
+  napi_create_string_utf8(env, "rxtls:socket", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, *handle, name, &s->async);
   return s;
 }
 
@@ -192,10 +218,11 @@ static rx_socket *unwrap_socket(napi_env env, napi_value value) {
 // Reading
 
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
-  (void)handle; (void)suggested;
-  /* One buffer serves every socket: each read is consumed before the next one is made. */
-  buf->base = read_buffer;
-  buf->len = sizeof(read_buffer);
+  (void)suggested;
+  /* One buffer serves every socket of a loop: each read is consumed before the next is made. */
+  rx_socket *s = handle->data;
+  buf->base = s->instance->read_buffer;
+  buf->len = sizeof(s->instance->read_buffer);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
@@ -235,7 +262,7 @@ static void on_write(uv_write_t *req, int status) {
   free(w);
   if (s->closing) return;
   if (status < 0)
-    emit_error(s, EV_ERROR, status);
+    emit_error(s, EV_WRITE_ERROR, status);
   else if (s->queued == 0)
     emit_numbers(s, EV_DRAIN, 0, 0);
 }
@@ -250,8 +277,15 @@ static int queue_owned(rx_socket *s, char *data, size_t len) {
   w->socket = s;
   w->data = data;
   w->len = len;
-  uv_buf_t buf = uv_buf_init(data, (unsigned int)len);
-  int r = uv_write(&w->req, (uv_stream_t *)&s->tcp, &buf, 1, on_write);
+  /* A request over MAX_PIECE goes as several buffers of one write. */
+  uv_buf_t bufs[8];
+  unsigned int count = 0;
+  for (size_t done = 0; done < len && count < 8; count++) {
+    size_t piece = len - done < MAX_PIECE ? len - done : MAX_PIECE;
+    bufs[count] = uv_buf_init(data + done, (unsigned int)piece);
+    done += piece;
+  }
+  int r = uv_write(&w->req, (uv_stream_t *)&s->tcp, bufs, count, on_write);
   if (r < 0) {
     free(data);
     free(w);
@@ -261,16 +295,27 @@ static int queue_owned(rx_socket *s, char *data, size_t len) {
   return 0;
 }
 
+/* What the kernel takes now of `len` bytes, without waiting (0 when it is full). Errors other
+ * than EAGAIN are left to uv_write, which reports them through on_write. */
+static size_t try_send(rx_socket *s, const char *data, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    size_t piece = len - done < MAX_PIECE ? len - done : MAX_PIECE;
+    uv_buf_t buf = uv_buf_init((char *)data + done, (unsigned int)piece);
+    int n = uv_try_write((uv_stream_t *)&s->tcp, &buf, 1);
+    if (n <= 0) break;
+    done += (size_t)n;
+    if ((size_t)n < piece) break;
+  }
+  return done;
+}
+
 /* Sends what it can now (one syscall when nothing waits ahead), queues the rest as a copy. */
 static int send_bytes(rx_socket *s, const char *data, size_t len) {
   if (s->closing || s->shut) return UV_EPIPE;
+  if (len > 8 * MAX_PIECE) return UV_E2BIG;
   size_t done = 0;
-  if (s->queued == 0) {
-    uv_buf_t buf = uv_buf_init((char *)data, (unsigned int)len);
-    int n = uv_try_write((uv_stream_t *)&s->tcp, &buf, 1);
-    /* An error other than EAGAIN is left to uv_write, which reports it through on_write. */
-    if (n > 0) done = (size_t)n;
-  }
+  if (s->queued == 0) done = try_send(s, data, len);
   if (done == len) return 0;
   char *copy = malloc(len - done);
   if (copy == NULL) return UV_ENOMEM;
@@ -283,14 +328,11 @@ void rx_socket_flush(rx_socket *s) {
   size_t len = s->out_len;
   if (len == 0) return;
   s->out_len = 0;
-  s->sent += (double)len;
+  /* After end() or close() nothing can be sent: the bytes are not counted as sent either. */
   if (s->closing || s->shut) return;
+  s->sent += (double)len;
   size_t done = 0;
-  if (s->queued == 0) {
-    uv_buf_t buf = uv_buf_init(s->out, (unsigned int)len);
-    int n = uv_try_write((uv_stream_t *)&s->tcp, &buf, 1);
-    if (n > 0) done = (size_t)n;
-  }
+  if (s->queued == 0) done = try_send(s, s->out, len);
   if (done == len) {
     /* An idle connection keeps no staging buffer (a few thousand of them add up). */
     free(s->out);
@@ -306,10 +348,10 @@ void rx_socket_flush(rx_socket *s) {
     s->out_cap = 0;
   } else {
     rest = malloc(len - done);
-    if (rest == NULL) return;
-    memcpy(rest, s->out + done, len - done);
+    if (rest != NULL) memcpy(rest, s->out + done, len - done);
   }
-  queue_owned(s, rest, len - done);
+  /* Out of memory: the stream cannot go on, and its peer must not wait for bytes never sent. */
+  if (rest == NULL || queue_owned(s, rest, len - done) < 0) close_socket(s, true);
 }
 
 size_t rx_socket_queued(const rx_socket *s) { return s->queued; }
@@ -325,6 +367,7 @@ static int socket_bio_write(BIO *bio, const char *data, int len) {
   if (len <= 0) return 0;
   if (s == NULL) return len; /* the socket is gone: nothing can be sent any more */
   size_t need = s->out_len + (size_t)len;
+  if (need > 8 * MAX_PIECE) return -1; /* one call's output; SSL_write refuses such a size first */
   if (need > s->out_cap) {
     size_t cap = s->out_cap == 0 ? 16 * 1024 : s->out_cap;
     while (cap < need) cap *= 2;
@@ -376,11 +419,13 @@ static int parse_address(napi_env env, napi_value host, napi_value port, struct 
   size_t len = 0;
   int32_t number = 0;
   if (napi_get_value_string_utf8(env, host, text, sizeof(text), &len) != napi_ok ||
-      napi_get_value_int32(env, port, &number) != napi_ok)
+      napi_get_value_int32(env, port, &number) != napi_ok || number < 0 || number > 65535)
     return UV_EINVAL;
   if (strchr(text, ':') != NULL) return uv_ip6_addr(text, number, (struct sockaddr_in6 *)out);
   return uv_ip4_addr(text, number, (struct sockaddr_in *)out);
 }
+
+static void free_handle(uv_handle_t *handle) { free(handle); }
 
 static void on_connection(uv_stream_t *server, int status) {
   rx_socket *listener = server->data;
@@ -392,13 +437,20 @@ static void on_connection(uv_stream_t *server, int status) {
   if (napi_open_handle_scope(listener->env, &scope) != napi_ok) return;
   napi_value handle;
   rx_socket *s = new_socket(listener->env, &handle);
-  if (s != NULL) {
-    if (uv_accept(server, (uv_stream_t *)&s->tcp) == 0) {
-      uv_tcp_nodelay(&s->tcp, 1);
-      emit(listener, EV_CONNECTION, handle, NULL);
+  if (s == NULL) {
+    /* Out of memory: the connection is refused, or libuv would stop accepting altogether. */
+    uv_tcp_t *refused = malloc(sizeof(*refused));
+    if (refused != NULL && uv_tcp_init(server->loop, refused) == 0) {
+      uv_accept(server, (uv_stream_t *)refused);
+      uv_close((uv_handle_t *)refused, free_handle);
     } else {
-      close_socket(s, false);
+      free(refused);
     }
+  } else if (uv_accept(server, (uv_stream_t *)&s->tcp) == 0) {
+    uv_tcp_nodelay(&s->tcp, 1);
+    emit(listener, EV_CONNECTION, handle, NULL);
+  } else {
+    close_socket(s, false);
   }
   napi_close_handle_scope(listener->env, scope);
 }
@@ -591,7 +643,8 @@ static napi_value fuse(napi_env env, napi_callback_info info) {
   rx_engine *engine = s == NULL ? NULL : rx_engine_unwrap(env, argv[1]);
   if (engine == NULL) return NULL;
   if (s->engine != NULL || engine->socket != NULL || s->closing || s->listener ||
-      BIO_ctrl_pending(engine->wbio) > 0) {
+      engine->depth > 0 || BIO_ctrl_pending(engine->wbio) > 0 ||
+      BIO_ctrl_pending(engine->rbio) > 0) {
     napi_throw_error(env, NULL, "rxtls: the socket or the engine cannot be fused now");
     return NULL;
   }
@@ -627,35 +680,61 @@ static napi_value unfuse(napi_env env, napi_callback_info info) {
   if (napi_create_buffer(env, pending, &data, &leftover) != napi_ok) return NULL;
   if (pending > 0) BIO_read(engine->rbio, data, (int)pending);
   BIO *bio = BIO_new(BIO_s_mem());
-  if (bio != NULL) {
-    BIO_set_mem_eof_return(bio, -1);
-    SSL_set0_wbio(engine->ssl, bio);
-    engine->wbio = bio;
+  if (bio == NULL) {
+    rx_throw_openssl(env, "rxtls: BIO_new failed");
+    return NULL;
   }
+  BIO_set_mem_eof_return(bio, -1);
+  /* Detach first: SSL_set0_wbio frees the socket BIO that s->out_bio points to. */
   rx_socket_detach(s);
+  SSL_set0_wbio(engine->ssl, bio);
+  engine->wbio = bio;
   return leftover;
 }
 
+/* Environment teardown (worker exit): every handle must be closed, and its close callback run,
+ * before Node unloads this library. */
+static void teardown(napi_async_cleanup_hook_handle handle, void *arg) {
+  rx_instance *instance = arg;
+  instance->tearing_down = true;
+  instance->cleanup = handle;
+  if (instance->open == NULL) {
+    napi_remove_async_cleanup_hook(handle);
+    return;
+  }
+  for (rx_socket *s = instance->open; s != NULL; s = s->next) close_socket(s, false);
+}
+
+static CRYPTO_ONCE bio_method_once = CRYPTO_ONCE_STATIC_INIT;
+
+/* Once per process, whichever thread (worker) loads the addon first. */
+static void make_bio_method(void) {
+  BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rxtls socket");
+  if (method == NULL || !BIO_meth_set_write(method, socket_bio_write) ||
+      !BIO_meth_set_ctrl(method, socket_bio_ctrl) || !BIO_meth_set_create(method, socket_bio_create)) {
+    BIO_meth_free(method);
+    return;
+  }
+  socket_bio_method = method;
+}
+
+static void free_instance(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  free(data);
+}
+
 napi_value rx_socket_init(napi_env env, napi_value exports) {
-  if (socket_bio_method == NULL) {
-    socket_bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rxtls socket");
-    if (socket_bio_method == NULL || !BIO_meth_set_write(socket_bio_method, socket_bio_write) ||
-        !BIO_meth_set_ctrl(socket_bio_method, socket_bio_ctrl) ||
-        !BIO_meth_set_create(socket_bio_method, socket_bio_create)) {
-      napi_throw_error(env, NULL, "rxtls: BIO_meth_new failed");
-      return NULL;
-    }
+  if (!CRYPTO_THREAD_run_once(&bio_method_once, make_bio_method) || socket_bio_method == NULL) {
+    napi_throw_error(env, NULL, "rxtls: BIO_meth_new failed");
+    return NULL;
   }
   rx_instance *instance = calloc(1, sizeof(*instance));
-  napi_value resource, name;
-  napi_create_object(env, &resource);
-  napi_create_string_utf8(env, "rxtls:socket", NAPI_AUTO_LENGTH, &name);
-  if (instance == NULL || napi_async_init(env, resource, name, &instance->async) != napi_ok ||
-      napi_set_instance_data(env, instance, NULL, NULL) != napi_ok) {
+  if (instance == NULL || napi_set_instance_data(env, instance, free_instance, NULL) != napi_ok) {
     free(instance);
     napi_throw_error(env, NULL, "rxtls: socket setup failed");
     return NULL;
   }
+  napi_add_async_cleanup_hook(env, teardown, instance, NULL);
   napi_property_descriptor props[] = {
     {"listen", NULL, listen_tcp, NULL, NULL, NULL, napi_default, NULL},
     {"connect", NULL, connect_tcp, NULL, NULL, NULL, napi_default, NULL},

@@ -1,7 +1,9 @@
 #!/bin/sh
-# Runs handshakes through the native engine under valgrind memcheck (slow: not a timed test).
+# Runs the native addon under valgrind memcheck (slow: not a timed test).
+#   scripts/native-memcheck.sh [count]        handshakes, data, corrupt records, PHA over memory BIOs
+#   scripts/native-memcheck.sh [count] fused  the fused path: native TCP sockets with the engine
 # V8's conservative stack scan reads uninitialised stack words by design; that one report is
-# suppressed, so any remaining error is in the addon or in OpenSSL. Usage: scripts/native-memcheck.sh [count]
+# suppressed, so any remaining error is in the addon or in OpenSSL.
 set -e
 supp=$(mktemp)
 trap 'rm -f "$supp"' EXIT
@@ -12,5 +14,9 @@ cat > "$supp" <<'SUPP'
    fun:*IteratePointersInStack*
 }
 SUPP
+if [ "${2:-engine}" = fused ]; then
+  exec valgrind --error-exitcode=9 --suppressions="$supp" \
+    node --expose-gc --jitless bench/fused-memcheck.mjs "${1:-40}"
+fi
 exec valgrind --error-exitcode=9 --suppressions="$supp" \
   node --expose-gc --jitless bench/native-rss.mjs "${1:-20}" mixed

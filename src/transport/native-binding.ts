@@ -140,6 +140,8 @@ export const SocketEvent = {
   Connection: 7,
   /** Connecting sockets: a: 0 or an error number, b: its name. */
   Connect: 8,
+  /** A write failed: a: libuv's error number, b: its name (EPIPE). */
+  WriteError: 9,
 } as const;
 
 export type SocketEvents = (kind: number, a: unknown, b: unknown) => void;

@@ -172,6 +172,9 @@ export class NativeTcpTransport implements Transport {
       case SocketEvent.Error:
         this.#fail(socketError(this.#onConnect ? 'connect' : 'read', a as number, b as string));
         return;
+      case SocketEvent.WriteError:
+        this.#fail(socketError('write', a as number, b as string));
+        return;
       case SocketEvent.Drain:
         if (this.#link) this.#link.queued = 0;
         this.#writable.next();
@@ -192,6 +195,8 @@ export class NativeTcpTransport implements Transport {
       case SocketEvent.Close:
         clearTimeout(this.#lingerTimer);
         this.#closing = true;
+        // Closed here rather than by the peer's FIN: the engine has seen the end (socket.c).
+        if (this.#link) this.#link.eofWritten = true;
         this.#reader?.complete();
         this.#closed.next();
         this.#closed.complete();

@@ -5,6 +5,7 @@
  * plaintext following the peer's close_notify; with the node engine an ordinary transport.
  */
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -253,6 +254,49 @@ test('IPv6 loopback, and the tcp option is checked', async () => {
     connect({ host: '127.0.0.1', port: 1, context: clientCtx, tcp: 'quic' as never }),
   );
   assert.match(String(refused), "tcp must be 'native' or 'node', got quic");
+});
+
+test('a closing stream whose native socket is closed locally finishes at once, not at the shutdown timeout', async () => {
+  if (!nativeEngineAvailable()) return;
+  const reactor = new Reactor();
+  const server = createServer(
+    { context: serverCtx, reactor, tcp: 'native', shutdownTimeoutMs: 60_000 },
+    () => undefined,
+  );
+  const { port } = await server.listen(0, '127.0.0.1');
+  const accepted = firstValueFrom(server.connections$);
+  // A client that never answers close_notify: it does not read at all.
+  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const serverSide = await accepted;
+  await serverSide.handshake();
+  void serverSide.close();
+  assert.is(serverSide.state, 'closing');
+  serverSide.transport.destroy();
+  await firstValueFrom(serverSide.closed$);
+  // Ended by the transport's close, not by TLSTimeoutError after 60 s.
+  assert.is(serverSide.error, undefined);
+  client.abort();
+  await server.close({ timeoutMs: 1_000 });
+  assert.is(reactor.stats().connections, 0);
+});
+
+test('a worker that exits with native sockets open ends cleanly, and this process goes on', async () => {
+  if (!nativeEngineAvailable()) return;
+  const moduleUrl = new URL('../../src/transport/native-tcp.js', import.meta.url).href;
+  const worker = new Worker(
+    `import(${JSON.stringify(moduleUrl)}).then(async ({ NativeTcpListener, NativeTcpTransport }) => {
+      const listener = NativeTcpListener.listen('127.0.0.1', 0, () => undefined);
+      const client = await NativeTcpTransport.connect({ host: '127.0.0.1', port: listener.address().port });
+      client.write(Buffer.alloc(1024));
+      process.exit(0);
+    });`,
+    { eval: true },
+  );
+  const code = await new Promise<number>((resolve, reject) => {
+    worker.once('exit', resolve);
+    worker.once('error', reject);
+  });
+  assert.is(code, 0);
 });
 
 test.run();

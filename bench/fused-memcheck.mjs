@@ -1,0 +1,216 @@
+// The fused path (native TCP + native engine) under memcheck: scripts/native-memcheck.sh N fused.
+// Clean echoes, aborts mid-stream, servers that destroy their side with data in flight (abort,
+// RST under a live engine, close then transport destroy), and STARTTLS unwraps with plaintext
+// right behind the close_notify; half of the clients use native TCP too. Not a timed test.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer } from '../dist/src/protocol/server.js';
+import { connect } from '../dist/src/protocol/client.js';
+import { Reactor } from '../dist/src/transport/reactor.js';
+import { NativeTcpTransport } from '../dist/src/transport/native-tcp.js';
+import { contextPair, makePki } from '../dist/test/helpers/pki.js';
+
+const COUNT = Number(process.argv[2] ?? 40);
+const log = (...a) => console.log(`[${(performance.now() / 1000).toFixed(1)}s]`, ...a);
+const tally = {};
+const note = (k) => (tally[k] = (tally[k] ?? 0) + 1);
+
+const pki = await makePki();
+const { serverCtx, clientCtx } = contextPair(pki);
+const reactor = new Reactor();
+
+function echoHandler(socket) {
+  socket.data$.subscribe({
+    next: (chunk) => {
+      try {
+        if (!socket.write(chunk)) socket.pause();
+      } catch {
+        note('echo-write-after-close');
+      }
+    },
+    complete: () => void socket.close().catch(() => undefined),
+    error: () => undefined,
+  });
+  socket.writable$.subscribe(() => socket.resume());
+}
+
+// A: plain echo. B: destroys the server side while data is in flight (abort, or RST under a live
+// engine). C: STARTTLS unwrap right after the handshake.
+const serverA = createServer({ context: serverCtx, reactor, tcp: 'native' }, echoHandler);
+let bCount = 0;
+const serverB = createServer({ context: serverCtx, reactor, tcp: 'native' }, (socket) => {
+  const variant = bCount++ % 3;
+  let got = 0;
+  socket.data$.subscribe({
+    next: (chunk) => {
+      got += chunk.length;
+      try {
+        socket.write(chunk);
+      } catch {
+        return;
+      }
+      if (got >= 4096) {
+        if (variant === 0) socket.abort();
+        else if (variant === 1) socket.transport.destroy(new Error('rst under a live engine'));
+        else {
+          // graceful close started, then the transport goes while the close_notify is in flight
+          void socket.close().catch(() => undefined);
+          socket.transport.destroy();
+        }
+      }
+    },
+    error: () => undefined,
+  });
+});
+const plainDone = [];
+const serverC = createServer({ context: serverCtx, reactor, tcp: 'native' }, (socket) => {
+  socket.data$.subscribe({ error: () => undefined });
+  void socket
+    .handshake()
+    .then(() => socket.unwrap())
+    .then((plain) => {
+      const chunks = [];
+      plainDone.push(
+        new Promise((resolve) =>
+          plain.data$.subscribe({
+            next: (c) => chunks.push(c),
+            complete: () => {
+              resolve(Buffer.concat(chunks).toString());
+              plain.destroy();
+            },
+            error: (e) => {
+              resolve(`error ${e.message}`);
+              plain.destroy();
+            },
+          }),
+        ),
+      );
+    })
+    .catch((e) => log('server unwrap failed', e.message));
+});
+const [pa, pb, pc] = [
+  (await serverA.listen(0, '127.0.0.1')).port,
+  (await serverB.listen(0, '127.0.0.1')).port,
+  (await serverC.listen(0, '127.0.0.1')).port,
+];
+log('listening', pa, pb, pc);
+
+async function open(port, nativeClient) {
+  const base = {
+    host: '127.0.0.1',
+    port,
+    context: clientCtx,
+    reactor,
+    serverHostname: 'localhost',
+  };
+  if (!nativeClient) return connect(base);
+  const transport = await NativeTcpTransport.connect({ host: '127.0.0.1', port });
+  return connect({ ...base, transport });
+}
+
+function readAll(socket, until, onChunk) {
+  return new Promise((resolve) => {
+    let got = 0;
+    const sub = socket.data$.subscribe({
+      next: (c) => {
+        got += c.length;
+        onChunk?.(got);
+        if (got >= until) resolve(got);
+      },
+      complete: () => resolve(got),
+      error: () => resolve(got),
+    });
+    void sub;
+  });
+}
+
+async function clean(i, nativeClient) {
+  const s = await open(pa, nativeClient);
+  const payload = randomBytes(2048 + i * 97);
+  const echoed = readAll(s, payload.length);
+  for (let o = 0; o < payload.length; o += 700) s.write(payload.subarray(o, o + 700));
+  const got = await echoed;
+  await s.close().catch(() => undefined);
+  note(got === payload.length ? 'clean-ok' : 'clean-short');
+}
+
+async function aborting(_i, nativeClient) {
+  const s = await open(pa, nativeClient);
+  const payload = randomBytes(16 * 1024);
+  const first = readAll(s, 1);
+  s.write(payload.subarray(0, 8192));
+  await first;
+  s.write(payload.subarray(8192)); // still in flight
+  s.abort();
+  note('aborted');
+}
+
+async function serverDestroys(_i, nativeClient) {
+  const s = await open(pb, nativeClient);
+  const payload = randomBytes(48 * 1024);
+  const done = readAll(s, Infinity);
+  for (let o = 0; o < payload.length; o += 4096) s.write(payload.subarray(o, o + 4096));
+  const closed = new Promise((resolve) => s.closed$.subscribe({ complete: resolve }));
+  await Promise.race([done, sleep(30000)]);
+  await Promise.race([closed, sleep(30000)]);
+  s.abort();
+  note('server-destroyed');
+}
+
+async function starttls(i, nativeClient) {
+  const s = await open(pc, nativeClient);
+  await sleep(50);
+  const down = s.unwrap();
+  s.transport.write(Buffer.from(`plaintext after close_notify ${i}`));
+  const plain = await down;
+  plain.end();
+  await sleep(200);
+  plain.destroy();
+  note('starttls');
+}
+
+const kinds = [clean, aborting, serverDestroys, clean, aborting];
+const jobs = [];
+for (let i = 0; i < COUNT; i++) {
+  const nativeClient = i % 2 === 1;
+  const run = i === 7 || i === 20 ? starttls : kinds[i % kinds.length];
+  jobs.push(
+    (async () => {
+      await sleep((i % 8) * 20);
+      try {
+        await run(i, nativeClient);
+      } catch (e) {
+        note(`fail:${run.name}:${e.code ?? e.message}`);
+      }
+    })(),
+  );
+  if (jobs.length % 8 === 0) await Promise.allSettled(jobs.slice(-8));
+}
+await Promise.allSettled(jobs);
+log('clients done', JSON.stringify(tally));
+const plain = await Promise.race([Promise.all(plainDone), sleep(20000).then(() => 'timeout')]);
+log('starttls server saw', JSON.stringify(plain));
+for (const [n, s] of [
+  ['A', serverA],
+  ['B', serverB],
+  ['C', serverC],
+]) {
+  const live = [...s.connections].map(
+    (c) => `${c.state}/closing=${c.transport?.constructor?.name}`,
+  );
+  const t0 = performance.now();
+  await s.close({ timeoutMs: 5000 });
+  log(`server ${n} closed in ${(performance.now() - t0).toFixed(0)} ms; had`, JSON.stringify(live));
+}
+log(
+  'servers closed; live',
+  serverA.connections.size,
+  serverB.connections.size,
+  serverC.connections.size,
+);
+for (let k = 0; k < 4; k++) {
+  globalThis.gc?.();
+  await sleep(100);
+}
+log('stats', JSON.stringify(reactor.stats()));
+pki.remove();
