@@ -59,6 +59,7 @@ export class Server {
   readonly #tcp: net.Server | undefined;
   #listener: NativeTcpListener | undefined;
   readonly #nativeTcp: boolean;
+  readonly #onSocket: ((socket: SSLSocket<SSLContext>) => void) | undefined;
   readonly #connections = new Subject<SSLSocket<SSLContext>>();
   readonly #live = new Set<SSLSocket<SSLContext>>();
 
@@ -100,8 +101,6 @@ export class Server {
       if (options.maxConnections !== undefined) this.#tcp.maxConnections = options.maxConnections;
     }
   }
-
-  readonly #onSocket: ((socket: SSLSocket<SSLContext>) => void) | undefined;
 
   #accept(transport: Transport): void {
     const o = this.#options;
