@@ -414,6 +414,12 @@ static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_va
   return true;
 }
 
+/* The socket a call is about (its first argument), with the call's other arguments in argv. */
+static rx_socket *socket_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  if (!get_args(env, info, want, argv)) return NULL;
+  return unwrap_socket(env, argv[0]);
+}
+
 static int parse_address(napi_env env, napi_value host, napi_value port, struct sockaddr_storage *out) {
   char text[64];
   size_t len = 0;
@@ -512,8 +518,7 @@ static napi_value connect_tcp(napi_env env, napi_callback_info info) {
 /* setEvents(socket, events): where an accepted socket reports (before it reads). */
 static napi_value set_events(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 2, argv);
   if (s == NULL) return NULL;
   if (s->closing) return rx_undefined(env);
   if (s->events != NULL) napi_delete_reference(env, s->events);
@@ -524,8 +529,7 @@ static napi_value set_events(napi_env env, napi_callback_info info) {
 /* write(socket, bytes) -> bytes still queued after it (0: the kernel took everything) */
 static napi_value write_bytes(napi_env env, napi_callback_info info) {
   napi_value argv[2], result;
-  if (!get_args(env, info, 2, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 2, argv);
   if (s == NULL) return NULL;
   void *data;
   size_t len;
@@ -543,8 +547,7 @@ static napi_value write_bytes(napi_env env, napi_callback_info info) {
 
 static napi_value read_start(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 1, argv);
   if (s == NULL) return NULL;
   if (s->reading || s->closing) return rx_undefined(env);
   int r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);
@@ -555,8 +558,7 @@ static napi_value read_start(napi_env env, napi_callback_info info) {
 
 static napi_value read_stop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 1, argv);
   if (s == NULL) return NULL;
   if (s->reading) uv_read_stop((uv_stream_t *)&s->tcp);
   s->reading = false;
@@ -573,8 +575,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 /* end(socket): our FIN, after every queued write. */
 static napi_value end_socket(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 1, argv);
   if (s == NULL) return NULL;
   if (s->shut || s->closing) return rx_undefined(env);
   s->shut = true;
@@ -589,8 +590,7 @@ static napi_value end_socket(napi_env env, napi_callback_info info) {
 /* close(socket, reset): closes now (queued writes are dropped); reset sends RST. */
 static napi_value close_js(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 2, argv);
   if (s == NULL) return NULL;
   bool reset = false;
   napi_get_value_bool(env, argv[1], &reset);
@@ -601,8 +601,7 @@ static napi_value close_js(napi_env env, napi_callback_info info) {
 /* address(socket, remote) -> [address, family, port] | null */
 static napi_value address(napi_env env, napi_callback_info info) {
   napi_value argv[2], result, parts[3];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 2, argv);
   if (s == NULL) return NULL;
   bool remote = false;
   napi_get_value_bool(env, argv[1], &remote);
@@ -638,8 +637,7 @@ static napi_value address(napi_env env, napi_callback_info info) {
  * BIO must hold nothing the socket has not fed it, and its write BIO nothing unsent. */
 static napi_value fuse(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 2, argv);
   rx_engine *engine = s == NULL ? NULL : rx_engine_unwrap(env, argv[1]);
   if (engine == NULL) return NULL;
   if (s->engine != NULL || engine->socket != NULL || s->closing || s->listener ||
@@ -666,8 +664,7 @@ static napi_value fuse(napi_env env, napi_callback_info info) {
  * close_notify: a STARTTLS downgrade reads them first). The socket is a plain transport again. */
 static napi_value unfuse(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  rx_socket *s = unwrap_socket(env, argv[0]);
+  rx_socket *s = socket_call(env, info, 1, argv);
   if (s == NULL) return NULL;
   rx_engine *engine = s->engine;
   if (engine == NULL || engine->rbio == NULL) {
