@@ -1,6 +1,6 @@
 /**
  * One TLS echo server per process, so bench/server-cpu.ts can measure each server's own CPU and
- * memory: `node dist/bench/echo-server.js <rxtls-native|rxtls-node|node-native> CERT KEY`.
+ * memory: `node dist/bench/echo-server.js <rxtls-native|rxtls-native-borrowed|rxtls-node|node-native> CERT KEY`.
  * Prints `LISTENING <port>` when ready; serves until SIGTERM.
  */
 import { readFileSync } from 'node:fs';
@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   });
   context.loadCertChain(certPath, keyPath);
   const reactor = new Reactor();
-  const server = createServer({ context, reactor }, echo);
+  // The echo writes each chunk back before next() returns: it may borrow them.
+  const borrowedReads = kind === 'rxtls-native-borrowed';
+  const server = createServer({ context, reactor, borrowedReads }, echo);
   const { port } = await server.listen(0, '127.0.0.1');
   console.log(`LISTENING ${port}`);
   process.once('SIGTERM', () => {

@@ -320,6 +320,7 @@ async function main(): Promise<void> {
   const node = (kind: string) => [...nodeArgs, serverScript, kind, cert, key];
   const kinds: [string, string, string[]][] = [
     ['rxtls (native engine)', process.execPath, node('rxtls-native')],
+    ['rxtls (native engine, borrowed reads)', process.execPath, node('rxtls-native-borrowed')],
     ['rxtls (node engine)', process.execPath, node('rxtls-node')],
     ['node native tls', process.execPath, node('node-native')],
   ];

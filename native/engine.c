@@ -28,7 +28,10 @@ enum {
   DRIVE_QUEUED, DRIVE_INCOMING, DRIVE_SENT, DRIVE_STATE_LENGTH
 };
 
-enum { OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4 };
+enum {
+  OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4,
+  OP_READ_INTO = 5, /* as OP_READ_AVAILABLE, into the caller's buffer (data); answers the count */
+};
 
 enum {
   INFO_HANDSHAKE_COMPLETE = 0, INFO_PENDING, INFO_PEER_CERT, INFO_PEER_VERIFIED,
@@ -465,20 +468,28 @@ static napi_value drive(napi_env env, napi_callback_info info) {
       }
       break;
     }
-    case OP_READ_AVAILABLE: {
+    case OP_READ_AVAILABLE:
+    case OP_READ_INTO: {
       /* Record after record into one buffer: one call and one allocation per stream read instead
-       * of one per record. Data read before an error is returned first; the error (OpenSSL
-       * repeats it: the shutdown and failure states are sticky) comes with the next call. */
+       * of one per record (none at all into the caller's buffer). Data read before an error is
+       * returned first; the error (OpenSSL repeats it: the shutdown and failure states are
+       * sticky) comes with the next call. */
       unsigned char many[READ_AVAILABLE_MAX];
-      size_t want = n <= 0 ? 0 : (size_t)n < sizeof(many) ? (size_t)n : sizeof(many);
+      bool into = op == OP_READ_INTO;
+      unsigned char *target = into ? data : many;
+      size_t room = into ? data_len : sizeof(many);
+      size_t want = n <= 0 ? 0 : (size_t)n < room ? (size_t)n : room;
       size_t count = 0, got = 0;
       while (count < want) {
-        ret = SSL_read_ex(ssl, many + count, want - count, &got);
+        ret = SSL_read_ex(ssl, target + count, want - count, &got);
         if (ret != 1) break;
         count += got;
       }
       if (count > 0) {
-        result = rx_buffer(env, many, count);
+        if (into)
+          napi_create_double(env, (double)count, &result);
+        else
+          result = rx_buffer(env, many, count);
         int late = ret == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, ret);
         starved = late == SSL_ERROR_WANT_READ;
         if (late != SSL_ERROR_NONE && late != SSL_ERROR_WANT_READ && late != SSL_ERROR_WANT_WRITE &&
@@ -488,7 +499,10 @@ static napi_value drive(napi_env env, napi_callback_info info) {
         ssl_error = SSL_get_error(ssl, ret);
         if (ssl_error == SSL_ERROR_ZERO_RETURN && SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN) {
           ssl_error = SSL_ERROR_NONE;
-          result = rx_buffer(env, many, 0);
+          if (into)
+            napi_create_double(env, 0, &result);
+          else
+            result = rx_buffer(env, many, 0);
         }
       }
       break;

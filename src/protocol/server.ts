@@ -41,6 +41,8 @@ export interface ServerOptions {
   /** Refuse TCP connections beyond this many at once. */
   maxConnections?: number;
   suppressRaggedEofs?: boolean;
+  /** Each connection's data$ lends its chunks: see SSLSocketOptions.borrowedReads. */
+  borrowedReads?: boolean;
   reactor?: Reactor;
   /**
    * Which TCP carries the connections: 'native', the addon's sockets, where the native engine's
@@ -117,6 +119,7 @@ export class Server {
       ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
       ...(o.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: o.shutdownTimeoutMs } : {}),
       ...(o.suppressRaggedEofs !== undefined ? { suppressRaggedEofs: o.suppressRaggedEofs } : {}),
+      ...(o.borrowedReads !== undefined ? { borrowedReads: o.borrowedReads } : {}),
     });
     this.#live.add(socket);
     socket.closed$.subscribe(() => this.#live.delete(socket));

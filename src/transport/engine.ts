@@ -148,6 +148,11 @@ export interface TlsEngine {
    */
   readAvailable(max: number): Buffer;
   /**
+   * As readAvailable(), into `buffer` (up to its length) instead of a new one: returns the count,
+   * 0 where read() returns empty bytes.
+   */
+  readAvailableInto(buffer: Uint8Array): number;
+  /**
    * True when read() is known to raise SSLWantReadError until more ciphertext (or its EOF)
    * arrives: a stream then skips the call. False when unknown.
    */

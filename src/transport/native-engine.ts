@@ -45,6 +45,7 @@ enum Op {
   Write = 2,
   Shutdown = 3,
   ReadAvailable = 4,
+  ReadInto = 5,
 }
 
 enum Info {
@@ -184,6 +185,11 @@ class NativeEngine implements TlsEngine {
     return this.#drive(Op.ReadAvailable, max, undefined) as Buffer;
   }
 
+  readAvailableInto(buffer: Uint8Array): number {
+    if (buffer.length === 0) return 0;
+    return this.#drive(Op.ReadInto, buffer.length, buffer) as number;
+  }
+
   write(data: Uint8Array): number {
     this.#live();
     if (this.#outgoing.isFull) throw wantWrite();
@@ -214,7 +220,8 @@ class NativeEngine implements TlsEngine {
       throw deferred;
     }
     const incoming = this.#incoming;
-    const reading = op === Op.Read || op === Op.ReadAvailable;
+    const gathering = op === Op.ReadAvailable || op === Op.ReadInto;
+    const reading = op === Op.Read || gathering;
     if (reading && this.wantsRead) throw wantRead();
     if (op === Op.Handshake || op === Op.Shutdown) this.#starvedAt = -1;
     const binding = nativeBinding();
@@ -273,7 +280,7 @@ class NativeEngine implements TlsEngine {
         this.#starvedAtEof = source.eofWritten;
       }
       if (error === undefined) return result;
-      if (op === Op.ReadAvailable && result !== undefined) {
+      if (gathering && result !== undefined) {
         const late = nativeError(error, this.#role.serverHostname, this.#callbackError);
         if (isFatal(late)) this.#failure = late;
         else this.#deferred = late;

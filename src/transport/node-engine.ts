@@ -530,6 +530,13 @@ class NodeEngine implements TlsEngine {
     return this.read(max);
   }
 
+  /** Node's plaintext arrives in buffers of its own: this one is a copy of them. */
+  readAvailableInto(buffer: Uint8Array): number {
+    const chunk = this.read(buffer.length);
+    buffer.set(chunk);
+    return chunk.length;
+  }
+
   read(n: number): Buffer {
     this.#throwIfFailed();
     if (!this.#facts) this.doHandshake();

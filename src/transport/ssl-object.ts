@@ -200,6 +200,16 @@ export class SSLObject<C = unknown> {
   }
 
   /**
+   * readAvailable() into `buffer` instead of a new one (as Python's `read(len, buffer)` reads into
+   * a buffer): returns the count, 0 where read() returns empty bytes. Same errors.
+   */
+  readAvailableInto(buffer: Uint8Array): number {
+    if (!(buffer instanceof Uint8Array)) throw typeError('buffer', 'a Uint8Array', buffer);
+    if (buffer.length === 0) return 0;
+    return this.#drive(() => this.#engine.readAvailableInto(buffer));
+  }
+
+  /**
    * rxtls's addition: true when read() is known to raise SSLWantReadError until more ciphertext
    * (or its EOF) is written to `incoming`, so a loop can stop without the exception. False when
    * the engine cannot know (node).

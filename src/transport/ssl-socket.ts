@@ -35,6 +35,13 @@ import { PrefixedTransport } from './prefixed-transport.js';
 import type { ReadinessEvent, SSLObject, SSLSession } from './ssl-object.js';
 import type { FusableTransport, Transport, TransportAddress } from './transport.js';
 
+/**
+ * The buffers lent chunks are read into (borrowedReads), shared by every stream: one is taken for
+ * a read and given back once the reader's next() has returned, so a reader that makes another
+ * stream read meanwhile (a proxy writing to its other side) gets a second one, never its own.
+ */
+const lendingBuffers: Buffer[] = [];
+
 /** The life of a secure stream. */
 export type SecureStreamState = 'handshaking' | 'open' | 'flushing' | 'closing' | 'closed';
 
@@ -65,6 +72,15 @@ export interface SSLSocketOptions {
    * asyncio); false keeps our direction open until close() (TLS half-close). See closeOnPeerEnd.
    */
   closeOnPeerEnd?: boolean;
+  /**
+   * data$ lends its chunks (default false): they are views into one buffer the stream reuses,
+   * valid until the subscriber's next() returns, as with net.Socket's `onread`. For readers that
+   * are done with each chunk when next() returns (an echo that writes it back: write() encrypts
+   * or copies at once; a parser that copies what it keeps); it spares the garbage collector one
+   * buffer per read, which is most of the cost of bulk transfer. read() always returns owned
+   * bytes, as do chunks the stream read before data$ had a subscriber.
+   */
+  borrowedReads?: boolean;
 }
 
 /** What a stream tells its reactor. */
@@ -128,6 +144,7 @@ export class SSLSocket<C = unknown> implements Transport {
   readonly #shutdownTimeoutMs: number;
   readonly #highWaterMark: number;
   #closeOnPeerEnd: boolean;
+  readonly #borrowedReads: boolean;
 
   #state: SecureStreamState = 'handshaking';
   #started = false;
@@ -200,6 +217,7 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
     this.#highWaterMark = options.highWaterMark ?? STREAM_HIGH_WATER_MARK;
     this.#closeOnPeerEnd = options.closeOnPeerEnd ?? true;
+    this.#borrowedReads = options.borrowedReads ?? false;
     this.data$ = new Observable<Uint8Array>((subscriber) => this.#attachReader(subscriber));
     this.#link = (transport as Partial<FusableTransport>).fuse?.(sslobj as SSLObject<unknown>);
     this.#in = this.#link ?? sslobj.incoming;
@@ -395,29 +413,60 @@ export class SSLSocket<C = unknown> implements Transport {
     while (!this.#peerDone && !this.#paused && this.#plainBytes < this.#highWaterMark) {
       // The engine knows a read would only ask for more ciphertext (native): skip the call.
       if (this.#sslobj.wantsRead) return;
-      let chunk: Buffer;
+      if (!this.#canLend()) {
+        if (!this.#readOnce(undefined)) return;
+        continue;
+      }
+      const lending = lendingBuffers.pop() ?? Buffer.allocUnsafe(STREAM_READ_SIZE);
       try {
-        chunk = this.#sslobj.readAvailable(STREAM_READ_SIZE);
-      } catch (error) {
-        if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
-        // An EOF without close_notify is an end only when ragged EOFs are suppressed: after our
-        // own close_notify too (asyncio's default), otherwise it is SSLEOFError, as Python's
-        // unwrap() raises it to a peer that hangs up instead of answering.
-        const cleanEnd =
-          error instanceof SSLZeroReturnError ||
-          (error instanceof SSLEOFError && this.#suppressRaggedEofs);
-        if (!cleanEnd) throw error;
-        this.#closeNotifyReceived = error instanceof SSLZeroReturnError;
-        this.#onPeerClosed();
-        return;
+        if (!this.#readOnce(lending)) return;
+      } finally {
+        // The reader is done with a lent chunk once next() has returned.
+        lendingBuffers.push(lending);
       }
-      if (chunk.length === 0) {
-        this.#closeNotifyReceived = true;
-        this.#onPeerClosed();
-        return;
-      }
-      this.#deliver(chunk);
     }
+  }
+
+  /**
+   * One read from the engine (into `lending`, or into bytes of its own) and its delivery; false
+   * when reading must stop: the engine wants ciphertext, or the peer has finished.
+   */
+  #readOnce(lending: Buffer | undefined): boolean {
+    let chunk: Buffer;
+    try {
+      chunk = lending
+        ? lending.subarray(0, this.#sslobj.readAvailableInto(lending))
+        : this.#sslobj.readAvailable(STREAM_READ_SIZE);
+    } catch (error) {
+      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return false;
+      // An EOF without close_notify is an end only when ragged EOFs are suppressed: after our
+      // own close_notify too (asyncio's default), otherwise it is SSLEOFError, as Python's
+      // unwrap() raises it to a peer that hangs up instead of answering.
+      const cleanEnd =
+        error instanceof SSLZeroReturnError ||
+        (error instanceof SSLEOFError && this.#suppressRaggedEofs);
+      if (!cleanEnd) throw error;
+      this.#closeNotifyReceived = error instanceof SSLZeroReturnError;
+      this.#onPeerClosed();
+      return false;
+    }
+    if (chunk.length === 0) {
+      this.#closeNotifyReceived = true;
+      this.#onPeerClosed();
+      return false;
+    }
+    this.#deliver(chunk);
+    return true;
+  }
+
+  /**
+   * With borrowedReads, whether the next chunk may be lent: only when it goes straight to the
+   * reader (#deliver's direct case); a chunk that is kept needs bytes of its own.
+   */
+  #canLend(): boolean {
+    return (
+      this.#borrowedReads && this.#reader !== undefined && this.#plain.length === 0 && !this.#paused
+    );
   }
 
   #deliver(chunk: Buffer): void {
