@@ -32,13 +32,19 @@ export class MemoryBIO {
   #written = 0;
   #eofWritten = false;
   readonly #highWaterMark: number;
-  readonly #changes = new Subject<void>();
+  /** Made when written$ is first asked for: most BIOs (the native engine's) never are. */
+  #changes: Subject<void> | undefined;
+  #written$: Observable<void> | undefined;
 
   /**
    * Emits after every `write()` and `writeEof()`, so an engine or reactor that owns the other
    * side can react instead of polling.
    */
-  readonly written$: Observable<void> = this.#changes.asObservable();
+  get written$(): Observable<void> {
+    this.#changes ??= new Subject<void>();
+    this.#written$ ??= this.#changes.asObservable();
+    return this.#written$;
+  }
 
   constructor(options: MemoryBIOOptions = {}) {
     this.#highWaterMark = options.highWaterMark ?? Number.POSITIVE_INFINITY;
@@ -92,7 +98,7 @@ export class MemoryBIO {
       this.#pending += data.length;
       this.#written += data.length;
     }
-    this.#changes.next();
+    this.#changes?.next();
     return data.length;
   }
 
@@ -107,7 +113,7 @@ export class MemoryBIO {
     this.#chunks.push(data);
     this.#pending += data.length;
     this.#written += data.length;
-    this.#changes.next();
+    this.#changes?.next();
   }
 
   /** Removes and returns up to `n` bytes (all of them when `n` is negative or omitted). */
@@ -153,7 +159,7 @@ export class MemoryBIO {
   /** Marks the end of the stream: no more writes; `eof` turns true once drained. */
   writeEof(): void {
     this.#eofWritten = true;
-    this.#changes.next();
+    this.#changes?.next();
   }
 
   #take(wanted: number, consume: boolean): Buffer {

@@ -235,6 +235,8 @@ export class SSLSocket<C = unknown> implements Transport {
       }),
       transport.closed$.subscribe(() => this.#onTransportClosed()),
     );
+    // The stream reads the transport from now on, whoever paused it before (STARTTLS).
+    transport.resume();
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
   }
 
@@ -607,6 +609,8 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #applyReadBackpressure(): void {
+    // Closed (or unwrapped), the transport is no longer ours to pause.
+    if (this.#state === 'closed') return;
     const full =
       this.#paused ||
       this.#plainBytes >= this.#highWaterMark ||
@@ -839,6 +843,11 @@ export class SSLSocket<C = unknown> implements Transport {
       const leftover = this.#link ? this.#link.unfuse() : this.#sslobj.incoming.read();
       for (const subscription of this.#subscriptions) subscription.unsubscribe();
       this.#subscriptions = [];
+      // Our backpressure ends with us: the plaintext reader gets a flowing transport.
+      if (this.#transportPaused) {
+        this.#transportPaused = false;
+        this.#transport.resume();
+      }
       this.#unwrapTo.resolve(new PrefixedTransport(leftover, this.#transport));
     } else {
       this.#transport.end();

@@ -10,7 +10,7 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SSLContext } from '../../src/context/ssl-context.js';
-import { connect } from '../../src/protocol/client.js';
+import { connect, startTls } from '../../src/protocol/client.js';
 import { createServer } from '../../src/protocol/server.js';
 import { NativeTcpListener, NativeTcpTransport } from '../../src/transport/native-tcp.js';
 import { nativeEngineAvailable } from '../../src/transport/native-engine.js';
@@ -18,7 +18,7 @@ import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import type { Transport } from '../../src/transport/transport.js';
 import { contextPair, makePki, type Pki } from '../helpers/pki.js';
-import { digestOf, sha256, writeSplit } from '../helpers/streams.js';
+import { ByteSource, digestOf, pump, sha256, writeSplit } from '../helpers/streams.js';
 
 let pki: Pki;
 let serverCtx: SSLContext;
@@ -297,6 +297,98 @@ test('a worker that exits with native sockets open ends cleanly, and this proces
     worker.once('error', reject);
   });
   assert.is(code, 0);
+});
+
+/** Fails instead of hanging when `promise` takes longer than a loaded machine ever needs. */
+function within<T>(promise: Promise<T>, what: string, ms = 60_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+test('STARTTLS on a native socket whose plaintext reader paused it: the handshake still runs', async () => {
+  if (!nativeEngineAvailable()) return;
+  const reactor = new Reactor();
+  let serverTls!: Promise<SSLSocket<SSLContext>>;
+  let accepted!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    accepted = resolve;
+  });
+  const listener = NativeTcpListener.listen('127.0.0.1', 0, (transport) => {
+    const command = transport.data$.subscribe((chunk) => {
+      if (!Buffer.from(chunk).toString().includes('STARTTLS')) return;
+      // The usual plaintext reader: it stops at the command so no TLS byte reaches it.
+      transport.pause();
+      queueMicrotask(() => {
+        command.unsubscribe();
+        transport.write(Buffer.from('OK\n'));
+        serverTls = startTls(transport, serverCtx, { serverSide: true, reactor });
+        accepted();
+      });
+    });
+  });
+  const tcp = await NativeTcpTransport.connect({
+    host: '127.0.0.1',
+    port: listener.address()?.port ?? 0,
+  });
+  const ok = new Promise<void>((resolve) => {
+    const answer = tcp.data$.subscribe((chunk) => {
+      if (!Buffer.from(chunk).toString().includes('OK')) return;
+      answer.unsubscribe();
+      resolve();
+    });
+  });
+  tcp.write(Buffer.from('STARTTLS\n'));
+  await ok;
+  await ready;
+  const client = await within(
+    startTls(tcp, clientCtx, { serverHostname: 'localhost', reactor }),
+    'the STARTTLS handshake',
+  );
+  const server = await serverTls;
+  assert.is(server.version(), client.version());
+  client.abort();
+  server.abort();
+  await listener.close();
+});
+
+test('unwrap() after the peer sent more plaintext than the stream buffers: every byte arrives', async () => {
+  if (!nativeEngineAvailable()) return;
+  let serverSide!: SSLSocket<SSLContext>;
+  const { server, port, reactor } = await tlsServer((socket) => {
+    serverSide = socket;
+    // Our close_notify waits for unwrap(): the peer's alone must not close the stream.
+    socket.closeOnPeerEnd = false;
+  });
+  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  await serverSide.handshake();
+  const peerEnded = new Promise<void>((resolve) => {
+    serverSide.data$.subscribe({ complete: resolve });
+  });
+  const clientDown = client.unwrap();
+  await peerEnded;
+  // Plaintext after the close_notify, more than the server's stream buffers: it stops reading.
+  const source = new ByteSource(8 * 1024 * 1024);
+  const sending = pump(source, client.transport).then(() => client.transport);
+  const before = reactor.stats().bytesIn;
+  // Bounded wait (each turn lets I/O run) until the server holds its high-water mark (64 KiB):
+  // from then on its transport is paused.
+  for (let turn = 0; turn < 1_000_000 && reactor.stats().bytesIn < before + 64 * 1024; turn++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  assert.ok(reactor.stats().bytesIn >= before + 64 * 1024, 'the plaintext never arrived');
+  const plain = await serverSide.unwrap();
+  const received = digestOf(plain);
+  await within(clientDown, "the client's unwrap");
+  (await within(sending, 'the plaintext upload')).end();
+  const digest = await within(received, 'the plaintext after unwrap');
+  assert.is(digest.bytes, source.total);
+  assert.is(digest.sha256, source.digest());
+  plain.destroy();
+  await server.close({ timeoutMs: 5_000 });
+  assert.is(reactor.stats().connections, 0);
 });
 
 test.run();
