@@ -174,7 +174,12 @@ class NativeEngine implements TlsEngine {
   fuse(socket: NativeSocketHandle, link: FusedLink): boolean {
     const handle = this.#live();
     if (this.#link !== undefined) return false;
-    nativeBinding().socket.fuse(socket, handle);
+    try {
+      nativeBinding().socket.fuse(socket, handle);
+    } catch {
+      // The addon refuses (a socket closing meanwhile, bytes already buffered): the BIOs serve.
+      return false;
+    }
     this.#link = link;
     this.#source = link;
     return true;

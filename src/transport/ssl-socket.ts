@@ -73,8 +73,8 @@ export interface SSLSocketOptions {
    */
   closeOnPeerEnd?: boolean;
   /**
-   * data$ lends its chunks (default false): they are views into one buffer the stream reuses,
-   * valid until the subscriber's next() returns, as with net.Socket's `onread`. For readers that
+   * data$ lends its chunks (default false): they are views into buffers rxtls reuses, valid
+   * until the subscriber's next() returns, as with net.Socket's `onread`. For readers that
    * are done with each chunk when next() returns (an echo that writes it back: write() encrypts
    * or copies at once; a parser that copies what it keeps); it spares the garbage collector one
    * buffer per read, which is most of the cost of bulk transfer. read() always returns owned
