@@ -329,29 +329,15 @@ void rx_socket_flush(rx_socket *s) {
   if (len == 0) return;
   s->out_len = 0;
   /* After end() or close() nothing can be sent: the bytes are not counted as sent either. */
-  if (s->closing || s->shut) return;
-  s->sent += (double)len;
-  size_t done = 0;
-  if (s->queued == 0) done = try_send(s, s->out, len);
-  if (done == len) {
-    /* An idle connection keeps no staging buffer (a few thousand of them add up). */
-    free(s->out);
-    s->out = NULL;
-    s->out_cap = 0;
-    return;
+  if (!s->closing && !s->shut) {
+    s->sent += (double)len;
+    /* Out of memory: the stream cannot go on, and its peer must not wait for bytes never sent. */
+    if (send_bytes(s, s->out, len) < 0) close_socket(s, true);
   }
-  /* The rest goes in a write request: it takes the staging buffer over when nothing was sent. */
-  char *rest;
-  if (done == 0) {
-    rest = s->out;
-    s->out = NULL;
-    s->out_cap = 0;
-  } else {
-    rest = malloc(len - done);
-    if (rest != NULL) memcpy(rest, s->out + done, len - done);
-  }
-  /* Out of memory: the stream cannot go on, and its peer must not wait for bytes never sent. */
-  if (rest == NULL || queue_owned(s, rest, len - done) < 0) close_socket(s, true);
+  /* An idle connection keeps no staging buffer (a few thousand of them add up). */
+  free(s->out);
+  s->out = NULL;
+  s->out_cap = 0;
 }
 
 size_t rx_socket_queued(const rx_socket *s) { return s->queued; }

@@ -229,6 +229,7 @@ export {
   NativeTcpListener,
   NativeTcpTransport,
   nativeTcpAvailable,
+  type TcpKind,
 } from './transport/native-tcp.js';
 export { type TcpConnectOptions, TcpTransport } from './transport/tcp-transport.js';
 export { memoryPipe } from './transport/memory-pipe.js';

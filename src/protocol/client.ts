@@ -9,7 +9,7 @@ import { ValueError } from '../transport/errors.js';
 import type { Reactor } from '../transport/reactor.js';
 import type { SSLSession } from '../transport/ssl-object.js';
 import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';
-import { NativeTcpTransport, nativeTcpAvailable } from '../transport/native-tcp.js';
+import { chooseTcp, NativeTcpTransport, type TcpKind } from '../transport/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -35,7 +35,7 @@ export interface ConnectOptions extends Omit<SSLSocketOptions, 'handshakeTimeout
    * enters JavaScript (the fused path); or 'node', `net.Socket`. Default: 'native' when the
    * context's engine is native, 'node' otherwise.
    */
-  tcp?: 'native' | 'node';
+  tcp?: TcpKind;
 }
 
 /**
@@ -69,7 +69,8 @@ export async function connect(options: ConnectOptions): Promise<SSLSocket<SSLCon
       'alpnProtocols applies to the default context: call setAlpnProtocols on yours',
     );
   }
-  const pipe = transport ?? (await openTcp(host, port, tcp ?? defaultTcp(ctx), timeoutMs));
+  const pipe =
+    transport ?? (await openTcp(host, port, chooseTcp(tcp, ctx.engine, 'connect'), timeoutMs));
   const socket = ctx.wrapSocket(pipe, {
     ...stream,
     serverHostname: serverHostname ?? host,
@@ -81,26 +82,14 @@ export async function connect(options: ConnectOptions): Promise<SSLSocket<SSLCon
   return socket;
 }
 
-/** The TCP a context's connections use unless told: the addon's where its engine is native. */
-function defaultTcp(context: SSLContext): 'native' | 'node' {
-  return context.engine === 'native' && nativeTcpAvailable() ? 'native' : 'node';
-}
-
 function openTcp(
   host: string,
   port: number,
-  tcp: 'native' | 'node',
+  tcp: TcpKind,
   timeoutMs: number | undefined,
 ): Promise<Transport> {
   const options = { host, port, ...(timeoutMs ? { timeoutMs } : {}) };
-  if (tcp === 'node') return TcpTransport.connect(options);
-  if (tcp !== 'native') {
-    throw new ValueError(`connect: tcp must be 'native' or 'node', got ${String(tcp)}`);
-  }
-  if (!nativeTcpAvailable()) {
-    throw new ValueError("connect: tcp 'native' needs the native addon, which did not load");
-  }
-  return NativeTcpTransport.connect(options);
+  return tcp === 'native' ? NativeTcpTransport.connect(options) : TcpTransport.connect(options);
 }
 
 /** Options of {@link startTls}. */

@@ -15,7 +15,7 @@ import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
 import { ValueError } from '../transport/errors.js';
 import { defaultReactor, type Reactor } from '../transport/reactor.js';
 import type { SSLSocket } from '../transport/ssl-socket.js';
-import { NativeTcpListener, nativeTcpAvailable } from '../transport/native-tcp.js';
+import { chooseTcp, NativeTcpListener, type TcpKind } from '../transport/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportAddress } from '../transport/transport.js';
 import type { ProtocolSpec } from './protocol.js';
@@ -49,7 +49,7 @@ export interface ServerOptions {
    * ciphertext never enters JavaScript (the fused path); or 'node', `net.Server` and its sockets.
    * Default: 'native' when the context's engine is native, 'node' otherwise.
    */
-  tcp?: 'native' | 'node';
+  tcp?: TcpKind;
 }
 
 /** A TLS server. */
@@ -87,14 +87,7 @@ export class Server {
       this.#container.register(SERVER_CONTEXT, { useValue: this.#context });
       this.#container.register(REACTOR, { useValue: this.#reactor });
     }
-    const tcp = options.tcp ?? (this.#context.engine === 'native' ? 'native' : 'node');
-    if (tcp !== 'native' && tcp !== 'node') {
-      throw new ValueError(`createServer: tcp must be 'native' or 'node', got ${String(tcp)}`);
-    }
-    if (tcp === 'native' && !nativeTcpAvailable()) {
-      throw new ValueError("createServer: tcp 'native' needs the native addon, which did not load");
-    }
-    this.#nativeTcp = tcp === 'native';
+    this.#nativeTcp = chooseTcp(options.tcp, this.#context.engine, 'createServer') === 'native';
     this.#onSocket = onSocket;
     if (!this.#nativeTcp) {
       this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>

@@ -118,11 +118,7 @@ class NativeEngine implements TlsEngine {
    */
   #starvedAt = -1;
   #starvedAtEof = false;
-  /**
-   * Where ciphertext arrives: `incoming`, or once fused to a native socket the link's counts of
-   * what the socket fed OpenSSL directly (`incoming` then stays empty).
-   */
-  #source: { readonly written: number; readonly eofWritten: boolean };
+  /** Fused to a native socket: its counts of what the socket fed OpenSSL (`incoming` stays empty). */
   #link: FusedLink | undefined;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
@@ -143,7 +139,6 @@ class NativeEngine implements TlsEngine {
     this.#role = role;
     this.#incoming = incoming;
     this.#outgoing = outgoing;
-    this.#source = incoming;
     const context = compileNativeContext(config);
     this.#handle = nativeBinding().newEngine(
       context,
@@ -167,7 +162,7 @@ class NativeEngine implements TlsEngine {
   }
 
   get wantsRead(): boolean {
-    const source = this.#source;
+    const source = this.#link ?? this.#incoming;
     return this.#starvedAt === source.written && this.#starvedAtEof === source.eofWritten;
   }
 
@@ -181,7 +176,6 @@ class NativeEngine implements TlsEngine {
       return false;
     }
     this.#link = link;
-    this.#source = link;
     return true;
   }
 
@@ -231,7 +225,8 @@ class NativeEngine implements TlsEngine {
     if (op === Op.Handshake || op === Op.Shutdown) this.#starvedAt = -1;
     const binding = nativeBinding();
     this.#callbackError = undefined;
-    const source = this.#source;
+    // Where ciphertext arrives: the link's counts once fused, `incoming` otherwise.
+    const source = this.#link ?? incoming;
     for (;;) {
       // What had arrived when the call began: bytes a callback adds during it are news.
       const writtenBefore = source.written;

@@ -7,6 +7,8 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { Observable, ReplaySubject, Subject, type Subscriber } from 'rxjs';
+import type { EngineKind } from './engine.js';
+import { ValueError } from './errors.js';
 import type { SSLObject } from './ssl-object.js';
 import { FusedLink } from './fused-link.js';
 import { STREAM_HIGH_WATER_MARK, TCP_LINGER_MS } from './limits.js';
@@ -22,6 +24,24 @@ import type { Transport, TransportAddress } from './transport.js';
 /** True when the addon's TCP sockets can be used in this process. */
 export function nativeTcpAvailable(): boolean {
   return nativeEngineAvailable();
+}
+
+/** Which TCP a server's or client's connections use (their `tcp` option). */
+export type TcpKind = 'native' | 'node';
+
+/**
+ * The `tcp` option checked, or its default: the addon's sockets where the engine is native
+ * (the fused path), `net` otherwise. `caller` names the API in the ValueError.
+ */
+export function chooseTcp(option: unknown, engine: EngineKind, caller: string): TcpKind {
+  const tcp = option ?? (engine === 'native' && nativeTcpAvailable() ? 'native' : 'node');
+  if (tcp !== 'native' && tcp !== 'node') {
+    throw new ValueError(`${caller}: tcp must be 'native' or 'node', got ${String(tcp)}`);
+  }
+  if (tcp === 'native' && !nativeTcpAvailable()) {
+    throw new ValueError(`${caller}: tcp 'native' needs the native addon, which did not load`);
+  }
+  return tcp;
 }
 
 function sockets(): NativeSocketBinding {

@@ -5,7 +5,10 @@
  */
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
-import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import type { SSLContext } from '../../src/context/ssl-context.js';
+import { memoryPipe } from '../../src/transport/memory-pipe.js';
+import type { Reactor } from '../../src/transport/reactor.js';
+import type { SSLSocket, SSLSocketOptions } from '../../src/transport/ssl-socket.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 /** sha256 of bytes, hex. */
@@ -105,4 +108,24 @@ export async function pump(source: ByteSource, stream: Transport): Promise<void>
   for (let chunk = source.next(); chunk.length > 0; chunk = source.next()) {
     if (!stream.write(chunk)) await firstValueFrom(stream.writable$);
   }
+}
+
+/**
+ * A client and a server secure stream over a memory pipe (client verifying `localhost`), both
+ * handshaken; `options` adds stream options on either side.
+ */
+export async function streamPair(
+  contexts: { serverCtx: SSLContext; clientCtx: SSLContext },
+  reactor: Reactor,
+  options: { client?: SSLSocketOptions; server?: SSLSocketOptions } = {},
+): Promise<{ client: SSLSocket<SSLContext>; server: SSLSocket<SSLContext> }> {
+  const [a, b] = memoryPipe();
+  const client = contexts.clientCtx.wrapSocket(a, {
+    serverHostname: 'localhost',
+    reactor,
+    ...options.client,
+  });
+  const server = contexts.serverCtx.wrapSocket(b, { serverSide: true, reactor, ...options.server });
+  await Promise.all([client.handshake(), server.handshake()]);
+  return { client, server };
 }

@@ -11,11 +11,10 @@ import * as assert from 'uvu/assert';
 import type { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer } from '../../src/protocol/server.js';
-import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { contextPair, makePki, type Pki } from '../helpers/pki.js';
-import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
+import { digestOf, echo, sha256, streamPair, writeSplit } from '../helpers/streams.js';
 
 let pki: Pki;
 let serverCtx: SSLContext;
@@ -27,12 +26,8 @@ test.before(async () => {
 });
 test.after(() => pki.remove());
 
-async function pair(reactor: Reactor, serverOptions: { borrowedReads?: boolean } = {}) {
-  const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor, ...serverOptions });
-  await Promise.all([client.handshake(), server.handshake()]);
-  return { client, server };
+function pair(reactor: Reactor, server: { borrowedReads?: boolean } = {}) {
+  return streamPair({ serverCtx, clientCtx }, reactor, { server });
 }
 
 test('an echo over borrowed reads moves 4 MiB intact, and its chunks are views of reused buffers', async () => {

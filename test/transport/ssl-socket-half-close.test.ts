@@ -4,9 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SSLContext } from '../../src/context/ssl-context.js';
 import { SSLEOFError, ValueError } from '../../src/transport/errors.js';
-import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { streamPair } from '../helpers/streams.js';
 
 let pki: Pki;
 let serverCtx: SSLContext;
@@ -22,10 +22,7 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 test('end() while the reader is paused with data in flight still delivers it all after resume', async () => {
   const reactor = new Reactor();
-  const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
-  await Promise.all([client.handshake(), server.handshake()]);
+  const { client, server } = await streamPair({ serverCtx, clientCtx }, reactor);
   const payload = randomBytes(512 * 1024);
   const chunks: Uint8Array[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -57,14 +54,10 @@ test('end() while the reader is paused with data in flight still delivers it all
 /** A peer that reads our close_notify and hangs up instead of answering with its own. */
 async function closeAgainstHangUp(suppressRaggedEofs: boolean): Promise<Error | undefined> {
   const reactor = new Reactor();
-  const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, {
-    serverHostname: 'localhost',
-    reactor,
-    suppressRaggedEofs,
+  const { client, server } = await streamPair({ serverCtx, clientCtx }, reactor, {
+    client: { suppressRaggedEofs },
+    server: { closeOnPeerEnd: false },
   });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor, closeOnPeerEnd: false });
-  await Promise.all([client.handshake(), server.handshake()]);
   const ended = new Promise<Error | undefined>((resolve) => {
     client.data$.subscribe({ complete: () => resolve(undefined), error: resolve });
   });
@@ -90,10 +83,7 @@ test('with suppressRaggedEofs false, a hang-up instead of close_notify after our
 
 test('unwrap() of a stream that has already closed rejects with ValueError instead of waiting forever', async () => {
   const reactor = new Reactor();
-  const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
-  await Promise.all([client.handshake(), server.handshake()]);
+  const { client, server } = await streamPair({ serverCtx, clientCtx }, reactor);
   const serverDone = lastValueFrom(server.data$.pipe(toArray()));
   await client.close();
   await serverDone;
