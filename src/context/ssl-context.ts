@@ -663,13 +663,13 @@ export class SSLContext {
       serverSide,
       serverHostname,
       context: this,
-      decodeCert: (der) => decodeCert(der),
-      onContextChange: (context) => {
-        if (!(context instanceof SSLContext)) throw typeError('context', 'an SSLContext', context);
-      },
+      decodeCert,
+      onContextChange: checkIsContext,
+      onHandshakeComplete: this.#countHandshake,
       ...(peerChecks.length > 0 ? { checkPeer: (obj) => runPeerChecks(peerChecks, obj) } : {}),
     });
-    this.#countHandshake(sslobj);
+    if (serverSide) this.#stats.accept += 1;
+    else this.#stats.connect += 1;
     return sslobj;
   }
 
@@ -722,18 +722,17 @@ export class SSLContext {
     return serverHostname;
   }
 
-  #countHandshake(sslobj: SSLObject<SSLContext>): void {
+  readonly #countHandshake = (sslobj: SSLObject<SSLContext>): void => {
     const stats = this.#stats;
-    if (sslobj.serverSide) stats.accept += 1;
-    else stats.connect += 1;
-    const subscription = sslobj.readiness$.subscribe((event) => {
-      if (event.type !== 'handshake-complete') return;
-      if (sslobj.serverSide) stats.accept_good += 1;
-      else stats.connect_good += 1;
-      if (sslobj.sessionReused) stats.hits += 1;
-      subscription.unsubscribe();
-    });
-  }
+    if (sslobj.serverSide) stats.accept_good += 1;
+    else stats.connect_good += 1;
+    if (sslobj.sessionReused) stats.hits += 1;
+  };
+}
+
+/** An SSLObject's context may be switched only to another SSLContext (Python's TypeError). */
+function checkIsContext(context: unknown): void {
+  if (!(context instanceof SSLContext)) throw typeError('context', 'an SSLContext', context);
 }
 
 /** OpenSSL's X509_V_ERR_APPLICATION_VERIFICATION: an application's own check failed. */

@@ -10,7 +10,7 @@ import {
   type DependencyContainer,
   registerDefaults,
 } from '../context/container.js';
-import type { SSLContext } from '../context/ssl-context.js';
+import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
 import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
 import { ValueError } from '../transport/errors.js';
 import { defaultReactor, type Reactor } from '../transport/reactor.js';
@@ -64,6 +64,8 @@ export class Server {
   readonly #onSocket: ((socket: SSLSocket<SSLContext>) => void) | undefined;
   readonly #connections = new Subject<SSLSocket<SSLContext>>();
   readonly #live = new Set<SSLSocket<SSLContext>>();
+  /** What every connection's stream is made with (the same for all: made once). */
+  readonly #streamOptions: WrapSocketOptions;
 
   /** Every accepted connection, as soon as TCP is up (before its handshake completes). */
   readonly connections$: Observable<SSLSocket<SSLContext>> = this.#connections.asObservable();
@@ -89,6 +91,16 @@ export class Server {
     }
     this.#nativeTcp = chooseTcp(options.tcp, this.#context.engine, 'createServer') === 'native';
     this.#onSocket = onSocket;
+    const o = options;
+    this.#streamOptions = {
+      serverSide: true,
+      reactor: this.#reactor,
+      ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      ...(o.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: o.shutdownTimeoutMs } : {}),
+      ...(o.suppressRaggedEofs !== undefined ? { suppressRaggedEofs: o.suppressRaggedEofs } : {}),
+      ...(o.borrowedReads !== undefined ? { borrowedReads: o.borrowedReads } : {}),
+    };
     if (!this.#nativeTcp) {
       this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
         this.#accept(new TcpTransport(socket)),
@@ -105,15 +117,7 @@ export class Server {
       transport.destroy();
       return;
     }
-    const socket = this.#context.wrapSocket(transport, {
-      serverSide: true,
-      reactor: this.#reactor,
-      ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
-      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
-      ...(o.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: o.shutdownTimeoutMs } : {}),
-      ...(o.suppressRaggedEofs !== undefined ? { suppressRaggedEofs: o.suppressRaggedEofs } : {}),
-      ...(o.borrowedReads !== undefined ? { borrowedReads: o.borrowedReads } : {}),
-    });
+    const socket = this.#context.wrapSocket(transport, this.#streamOptions);
     this.#live.add(socket);
     socket.closed$.subscribe(() => this.#live.delete(socket));
     if (o.protocol) runProtocol(socket, o.protocol, this.#container);

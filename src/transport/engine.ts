@@ -135,8 +135,11 @@ export type EngineProgress =
 /** The engine an SSLObject drives. */
 export interface TlsEngine {
   readonly kind: EngineKind;
-  /** Progress made outside the driving calls (always empty for a synchronous engine). */
-  readonly progress$: Observable<EngineProgress>;
+  /**
+   * Progress made outside the driving calls; absent on a synchronous engine (native), which makes
+   * all its progress inside them.
+   */
+  readonly progress$?: Observable<EngineProgress>;
 
   // --- driving: Python's SSLObject semantics -------------------------------------------------
   doHandshake(): void;

@@ -4,12 +4,10 @@
  * and moves what OpenSSL wrote into the outgoing BIO, so `doHandshake()` returns with the
  * ClientHello already queued, exactly as in Python.
  */
-import { EMPTY, type Observable } from 'rxjs';
 import type {
   CipherTuple,
   EngineConfig,
   EngineFactory,
-  EngineProgress,
   EngineRole,
   EngineSession,
   TlsEngine,
@@ -95,7 +93,6 @@ export class NativeSession implements EngineSession {
 class NativeEngine implements TlsEngine {
   readonly kind = 'native' as const;
   /** Never emits: everything happens inside the driving calls. */
-  readonly progress$: Observable<EngineProgress> = EMPTY;
 
   #handle: NativeEngineHandle | null;
   #config: EngineConfig;

@@ -80,7 +80,20 @@ export interface SSLObjectInit<C> {
    * certificate pinning and other application checks of the peer.
    */
   checkPeer?(sslobj: SSLObject<C>): void;
+  /** Runs once as the completed handshake is announced (the context counts it). */
+  onHandshakeComplete?(sslobj: SSLObject<C>): void;
 }
+
+/** One frozen event per type: events carry nothing else, so none is made per call. */
+const EVENTS: Readonly<Record<ReadinessType, ReadinessEvent>> = Object.freeze({
+  'want-read': Object.freeze({ type: 'want-read' }),
+  'want-write': Object.freeze({ type: 'want-write' }),
+  readable: Object.freeze({ type: 'readable' }),
+  writable: Object.freeze({ type: 'writable' }),
+  'handshake-complete': Object.freeze({ type: 'handshake-complete' }),
+  closed: Object.freeze({ type: 'closed' }),
+  error: Object.freeze({ type: 'error' }),
+});
 
 const PROGRESS_READINESS: Record<EngineProgress, ReadinessType> = {
   outgoing: 'want-write',
@@ -112,7 +125,7 @@ export class SSLObject<C = unknown> {
   readonly #engine: TlsEngine;
   readonly #init: SSLObjectInit<C>;
   readonly #readiness = new Subject<ReadinessEvent>();
-  readonly #progressSubscription: Subscription;
+  readonly #progressSubscription: Subscription | undefined;
   #context: C;
   #destroyed = false;
   #handshakeAnnounced = false;
@@ -125,16 +138,22 @@ export class SSLObject<C = unknown> {
   /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
   readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
 
+  /**
+   * @internal The secure stream driving this object hears readiness here, before readiness$: a
+   * plain call, where a subscription would cost allocations on every driving call.
+   */
+  onReadiness: ((event: ReadinessEvent) => void) | undefined;
+
   constructor(init: SSLObjectInit<C>) {
     this.#init = init;
     this.#engine = init.engine;
     this.#context = init.context;
     objectsByEngine.set(init.engine, this as SSLObject<unknown>);
-    this.#progressSubscription = init.engine.progress$.subscribe((progress) => {
+    this.#progressSubscription = init.engine.progress$?.subscribe((progress) => {
       // A rejected peer ends the connection here: the engine's later progress is not ours.
       if (this.#peerVerdict === 'rejected') return;
       if (progress === 'handshake-complete') this.#announceHandshake();
-      else this.#readiness.next({ type: PROGRESS_READINESS[progress] });
+      else this.#announce(PROGRESS_READINESS[progress]);
     });
   }
 
@@ -252,12 +271,12 @@ export class SSLObject<C = unknown> {
       // inside a call that may still throw.
       this.#checkPhaCertificate();
       this.#throwIfPeerRejected();
-      if (error instanceof SSLWantReadError) this.#readiness.next({ type: 'want-read' });
-      if (error instanceof SSLWantWriteError) this.#readiness.next({ type: 'want-write' });
+      if (error instanceof SSLWantReadError) this.#announce('want-read');
+      if (error instanceof SSLWantWriteError) this.#announce('want-write');
       throw error;
     } finally {
       if (this.#engine.handshakeComplete) this.#announceHandshake();
-      if (this.#init.outgoing.pending > 0) this.#readiness.next({ type: 'want-write' });
+      if (this.#init.outgoing.pending > 0) this.#announce('want-write');
     }
     this.#checkPhaCertificate();
     this.#throwIfPeerRejected();
@@ -278,8 +297,8 @@ export class SSLObject<C = unknown> {
       } catch (error) {
         this.#peerVerdict = 'rejected';
         this.#peerRejection = error;
-        this.#readiness.next({ type: 'error' });
-        this.#readiness.next({ type: 'closed' });
+        this.#announce('error');
+        this.#announce('closed');
       }
     }
     return this.#peerVerdict === 'accepted';
@@ -292,15 +311,22 @@ export class SSLObject<C = unknown> {
   #announceHandshake(): void {
     if (this.#handshakeAnnounced || !this.#peerAccepted()) return;
     this.#handshakeAnnounced = true;
-    this.#readiness.next({ type: 'handshake-complete' });
-    this.#readiness.next({ type: 'writable' });
+    this.#init.onHandshakeComplete?.(this);
+    this.#announce('handshake-complete');
+    this.#announce('writable');
+  }
+
+  /** Tells readiness$ (every driving call announces something: nobody may be listening). */
+  #announce(type: ReadinessType): void {
+    this.onReadiness?.(EVENTS[type]);
+    if (this.#readiness.observed) this.#readiness.next(EVENTS[type]);
   }
 
   /** Frees the engine; later calls throw. rxtls's addition: Python relies on the GC. */
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#progressSubscription.unsubscribe();
+    this.#progressSubscription?.unsubscribe();
     this.#engine.destroy();
     this.#readiness.complete();
   }

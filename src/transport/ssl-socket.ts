@@ -90,37 +90,56 @@ export interface StreamObserver {
   onClosed(socket: SSLSocket): void;
 }
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-  settled: boolean;
-}
+/**
+ * A promise made only when someone asks for it. Most streams' handshake and close are never
+ * awaited (a server's connections), and each promise, its callbacks and its rejection cost
+ * allocations per connection. An error may be given as a function, made only when asked for too
+ * (an Error costs a stack trace).
+ */
+class Outcome<T> {
+  #settled = false;
+  #value: T | undefined;
+  #error: (() => unknown) | undefined;
+  #promise: Promise<T> | undefined;
+  #resolve: ((value: T) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
 
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  const d: Deferred<T> = {
-    promise,
-    settled: false,
-    resolve: (value) => {
-      if (d.settled) return;
-      d.settled = true;
-      resolve(value);
-    },
-    reject: (error) => {
-      if (d.settled) return;
-      d.settled = true;
-      reject(error);
-    },
-  };
-  // Nobody may be waiting: the rejection is still reported through data$ and the promises.
-  promise.catch(() => undefined);
-  return d;
+  get promise(): Promise<T> {
+    if (this.#promise === undefined) {
+      if (this.#settled) {
+        this.#promise = this.#error
+          ? Promise.reject(this.#error())
+          : Promise.resolve(this.#value as T);
+      } else {
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+      }
+      // Nobody may be waiting: the rejection is still reported through data$ and the promises.
+      this.#promise.catch(() => undefined);
+    }
+    return this.#promise;
+  }
+
+  resolve(value: T): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#value = value;
+    this.#resolve?.(value);
+  }
+
+  reject(error: unknown): void {
+    this.rejectWith(() => error);
+  }
+
+  /** Rejects with what `make()` returns, made only once someone asks for the promise. */
+  rejectWith(make: () => unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#error = make;
+    this.#reject?.(make());
+  }
 }
 
 /**
@@ -149,11 +168,11 @@ export class SSLSocket<C = unknown> implements Transport {
   #state: SecureStreamState = 'handshaking';
   #started = false;
   #error: Error | undefined;
-  readonly #handshake = deferred<void>();
-  readonly #closed = deferred<void>();
+  readonly #handshake = new Outcome<void>();
+  readonly #closed = new Outcome<void>();
   readonly #closedSubject = new ReplaySubject<void>(1);
   readonly #writable = new Subject<void>();
-  #unwrapTo: Deferred<Transport> | undefined;
+  #unwrapTo: Outcome<Transport> | undefined;
 
   // incoming: decrypted data for the reader
   #plain: Buffer[] = [];
@@ -222,8 +241,8 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#link = (transport as Partial<FusableTransport>).fuse?.(sslobj as SSLObject<unknown>);
     this.#in = this.#link ?? sslobj.incoming;
     if (this.#link) this.#link.onCiphertext = (count) => this.#onCiphertextArrived(count);
+    sslobj.onReadiness = (event) => this.#onReadiness(event);
     this.#subscriptions.push(
-      sslobj.readiness$.subscribe((event: ReadinessEvent) => this.#onReadiness(event)),
       transport.writable$.subscribe(() => {
         this.#transportBlocked = false;
         this.#pump();
@@ -755,8 +774,7 @@ export class SSLSocket<C = unknown> implements Transport {
       this.#fail(error);
       return;
     }
-    if (!this.#handshake.settled)
-      this.#handshake.reject(new ValueError('the connection was aborted'));
+    this.#handshake.rejectWith(() => new ValueError('the connection was aborted'));
     this.#transport.destroy();
     this.#finish();
   }
@@ -770,7 +788,7 @@ export class SSLSocket<C = unknown> implements Transport {
       // Already closed (the peer's end closed it, or an abort): no TLS layer is left to remove.
       return Promise.reject(new ValueError('cannot unwrap a closed SSLSocket'));
     }
-    this.#unwrapTo ??= deferred<Transport>();
+    this.#unwrapTo ??= new Outcome<Transport>();
     void this.close();
     return this.#unwrapTo.promise;
   }
@@ -841,8 +859,7 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#flushCiphertext();
     if (this.#unwrapTo) {
       const leftover = this.#link ? this.#link.unfuse() : this.#sslobj.incoming.read();
-      for (const subscription of this.#subscriptions) subscription.unsubscribe();
-      this.#subscriptions = [];
+      this.#unsubscribe();
       // Our backpressure ends with us: the plaintext reader gets a flowing transport.
       if (this.#transportPaused) {
         this.#transportPaused = false;
@@ -886,15 +903,11 @@ export class SSLSocket<C = unknown> implements Transport {
     clearTimeout(this.#handshakeTimer);
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#shutdownTimer);
-    for (const subscription of this.#subscriptions) subscription.unsubscribe();
-    this.#subscriptions = [];
+    this.#unsubscribe();
     if (!this.#error) {
-      // (An Error costs a stack trace: made only when someone can still see it.)
-      if (!this.#handshake.settled) {
-        this.#handshake.reject(
-          new ValueError('the connection closed before the handshake completed'),
-        );
-      }
+      this.#handshake.rejectWith(
+        () => new ValueError('the connection closed before the handshake completed'),
+      );
       this.#completeReaderIfDrained();
       if (this.#plain.length === 0) this.#reader?.complete();
     }
@@ -906,6 +919,13 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#closedSubject.complete();
     this.#writable.complete();
     this.#observer.onClosed(this as SSLSocket<unknown>);
+  }
+
+  /** Stops hearing the SSLObject and the transport. */
+  #unsubscribe(): void {
+    this.#sslobj.onReadiness = undefined;
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#subscriptions = [];
   }
 
   /** The error that ended the stream, if one did. */
