@@ -27,7 +27,7 @@ export type ReadinessType =
   | 'closed' // the TLS session ended: close_notify, EOF or a fatal error
   | 'error'; // a fatal error happened: the next call throws it
 
-/** One readiness event. */
+/** One readiness event (events are shared and frozen: compare their `type`, not the objects). */
 export interface ReadinessEvent {
   readonly type: ReadinessType;
 }
@@ -128,6 +128,8 @@ export class SSLObject<C = unknown> {
   readonly #progressSubscription: Subscription | undefined;
   #context: C;
   #destroyed = false;
+  /** Inside #announce: a destroy() there completes readiness$ only after the event is out. */
+  #announcing = false;
   #handshakeAnnounced = false;
   /** What `checkPeer` said of the peer; #peerRejection is what it threw. */
   #peerVerdict: 'unchecked' | 'accepted' | 'rejected' = 'unchecked';
@@ -318,8 +320,17 @@ export class SSLObject<C = unknown> {
 
   /** Tells readiness$ (every driving call announces something: nobody may be listening). */
   #announce(type: ReadinessType): void {
-    this.onReadiness?.(EVENTS[type]);
+    // The driving stream reacts first (as it did when it was the first subscriber); if its
+    // reaction destroys this object (an error), the other listeners still hear the event.
+    const outer = this.#announcing;
+    this.#announcing = true;
+    try {
+      this.onReadiness?.(EVENTS[type]);
+    } finally {
+      this.#announcing = outer;
+    }
     if (this.#readiness.observed) this.#readiness.next(EVENTS[type]);
+    if (this.#destroyed && !outer) this.#readiness.complete();
   }
 
   /** Frees the engine; later calls throw. rxtls's addition: Python relies on the GC. */
@@ -328,7 +339,7 @@ export class SSLObject<C = unknown> {
     this.#destroyed = true;
     this.#progressSubscription?.unsubscribe();
     this.#engine.destroy();
-    this.#readiness.complete();
+    if (!this.#announcing) this.#readiness.complete();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -199,6 +199,8 @@ export class SSLSocket<C = unknown> implements Transport {
   #pumpAgain = false;
   #transportEnded = false;
   #subscriptions: Subscription[] = [];
+  /** What this stream set as its SSLObject's onReadiness (cleared only if still there). */
+  #hearReadiness: ((event: ReadinessEvent) => void) | undefined;
   /**
    * The fused path: a native socket carries the native engine's ciphertext itself, and these are
    * its counts. Undefined when ciphertext moves through the SSLObject's BIOs and the transport.
@@ -241,7 +243,8 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#link = (transport as Partial<FusableTransport>).fuse?.(sslobj as SSLObject<unknown>);
     this.#in = this.#link ?? sslobj.incoming;
     if (this.#link) this.#link.onCiphertext = (count) => this.#onCiphertextArrived(count);
-    sslobj.onReadiness = (event) => this.#onReadiness(event);
+    this.#hearReadiness = (event) => this.#onReadiness(event);
+    sslobj.onReadiness = this.#hearReadiness;
     this.#subscriptions.push(
       transport.writable$.subscribe(() => {
         this.#transportBlocked = false;
@@ -912,6 +915,10 @@ export class SSLSocket<C = unknown> implements Transport {
       if (this.#plain.length === 0) this.#reader?.complete();
     }
     for (const puller of this.#pullers.splice(0)) puller.resolve(Buffer.alloc(0));
+    // An unwrap() the close cut short (a handshake aborted, a transport gone) has nothing to give.
+    this.#unwrapTo?.rejectWith(
+      () => new ValueError('the connection closed before unwrap completed'),
+    );
     this.#writes = [];
     this.#sslobj.destroy();
     this.#closed.resolve();
@@ -923,7 +930,7 @@ export class SSLSocket<C = unknown> implements Transport {
 
   /** Stops hearing the SSLObject and the transport. */
   #unsubscribe(): void {
-    this.#sslobj.onReadiness = undefined;
+    if (this.#sslobj.onReadiness === this.#hearReadiness) this.#sslobj.onReadiness = undefined;
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
   }

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
 import { engineAvailable } from '../../src/transport/engines.js';
-import { SSLEOFError, TLSTimeoutError } from '../../src/transport/errors.js';
+import { SSLEOFError, TLSTimeoutError, ValueError } from '../../src/transport/errors.js';
+import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
@@ -329,6 +330,48 @@ test('reactor.shutdown sends close_notify on every stream and waits for them', a
   await reactor.shutdown({ timeoutMs: 2_000 });
   for (const end of ends) assert.is((await end).length, 0);
   assert.is(reactor.stats().connections, 0);
+});
+
+test('unwrap() while the handshake runs rejects with ValueError instead of waiting forever', async () => {
+  const reactor = new Reactor();
+  const [a, b] = memoryPipe();
+  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
+  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
+  // close() aborts a handshake in progress: there is no TLS layer left to remove.
+  const error = await client.unwrap().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.instance(error, ValueError);
+  assert.match((error as Error).message, 'closed before unwrap completed');
+  await server.handshake().catch(() => undefined);
+  assert.is(client.state, 'closed');
+});
+
+test('an SSLObject readiness$ subscriber hears the error that ends its stream, then completion', async () => {
+  const { clientCtx: pinned } = contextPair(pki);
+  pinned.addPeerCheck(() => {
+    throw new Error('not the pinned key');
+  });
+  const reactor = new Reactor();
+  const [a, b] = memoryPipe();
+  const sslobj = pinned.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverHostname: 'localhost' });
+  const events: string[] = [];
+  sslobj.readiness$.subscribe({
+    next: (event) => events.push(event.type),
+    complete: () => events.push('COMPLETE'),
+  });
+  const client = reactor.attach(sslobj, a);
+  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
+  const error = await client.handshake().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.match(String(error), 'not the pinned key');
+  await server.handshake().catch(() => undefined);
+  assert.ok(events.includes('error'), events.join(' '));
+  assert.is(events.at(-1), 'COMPLETE');
+  assert.not.ok(events.includes('handshake-complete'), events.join(' '));
 });
 
 test.run();
