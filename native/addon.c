@@ -204,10 +204,10 @@ static napi_value init(napi_env env, napi_value exports) {
     }
   }
   napi_property_descriptor props[] = {
-    {"newContext", NULL, rx_new_context, NULL, NULL, NULL, napi_default, NULL},
-    {"opensslVersion", NULL, openssl_version, NULL, NULL, NULL, napi_default, NULL},
+    RX_METHOD("newContext", rx_new_context),
+    RX_METHOD("opensslVersion", openssl_version),
   };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  RX_DEFINE(env, exports, props);
   if (rx_engine_init(env, exports) == NULL) return NULL;
   return rx_socket_init(env, exports);
 }

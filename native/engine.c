@@ -816,15 +816,14 @@ static napi_value verify_client_post_handshake(napi_env env, napi_callback_info 
 
 napi_value rx_engine_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"newEngine", NULL, new_engine, NULL, NULL, NULL, napi_default, NULL},
-    {"drive", NULL, drive, NULL, NULL, NULL, napi_default, NULL},
-    {"destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL},
-    {"setContext", NULL, set_context, NULL, NULL, NULL, napi_default, NULL},
-    {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
-    {"exportKeyingMaterial", NULL, export_keying_material, NULL, NULL, NULL, napi_default, NULL},
-    {"verifyClientPostHandshake", NULL, verify_client_post_handshake, NULL, NULL, NULL,
-     napi_default, NULL},
+    RX_METHOD("newEngine", new_engine),
+    RX_METHOD("drive", drive),
+    RX_METHOD("destroy", destroy),
+    RX_METHOD("setContext", set_context),
+    RX_METHOD("info", info),
+    RX_METHOD("exportKeyingMaterial", export_keying_material),
+    RX_METHOD("verifyClientPostHandshake", verify_client_post_handshake),
   };
-  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  RX_DEFINE(env, exports, props);
   return exports;
 }

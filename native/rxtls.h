@@ -58,6 +58,12 @@ napi_value rx_plain_error(napi_env env, const char *message);
 void rx_throw_openssl(napi_env env, const char *fallback);
 napi_value rx_buffer(napi_env env, const unsigned char *data, size_t len);
 napi_value rx_undefined(napi_env env);
+
+/* One exported function in a napi_property_descriptor table. */
+#define RX_METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+/* Defines a table of RX_METHODs on `target`. */
+#define RX_DEFINE(env, target, props) \
+  napi_define_properties(env, target, sizeof(props) / sizeof((props)[0]), props)
 napi_value rx_null(napi_env env);
 bool rx_get_bool(napi_env env, napi_value object, const char *key);
 double rx_get_number(napi_env env, napi_value object, const char *key, double fallback);

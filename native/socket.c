@@ -719,21 +719,21 @@ napi_value rx_socket_init(napi_env env, napi_value exports) {
   }
   napi_add_async_cleanup_hook(env, teardown, instance, NULL);
   napi_property_descriptor props[] = {
-    {"listen", NULL, listen_tcp, NULL, NULL, NULL, napi_default, NULL},
-    {"connect", NULL, connect_tcp, NULL, NULL, NULL, napi_default, NULL},
-    {"setEvents", NULL, set_events, NULL, NULL, NULL, napi_default, NULL},
-    {"write", NULL, write_bytes, NULL, NULL, NULL, napi_default, NULL},
-    {"readStart", NULL, read_start, NULL, NULL, NULL, napi_default, NULL},
-    {"readStop", NULL, read_stop, NULL, NULL, NULL, napi_default, NULL},
-    {"end", NULL, end_socket, NULL, NULL, NULL, napi_default, NULL},
-    {"close", NULL, close_js, NULL, NULL, NULL, napi_default, NULL},
-    {"address", NULL, address, NULL, NULL, NULL, napi_default, NULL},
-    {"fuse", NULL, fuse, NULL, NULL, NULL, napi_default, NULL},
-    {"unfuse", NULL, unfuse, NULL, NULL, NULL, napi_default, NULL},
+    RX_METHOD("listen", listen_tcp),
+    RX_METHOD("connect", connect_tcp),
+    RX_METHOD("setEvents", set_events),
+    RX_METHOD("write", write_bytes),
+    RX_METHOD("readStart", read_start),
+    RX_METHOD("readStop", read_stop),
+    RX_METHOD("end", end_socket),
+    RX_METHOD("close", close_js),
+    RX_METHOD("address", address),
+    RX_METHOD("fuse", fuse),
+    RX_METHOD("unfuse", unfuse),
   };
   napi_value sockets;
   napi_create_object(env, &sockets);
-  napi_define_properties(env, sockets, sizeof(props) / sizeof(props[0]), props);
+  RX_DEFINE(env, sockets, props);
   napi_set_named_property(env, exports, "socket", sockets);
   return exports;
 }

@@ -58,9 +58,9 @@ export class Server {
   readonly #context: SSLContext;
   readonly #container: DependencyContainer | undefined;
   readonly #reactor: Reactor;
+  /** `net`'s server; undefined when the connections use native TCP (then #listener, once listening). */
   readonly #tcp: net.Server | undefined;
   #listener: NativeTcpListener | undefined;
-  readonly #nativeTcp: boolean;
   readonly #onSocket: ((socket: SSLSocket<SSLContext>) => void) | undefined;
   readonly #connections = new Subject<SSLSocket<SSLContext>>();
   readonly #live = new Set<SSLSocket<SSLContext>>();
@@ -89,7 +89,6 @@ export class Server {
       this.#container.register(SERVER_CONTEXT, { useValue: this.#context });
       this.#container.register(REACTOR, { useValue: this.#reactor });
     }
-    this.#nativeTcp = chooseTcp(options.tcp, this.#context.engine, 'createServer') === 'native';
     this.#onSocket = onSocket;
     const o = options;
     this.#streamOptions = {
@@ -101,7 +100,7 @@ export class Server {
       ...(o.suppressRaggedEofs !== undefined ? { suppressRaggedEofs: o.suppressRaggedEofs } : {}),
       ...(o.borrowedReads !== undefined ? { borrowedReads: o.borrowedReads } : {}),
     };
-    if (!this.#nativeTcp) {
+    if (chooseTcp(options.tcp, this.#context.engine, 'createServer') === 'node') {
       this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
         this.#accept(new TcpTransport(socket)),
       );
@@ -112,7 +111,8 @@ export class Server {
   #accept(transport: Transport): void {
     const o = this.#options;
     const onSocket = this.#onSocket;
-    if (this.#nativeTcp && o.maxConnections !== undefined && this.#live.size >= o.maxConnections) {
+    const native = this.#tcp === undefined; // net.Server enforces maxConnections itself
+    if (native && o.maxConnections !== undefined && this.#live.size >= o.maxConnections) {
       // As net.Server does beyond maxConnections: the connection is closed at once.
       transport.destroy();
       return;

@@ -66,6 +66,12 @@ enum Info {
 
 const NO_KEY = new Uint8Array(0);
 const WANT_READ = SSLErrorNumber.SSL_ERROR_WANT_READ;
+/** The addon's plain "want read" (nothing on OpenSSL's error queue), as a description. */
+const PLAIN_WANT_READ: NativeErrorDescription = Object.freeze({
+  rxtlsNative: true,
+  sslError: WANT_READ,
+  ret: -1,
+});
 /** The numbers every drive() call answers (see DriveState); one array serves every engine. */
 const driveState = new Int32Array(DRIVE_STATE_LENGTH);
 
@@ -92,7 +98,7 @@ export class NativeSession implements EngineSession {
 /** A TLS connection driven by the OpenSSL inside Node through the rxtls addon. */
 class NativeEngine implements TlsEngine {
   readonly kind = 'native' as const;
-  /** Never emits: everything happens inside the driving calls. */
+  // No progress$: everything happens inside the driving calls.
 
   #handle: NativeEngineHandle | null;
   #config: EngineConfig;
@@ -254,7 +260,7 @@ class NativeEngine implements TlsEngine {
       const complete = driveState[DriveState.HandshakeComplete] === 1;
       const wantsInput = driveState[DriveState.Starved] === 1;
       if (error === undefined && driveState[DriveState.SslError] === WANT_READ) {
-        error = { rxtlsNative: true, sslError: WANT_READ, ret: -1 };
+        error = PLAIN_WANT_READ;
       }
       this.#handshakeComplete = complete;
       const link = this.#link;

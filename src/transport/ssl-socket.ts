@@ -199,8 +199,8 @@ export class SSLSocket<C = unknown> implements Transport {
   #pumpAgain = false;
   #transportEnded = false;
   #subscriptions: Subscription[] = [];
-  /** What this stream set as its SSLObject's onReadiness (cleared only if still there). */
-  #hearReadiness: ((event: ReadinessEvent) => void) | undefined;
+  /** This stream's SSLObject onReadiness (cleared at the end only if still there). */
+  readonly #hearReadiness = (event: ReadinessEvent): void => this.#onReadiness(event);
   /**
    * The fused path: a native socket carries the native engine's ciphertext itself, and these are
    * its counts. Undefined when ciphertext moves through the SSLObject's BIOs and the transport.
@@ -243,7 +243,6 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#link = (transport as Partial<FusableTransport>).fuse?.(sslobj as SSLObject<unknown>);
     this.#in = this.#link ?? sslobj.incoming;
     if (this.#link) this.#link.onCiphertext = (count) => this.#onCiphertextArrived(count);
-    this.#hearReadiness = (event) => this.#onReadiness(event);
     sslobj.onReadiness = this.#hearReadiness;
     this.#subscriptions.push(
       transport.writable$.subscribe(() => {

@@ -21,17 +21,9 @@ import { main as starttls } from '../../examples/starttls.js';
 import { main as tlsInTlsProxy } from '../../examples/tls-in-tls-proxy.js';
 import { TLSVersion } from '../../src/transport/constants.js';
 import { SSLError } from '../../src/transport/errors.js';
+import { rejectionOf } from '../helpers/assert-error.js';
 
 const run = promisify(execFile);
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-}
 
 test('echo-server and echo-client: the client gets its message back', async () => {
   const server = await echoServer();
@@ -128,7 +120,7 @@ test('mtls: a client with a certificate is greeted by name; one without is refus
   const example = await mtls();
   try {
     assert.is(await example.client(true), 'hello, alice\n');
-    const error = await failureOf(example.client(false));
+    const error = await rejectionOf(example.client(false));
     assert.ok(error instanceof SSLError, String(error));
     assert.match((error as Error).message, /requires a client certificate/);
     assert.match(String((error as SSLError).reason), /CERTIFICATE_REQUIRED/);
@@ -220,7 +212,7 @@ test('di-policy: one registration turns the same server from Intermediate to Mod
   }
   const modern = await diPolicy({ modern: true });
   try {
-    const refused = await failureOf(modern.client());
+    const refused = await rejectionOf(modern.client());
     assert.ok(refused instanceof SSLError);
     assert.match((refused as Error).message, /PROTOCOL_VERSION/);
     assert.is(await modern.client(TLSVersion.TLSv1_3), 'TLSv1.3');

@@ -22,3 +22,13 @@ export function throwsA(fn: () => unknown, cls: ErrorClass, message?: string | R
   else if (message) assert.match(error.message, message);
   return error;
 }
+
+/** What `promise` rejects with; fails the test if it fulfils instead. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}

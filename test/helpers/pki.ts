@@ -16,6 +16,7 @@ import { importSigningKey } from '../../src/context/key-pair.js';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
 import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
+import type { Test } from 'uvu';
 
 export interface Pki {
   dir: string;
@@ -127,4 +128,25 @@ export function contextPair(pki: Pki): { serverCtx: SSLContext; clientCtx: SSLCo
   const clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
   clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
   return { serverCtx, clientCtx };
+}
+
+/** A test file's PKI and its server and client contexts (see {@link useContextPair}). */
+export interface ContextPairFixture {
+  readonly pki: Pki;
+  readonly serverCtx: SSLContext;
+  readonly clientCtx: SSLContext;
+}
+
+/**
+ * Makes a PKI and a context pair before `suite`'s tests and removes the PKI after them. The
+ * fields are set once the suite's `before` has run: read them inside the tests.
+ */
+export function useContextPair(suite: Test): ContextPairFixture {
+  const fixture = {} as { pki: Pki; serverCtx: SSLContext; clientCtx: SSLContext };
+  suite.before(async () => {
+    fixture.pki = await makePki();
+    Object.assign(fixture, contextPair(fixture.pki));
+  });
+  suite.after(() => fixture.pki.remove());
+  return fixture;
 }

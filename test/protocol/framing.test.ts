@@ -8,7 +8,7 @@ import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/co
 import { FrameTooLongError, ValueError } from '../../src/transport/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
-import { throwsA } from '../helpers/assert-error.js';
+import { throwsA, rejectionOf } from '../helpers/assert-error.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 
 /** mulberry32: a small seeded PRNG, so every random case can be replayed from its seed. */
@@ -35,15 +35,6 @@ function chunkRandomly(bytes: Buffer, rand: () => number): Buffer[] {
   }
   if (rand() < 0.5) chunks.push(Buffer.alloc(0));
   return chunks;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the stream to error');
 }
 
 const SEEDS = 200;
@@ -91,7 +82,7 @@ test('lines() errors with FrameTooLongError as soon as a line is certain to be t
   const result = lastValueFrom(input.pipe(lines({ maxLength: 8 }), toArray()));
   input.next(Buffer.from('12345678\r')); // 9 bytes: still fine if \n follows
   input.next(Buffer.from('9')); // 10 bytes without a newline: too long, whatever follows
-  const error = await errorOf(result);
+  const error = await rejectionOf(result);
   assert.ok(error instanceof FrameTooLongError);
   assert.is((error as FrameTooLongError).code, 'ERR_RXTLS_FRAME_TOO_LONG');
   assert.is((error as FrameTooLongError).maxLength, 8);
@@ -102,7 +93,9 @@ test('lines() errors with FrameTooLongError as soon as a line is certain to be t
   );
   assert.equal(exact, ['12345678']);
   for (const text of ['123456789\n', '123456789']) {
-    const e = await errorOf(lastValueFrom(from([Buffer.from(text)]).pipe(lines({ maxLength: 8 }))));
+    const e = await rejectionOf(
+      lastValueFrom(from([Buffer.from(text)]).pipe(lines({ maxLength: 8 }))),
+    );
     assert.ok(e instanceof FrameTooLongError, text);
   }
 });
@@ -135,19 +128,19 @@ test('lengthPrefixed() refuses an oversized header before holding any payload, a
   const result = lastValueFrom(input.pipe(lengthPrefixed({ headerBytes: 4, maxLength: 1024 })));
   input.next(Buffer.from([0x7f, 0xff])); // half a header announcing ~2 GiB
   input.next(Buffer.from([0xff, 0xff]));
-  const error = await errorOf(result);
+  const error = await rejectionOf(result);
   assert.ok(error instanceof FrameTooLongError);
   assert.is((error as FrameTooLongError).length, 0x7fffffff);
   assert.not.ok(input.observed);
 
-  const cut = await errorOf(
+  const cut = await rejectionOf(
     lastValueFrom(
       from([Buffer.from([0, 5, 1, 2])]).pipe(lengthPrefixed({ headerBytes: 2, maxLength: 10 })),
     ),
   );
   assert.ok(cut instanceof ValueError);
   assert.match((cut as Error).message, /2 of 5 payload bytes/);
-  const cutHeader = await errorOf(
+  const cutHeader = await rejectionOf(
     lastValueFrom(from([Buffer.from([0])]).pipe(lengthPrefixed({ maxLength: 10 }))),
   );
   assert.match((cutHeader as Error).message, /1 of 4 header bytes/);

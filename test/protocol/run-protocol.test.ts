@@ -21,23 +21,15 @@ import { SSLEOFError } from '../../src/transport/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 function pair(options: { suppressRaggedEofs?: boolean; context?: SSLContext } = {}) {
   const reactor = new Reactor();
   const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
-  const server = (options.context ?? serverCtx).wrapSocket(b, {
+  const client = fixture.clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
+  const server = (options.context ?? fixture.serverCtx).wrapSocket(b, {
     serverSide: true,
     reactor,
     ...(options.suppressRaggedEofs === undefined

@@ -1,7 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SSLContext } from '../../src/context/ssl-context.js';
 import {
   acceptStartTls,
   negotiateStartTls,
@@ -10,38 +9,23 @@ import {
 import { StartTlsError } from '../../src/transport/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
+import { rejectionOf } from '../helpers/assert-error.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
-
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-}
+const fixture = useContextPair(test);
 
 test('negotiateStartTls and acceptStartTls talk plaintext, then TLS on the same transport', async () => {
   const reactor = new Reactor();
   const [a, b] = memoryPipe();
   const seen: string[] = [];
-  const serverSide = acceptStartTls(b, serverCtx, {
+  const serverSide = acceptStartTls(b, fixture.serverCtx, {
     reactor,
     answer: (line) => {
       seen.push(line);
       return /^EHLO /i.test(line) ? '250 STARTTLS' : '500 what?';
     },
   });
-  const client = await negotiateStartTls(a, clientCtx, {
+  const client = await negotiateStartTls(a, fixture.clientCtx, {
     serverHostname: 'localhost',
     before: ['EHLO client.test'],
     reactor,
@@ -59,7 +43,9 @@ test('a refused STARTTLS fails with StartTlsError carrying the reply', async () 
   const [a, b] = memoryPipe();
   const server = new PlaintextConversation(b);
   server.writeLine('220 hi');
-  const failure = failureOf(negotiateStartTls(a, clientCtx, { serverHostname: 'localhost' }));
+  const failure = rejectionOf(
+    negotiateStartTls(a, fixture.clientCtx, { serverHostname: 'localhost' }),
+  );
   assert.is(await server.readLine(), 'STARTTLS');
   server.writeLine('454 TLS not available');
   const error = await failure;
@@ -70,15 +56,15 @@ test('a refused STARTTLS fails with StartTlsError carrying the reply', async () 
 
 test('plaintext pipelined after STARTTLS is refused on both sides (command injection)', async () => {
   const [a, b] = memoryPipe();
-  const serverSide = failureOf(acceptStartTls(b, serverCtx, { greeting: null }));
+  const serverSide = rejectionOf(acceptStartTls(b, fixture.serverCtx, { greeting: null }));
   a.write(Buffer.from('STARTTLS\r\nRSET\r\n'));
   const error = await serverSide;
   assert.ok(error instanceof StartTlsError);
   assert.match((error as Error).message, /6 plaintext bytes after the STARTTLS exchange/);
 
   const [c, d] = memoryPipe();
-  const clientSide = failureOf(
-    negotiateStartTls(c, clientCtx, { serverHostname: 'localhost', expectGreeting: false }),
+  const clientSide = rejectionOf(
+    negotiateStartTls(c, fixture.clientCtx, { serverHostname: 'localhost', expectGreeting: false }),
   );
   const server = new PlaintextConversation(d);
   assert.is(await server.readLine(), 'STARTTLS');
@@ -88,24 +74,24 @@ test('plaintext pipelined after STARTTLS is refused on both sides (command injec
 
 test('the plaintext phase fails cleanly on a closed peer or an overlong line', async () => {
   const [a, b] = memoryPipe();
-  const closed = failureOf(acceptStartTls(b, serverCtx));
+  const closed = rejectionOf(acceptStartTls(b, fixture.serverCtx));
   a.end();
   const error = await closed;
   assert.ok(error instanceof StartTlsError);
   assert.match((error as Error).message, /closed the connection before STARTTLS/);
 
   const [c, d] = memoryPipe();
-  const long = failureOf(acceptStartTls(d, serverCtx, { maxLineLength: 16 }));
+  const long = rejectionOf(acceptStartTls(d, fixture.serverCtx, { maxLineLength: 16 }));
   c.write(Buffer.from('x'.repeat(40)));
   assert.match(String((await long) as Error), /exceeds 16 bytes/);
 
   const [e, f] = memoryPipe();
   const longWithEnd = new PlaintextConversation(f, { maxLineLength: 8 });
   e.write(Buffer.from('123456789\nok\n'));
-  assert.ok((await failureOf(longWithEnd.readLine())) instanceof StartTlsError);
+  assert.ok((await rejectionOf(longWithEnd.readLine())) instanceof StartTlsError);
 
   const [g, h] = memoryPipe();
-  const broken = failureOf(new PlaintextConversation(h).readLine());
+  const broken = rejectionOf(new PlaintextConversation(h).readLine());
   g.destroy(new Error('reset'));
   h.destroy(new Error('reset'));
   assert.ok((await broken) instanceof StartTlsError);

@@ -8,26 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer } from '../../src/protocol/server.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 import { digestOf, echo, sha256, streamPair, writeSplit } from '../helpers/streams.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 function pair(reactor: Reactor, server: { borrowedReads?: boolean } = {}) {
-  return streamPair({ serverCtx, clientCtx }, reactor, { server });
+  return streamPair(fixture, reactor, { server });
 }
 
 test('an echo over borrowed reads moves 4 MiB intact, and its chunks are views of reused buffers', async () => {
@@ -58,11 +49,12 @@ test('an echo over borrowed reads moves 4 MiB intact, and its chunks are views o
 
 test('over TCP (fused on the native engine), a server with borrowedReads echoes 2 MiB intact', async () => {
   const reactor = new Reactor();
-  const server = createServer({ context: serverCtx, reactor, borrowedReads: true }, (socket) =>
-    echo(socket as SSLSocket<unknown>),
+  const server = createServer(
+    { context: fixture.serverCtx, reactor, borrowedReads: true },
+    (socket) => echo(socket as SSLSocket<unknown>),
   );
   const { port } = await server.listen(0, '127.0.0.1');
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const payload = randomBytes(2 * 1024 * 1024);
   const echoed = digestOf(client);
   await writeSplit(client, payload, 70_000);

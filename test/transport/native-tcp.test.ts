@@ -17,18 +17,11 @@ import { nativeEngineAvailable } from '../../src/transport/native-engine.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 import { ByteSource, digestOf, pump, sha256, writeSplit } from '../helpers/streams.js';
+import { rejectionOf } from '../helpers/assert-error.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 /** A listener on 127.0.0.1:0 whose accepted transports arrive through `accepted()`. */
 function listen(): {
@@ -51,15 +44,6 @@ function listen(): {
       else waiting.push(resolve);
     });
   return { listener, port, accepted };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const closed = (transport: Transport) =>
@@ -142,8 +126,8 @@ test("errors are Node's: ECONNREFUSED, EADDRINUSE, ECONNRESET; data$ has one con
 
   const client = await NativeTcpTransport.connect({ host: '127.0.0.1', port });
   const server = await accepted();
-  const reset = rejection(lastValueFrom(client.data$.pipe(toArray())));
-  const second = await rejection(lastValueFrom(client.data$));
+  const reset = rejectionOf(lastValueFrom(client.data$.pipe(toArray())));
+  const second = await rejectionOf(lastValueFrom(client.data$));
   assert.match(String(second), 'has one consumer at a time');
   // A reset: the server aborts with an error, which sends RST instead of FIN.
   server.destroy(new Error('abort'));
@@ -153,7 +137,7 @@ test("errors are Node's: ECONNREFUSED, EADDRINUSE, ECONNRESET; data$ has one con
   await Promise.all([closed(client), closed(server)]);
   await listener.close();
 
-  const refused = (await rejection(
+  const refused = (await rejectionOf(
     NativeTcpTransport.connect({ host: '127.0.0.1', port }),
   )) as NodeJS.ErrnoException;
   assert.is(refused.code, 'ECONNREFUSED');
@@ -161,7 +145,7 @@ test("errors are Node's: ECONNREFUSED, EADDRINUSE, ECONNRESET; data$ has one con
 
 async function tlsServer(onSocket: (socket: SSLSocket<SSLContext>) => void) {
   const reactor = new Reactor();
-  const server = createServer({ context: serverCtx, reactor, tcp: 'native' }, onSocket);
+  const server = createServer({ context: fixture.serverCtx, reactor, tcp: 'native' }, onSocket);
   const { port } = await server.listen(0, '127.0.0.1');
   return { server, port, reactor };
 }
@@ -177,7 +161,7 @@ test('TLS over native TCP (fused with the native engine): 2 MiB echo, sha256 bot
     });
     socket.writable$.subscribe(() => socket.resume());
   });
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const payload = randomBytes(2 * 1024 * 1024);
   const echoed = digestOf(client);
   await writeSplit(client, payload, 70_000);
@@ -212,7 +196,7 @@ test('STARTTLS downgrade over native TCP: the plaintext right behind the close_n
       unwrapping();
     });
   });
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   await serverUnwrapping;
   // The client's close_notify leaves synchronously; the plaintext follows it on the same TCP.
   const clientDown = client.unwrap();
@@ -247,11 +231,11 @@ test('IPv6 loopback, and the tcp option is checked', async () => {
   assert.is(listener.address(), null);
 
   assert.throws(
-    () => createServer({ context: serverCtx, tcp: 'quic' as never }),
+    () => createServer({ context: fixture.serverCtx, tcp: 'quic' as never }),
     /tcp must be 'native' or 'node', got quic/,
   );
-  const refused = await rejection(
-    connect({ host: '127.0.0.1', port: 1, context: clientCtx, tcp: 'quic' as never }),
+  const refused = await rejectionOf(
+    connect({ host: '127.0.0.1', port: 1, context: fixture.clientCtx, tcp: 'quic' as never }),
   );
   assert.match(String(refused), "tcp must be 'native' or 'node', got quic");
 });
@@ -260,13 +244,13 @@ test('a closing stream whose native socket is closed locally finishes at once, n
   if (!nativeEngineAvailable()) return;
   const reactor = new Reactor();
   const server = createServer(
-    { context: serverCtx, reactor, tcp: 'native', shutdownTimeoutMs: 60_000 },
+    { context: fixture.serverCtx, reactor, tcp: 'native', shutdownTimeoutMs: 60_000 },
     () => undefined,
   );
   const { port } = await server.listen(0, '127.0.0.1');
   const accepted = firstValueFrom(server.connections$);
   // A client that never answers close_notify: it does not read at all.
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const serverSide = await accepted;
   await serverSide.handshake();
   void serverSide.close();
@@ -324,7 +308,7 @@ test('STARTTLS on a native socket whose plaintext reader paused it: the handshak
       queueMicrotask(() => {
         command.unsubscribe();
         transport.write(Buffer.from('OK\n'));
-        serverTls = startTls(transport, serverCtx, { serverSide: true, reactor });
+        serverTls = startTls(transport, fixture.serverCtx, { serverSide: true, reactor });
         accepted();
       });
     });
@@ -344,7 +328,7 @@ test('STARTTLS on a native socket whose plaintext reader paused it: the handshak
   await ok;
   await ready;
   const client = await within(
-    startTls(tcp, clientCtx, { serverHostname: 'localhost', reactor }),
+    startTls(tcp, fixture.clientCtx, { serverHostname: 'localhost', reactor }),
     'the STARTTLS handshake',
   );
   const server = await serverTls;
@@ -362,7 +346,7 @@ test('unwrap() after the peer sent more plaintext than the stream buffers: every
     // Our close_notify waits for unwrap(): the peer's alone must not close the stream.
     socket.closeOnPeerEnd = false;
   });
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   await serverSide.handshake();
   const peerEnded = new Promise<void>((resolve) => {
     serverSide.data$.subscribe({ complete: resolve });

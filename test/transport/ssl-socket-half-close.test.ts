@@ -2,27 +2,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SSLContext } from '../../src/context/ssl-context.js';
 import { SSLEOFError, ValueError } from '../../src/transport/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 import { streamPair } from '../helpers/streams.js';
+import { rejectionOf } from '../helpers/assert-error.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 test('end() while the reader is paused with data in flight still delivers it all after resume', async () => {
   const reactor = new Reactor();
-  const { client, server } = await streamPair({ serverCtx, clientCtx }, reactor);
+  const { client, server } = await streamPair(fixture, reactor);
   const payload = randomBytes(512 * 1024);
   const chunks: Uint8Array[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -54,7 +46,7 @@ test('end() while the reader is paused with data in flight still delivers it all
 /** A peer that reads our close_notify and hangs up instead of answering with its own. */
 async function closeAgainstHangUp(suppressRaggedEofs: boolean): Promise<Error | undefined> {
   const reactor = new Reactor();
-  const { client, server } = await streamPair({ serverCtx, clientCtx }, reactor, {
+  const { client, server } = await streamPair(fixture, reactor, {
     client: { suppressRaggedEofs },
     server: { closeOnPeerEnd: false },
   });
@@ -83,15 +75,12 @@ test('with suppressRaggedEofs false, a hang-up instead of close_notify after our
 
 test('unwrap() of a stream that has already closed rejects with ValueError instead of waiting forever', async () => {
   const reactor = new Reactor();
-  const { client, server } = await streamPair({ serverCtx, clientCtx }, reactor);
+  const { client, server } = await streamPair(fixture, reactor);
   const serverDone = lastValueFrom(server.data$.pipe(toArray()));
   await client.close();
   await serverDone;
   await firstValueFrom(server.closed$);
-  const error = await server.unwrap().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await rejectionOf(server.unwrap());
   assert.instance(error, ValueError);
   assert.match(String((error as Error).message), 'cannot unwrap a closed SSLSocket');
   assert.is(reactor.stats().connections, 0);

@@ -13,17 +13,10 @@ import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import type { Transport } from '../../src/transport/transport.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { contextPair, useContextPair } from '../helpers/pki.js';
+import { rejectionOf } from '../helpers/assert-error.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -34,8 +27,12 @@ async function collect(socket: SSLSocket | Transport): Promise<Buffer> {
 
 function securePair(reactor: Reactor, options: { idleTimeoutMs?: number } = {}) {
   const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor, ...options });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor, ...options });
+  const client = fixture.clientCtx.wrapSocket(a, {
+    serverHostname: 'localhost',
+    reactor,
+    ...options,
+  });
+  const server = fixture.serverCtx.wrapSocket(b, { serverSide: true, reactor, ...options });
   return { client, server };
 }
 
@@ -65,9 +62,9 @@ test('a server that speaks first is heard without the client sending anything, o
   for (const engine of ['native', 'node'] as const) {
     if (!engineAvailable(engine)) continue;
     const server = new SSLContext(PROTOCOL_TLS_SERVER, { engine });
-    server.loadCertChain(pki.path('server-combined'));
+    server.loadCertChain(fixture.pki.path('server-combined'));
     const client = new SSLContext(PROTOCOL_TLS_CLIENT, { engine });
-    client.loadVerifyLocations({ cafile: pki.path('ca') });
+    client.loadVerifyLocations({ cafile: fixture.pki.path('ca') });
     const [a, b] = memoryPipe();
     const reactor = new Reactor();
     const c = client.wrapSocket(a, { serverHostname: 'localhost', reactor });
@@ -165,7 +162,10 @@ test('data$ has one consumer at a time: a second one reads on from where the fir
 test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both directions', async () => {
   const reactor = new Reactor();
   const server = net.createServer((socket) => {
-    const tls = serverCtx.wrapSocket(new TcpTransport(socket), { serverSide: true, reactor });
+    const tls = fixture.serverCtx.wrapSocket(new TcpTransport(socket), {
+      serverSide: true,
+      reactor,
+    });
     tls.data$.subscribe({
       next: (chunk) => {
         if (!tls.write(chunk)) tls.pause();
@@ -178,7 +178,10 @@ test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both direc
   const { port } = server.address() as net.AddressInfo;
   try {
     const transport = await TcpTransport.connect({ host: '127.0.0.1', port });
-    const client = clientCtx.wrapSocket(transport, { serverHostname: 'localhost', reactor });
+    const client = fixture.clientCtx.wrapSocket(transport, {
+      serverHostname: 'localhost',
+      reactor,
+    });
     await client.handshake();
     const payload = randomBytes(4 * 1024 * 1024 + 17);
     const echoed = collect(client);
@@ -205,12 +208,12 @@ test('a ragged EOF completes data$ when suppressed and errors with SSLEOFError w
   for (const suppressRaggedEofs of [true, false]) {
     const reactor = new Reactor();
     const [a, b] = memoryPipe();
-    const client = clientCtx.wrapSocket(a, {
+    const client = fixture.clientCtx.wrapSocket(a, {
       serverHostname: 'localhost',
       reactor,
       suppressRaggedEofs,
     });
-    const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
+    const server = fixture.serverCtx.wrapSocket(b, { serverSide: true, reactor });
     await Promise.all([client.handshake(), server.handshake()]);
     const received = collect(client);
     server.write('last words');
@@ -232,7 +235,11 @@ test('a ragged EOF completes data$ when suppressed and errors with SSLEOFError w
 test('a client that sends nothing hits the handshake timeout with a named error', async () => {
   const reactor = new Reactor();
   const [, b] = memoryPipe();
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor, handshakeTimeoutMs: 50 });
+  const server = fixture.serverCtx.wrapSocket(b, {
+    serverSide: true,
+    reactor,
+    handshakeTimeoutMs: 50,
+  });
   let error: unknown;
   await server.handshake().catch((e: unknown) => {
     error = e;
@@ -271,8 +278,8 @@ test('abort closes at once without close_notify; the peer sees a clean or ragged
 test('unwrap returns the plaintext transport with the bytes after close_notify', async () => {
   const reactor = new Reactor();
   const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
+  const client = fixture.clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
+  const server = fixture.serverCtx.wrapSocket(b, { serverSide: true, reactor });
   await Promise.all([client.handshake(), server.handshake()]);
   const [plainClient, plainServer] = await Promise.all([client.unwrap(), server.unwrap()]);
   const received = firstValueFrom(plainServer.data$);
@@ -284,11 +291,17 @@ test('unwrap returns the plaintext transport with the bytes after close_notify',
 test('TLS inside TLS: a secure stream over a secure stream over TCP', async () => {
   const reactor = new Reactor();
   const [outerA, outerB] = memoryPipe();
-  const outerClient = clientCtx.wrapSocket(outerA, { serverHostname: 'localhost', reactor });
-  const outerServer = serverCtx.wrapSocket(outerB, { serverSide: true, reactor });
+  const outerClient = fixture.clientCtx.wrapSocket(outerA, {
+    serverHostname: 'localhost',
+    reactor,
+  });
+  const outerServer = fixture.serverCtx.wrapSocket(outerB, { serverSide: true, reactor });
   await Promise.all([outerClient.handshake(), outerServer.handshake()]);
-  const innerClient = clientCtx.wrapSocket(outerClient, { serverHostname: 'localhost', reactor });
-  const innerServer = serverCtx.wrapSocket(outerServer, { serverSide: true, reactor });
+  const innerClient = fixture.clientCtx.wrapSocket(outerClient, {
+    serverHostname: 'localhost',
+    reactor,
+  });
+  const innerServer = fixture.serverCtx.wrapSocket(outerServer, { serverSide: true, reactor });
   await Promise.all([innerClient.handshake(), innerServer.handshake()]);
   const got = collect(innerServer);
   innerClient.write('nested');
@@ -335,13 +348,10 @@ test('reactor.shutdown sends close_notify on every stream and waits for them', a
 test('unwrap() while the handshake runs rejects with ValueError instead of waiting forever', async () => {
   const reactor = new Reactor();
   const [a, b] = memoryPipe();
-  const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
+  const client = fixture.clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
+  const server = fixture.serverCtx.wrapSocket(b, { serverSide: true, reactor });
   // close() aborts a handshake in progress: there is no TLS layer left to remove.
-  const error = await client.unwrap().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await rejectionOf(client.unwrap());
   assert.instance(error, ValueError);
   assert.match((error as Error).message, 'closed before unwrap completed');
   await server.handshake().catch(() => undefined);
@@ -349,7 +359,7 @@ test('unwrap() while the handshake runs rejects with ValueError instead of waiti
 });
 
 test('an SSLObject readiness$ subscriber hears the error that ends its stream, then completion', async () => {
-  const { clientCtx: pinned } = contextPair(pki);
+  const { clientCtx: pinned } = contextPair(fixture.pki);
   pinned.addPeerCheck(() => {
     throw new Error('not the pinned key');
   });
@@ -362,11 +372,8 @@ test('an SSLObject readiness$ subscriber hears the error that ends its stream, t
     complete: () => events.push('COMPLETE'),
   });
   const client = reactor.attach(sslobj, a);
-  const server = serverCtx.wrapSocket(b, { serverSide: true, reactor });
-  const error = await client.handshake().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const server = fixture.serverCtx.wrapSocket(b, { serverSide: true, reactor });
+  const error = await rejectionOf(client.handshake());
   assert.match(String(error), 'not the pinned key');
   await server.handshake().catch(() => undefined);
   assert.ok(events.includes('error'), events.join(' '));

@@ -6,11 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer } from '../../src/protocol/server.js';
 import { Reactor } from '../../src/transport/reactor.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 import { slowReaderSoak } from '../helpers/soak.js';
 import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
 
@@ -25,18 +24,10 @@ function report(what: string, data: object): void {
   if (process.env.RXTLS_TEST_REPORT) console.log(what, JSON.stringify(data));
 }
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 test('memory stays under a fixed bound while a slow reader receives hundreds of MiB', async () => {
-  const result = await slowReaderSoak(SOAK_BYTES, serverCtx, clientCtx);
+  const result = await slowReaderSoak(SOAK_BYTES, fixture.serverCtx, fixture.clientCtx);
   assert.is(result.bytes, SOAK_BYTES);
   assert.is(result.receivedSha256, result.sentSha256);
   assert.ok(
@@ -48,13 +39,18 @@ test('memory stays under a fixed bound while a slow reader receives hundreds of 
 
 test('random data of 0 B to 64 MiB in random splits echoes byte-exact while both directions run at once', async () => {
   const reactor = new Reactor();
-  const server = createServer({ context: serverCtx, reactor }, echo);
+  const server = createServer({ context: fixture.serverCtx, reactor }, echo);
   const { port } = await server.listen(0, '127.0.0.1');
   try {
     for (const size of [0, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, MiB, 64 * MiB]) {
       const payload = randomBytes(size);
       const started = Date.now();
-      const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+      const client = await connect({
+        host: 'localhost',
+        port,
+        context: fixture.clientCtx,
+        reactor,
+      });
       // The echo comes back while the client is still writing: both directions are busy.
       const back = digestOf(client);
       await writeSplit(client, payload, size > MiB ? 256 * 1024 : 20_000);
@@ -76,7 +72,7 @@ test('1,000 concurrent connections each echo 64 KiB and close cleanly; the serve
   const size = 64 * 1024;
   const serverReactor = new Reactor();
   const clientReactor = new Reactor();
-  const server = createServer({ context: serverCtx, reactor: serverReactor }, echo);
+  const server = createServer({ context: fixture.serverCtx, reactor: serverReactor }, echo);
   const { port } = await server.listen(0, '127.0.0.1');
   try {
     const payload = randomBytes(size);
@@ -85,7 +81,7 @@ test('1,000 concurrent connections each echo 64 KiB and close cleanly; the serve
       const client = await connect({
         host: 'localhost',
         port,
-        context: clientCtx,
+        context: fixture.clientCtx,
         reactor: clientReactor,
       });
       const back = digestOf(client);

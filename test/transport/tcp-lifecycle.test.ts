@@ -21,19 +21,12 @@ import {
 } from '../../src/transport/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
 import { TcpRelay } from '../helpers/tcp-relay.js';
+import { rejectionOf } from '../helpers/assert-error.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 type Stream = SSLSocket<SSLContext>;
 
@@ -43,22 +36,12 @@ async function serve(
   options: Partial<ServerOptions> = {},
 ): Promise<{ server: Server; port: number; reactor: Reactor }> {
   const reactor = new Reactor();
-  const server = createServer({ context: serverCtx, reactor, ...options }, handle);
+  const server = createServer({ context: fixture.serverCtx, reactor, ...options }, handle);
   const { port } = await server.listen(0, '127.0.0.1');
   return { server, port, reactor };
 }
 
 const nextConnection = (server: Server): Promise<Stream> => firstValueFrom(server.connections$);
-
-/** Settles to the error a promise rejects with (or fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const rawConnect = (port: number): Promise<net.Socket> =>
   new Promise((resolve) => {
@@ -74,7 +57,7 @@ const closedOf = (socket: net.Socket): Promise<void> =>
 
 /** A round trip with a fresh client: the server is still serving. */
 async function stillServes(port: number, reactor: Reactor): Promise<void> {
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const back = digestOf(client);
   const payload = randomBytes(256 * 1024);
   await writeSplit(client, payload);
@@ -89,7 +72,7 @@ test('close_notify goes both ways over TCP whichever side closes first', async (
     const client = await connect({
       host: 'localhost',
       port,
-      context: clientCtx,
+      context: fixture.clientCtx,
       reactor,
       suppressRaggedEofs: false,
     });
@@ -116,7 +99,7 @@ test('a ragged EOF over TCP completes data$ when suppressed and is SSLEOFError w
   for (const suppressRaggedEofs of [true, false]) {
     const { server, port, reactor } = await serve(() => undefined, { suppressRaggedEofs });
     const accepted = nextConnection(server);
-    const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+    const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
     const serverSide = await accepted;
     await serverSide.handshake();
     const received = digestOf(serverSide);
@@ -126,7 +109,7 @@ test('a ragged EOF over TCP completes data$ when suppressed and is SSLEOFError w
     if (suppressRaggedEofs) {
       assert.is((await received).bytes, 'last words'.length);
     } else {
-      const error = await rejection(received);
+      const error = await rejectionOf(received);
       assert.instance(error, SSLEOFError);
     }
     await firstValueFrom(serverSide.closed$);
@@ -145,7 +128,7 @@ test('half-close: after the client end()s, the server still sends and the client
       complete: () => socket.write(Buffer.concat([Buffer.from('got: '), ...chunks])),
     });
   });
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const got = digestOf(client);
   client.write('question');
   client.end();
@@ -160,7 +143,7 @@ test('half-close: after the client end()s, the server still sends and the client
 test('abort over TCP closes at once without close_notify; the server ends and goes on', async () => {
   const { server, port, reactor } = await serve(echo);
   const accepted = nextConnection(server);
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const serverSide = await accepted;
   await serverSide.handshake();
   client.abort();
@@ -174,9 +157,9 @@ test('abort over TCP closes at once without close_notify; the server ends and go
 test('an idle connection over TCP ends with TLSTimeoutError(idle) and the client sees the close', async () => {
   const { server, port, reactor } = await serve(() => undefined, { idleTimeoutMs: 150 });
   const accepted = nextConnection(server);
-  const client = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   const serverSide = await accepted;
-  const error = await rejection(digestOf(serverSide));
+  const error = await rejectionOf(digestOf(serverSide));
   assert.instance(error, TLSTimeoutError);
   assert.is((error as TLSTimeoutError).phase, 'idle');
   await firstValueFrom(client.closed$);
@@ -212,7 +195,7 @@ test('handshake timeouts over TCP: a client sending nothing, a client stopping m
     raw.write(sends);
     raw.resume();
     const serverSide = await accepted;
-    const error = await rejection(serverSide.handshake());
+    const error = await rejectionOf(serverSide.handshake());
     assert.instance(error, TLSTimeoutError);
     assert.is((error as TLSTimeoutError).code, 'ERR_RXTLS_HANDSHAKE_TIMEOUT');
     await closedOf(raw); // rxtls closed the TCP connection
@@ -242,7 +225,7 @@ test('a client that never reads: the server write() returns false, memory stays 
       }
     })().catch(() => undefined);
   });
-  const sleeper = await connect({ host: 'localhost', port, context: clientCtx, reactor });
+  const sleeper = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
   // It never subscribes to data$: once its buffers fill, it stops reading TCP altogether.
   for (let i = 0; i < 4; i++) await stillServes(port, reactor);
   const usage = process.memoryUsage();
@@ -256,10 +239,10 @@ test('a client that never reads: the server write() returns false, memory stays 
 
 test('reactor.shutdown over TCP sends close_notify to every peer and closes the ones that do not answer', async () => {
   const serverReactor = new Reactor();
-  const server = createServer({ context: serverCtx, reactor: serverReactor }, echo);
+  const server = createServer({ context: fixture.serverCtx, reactor: serverReactor }, echo);
   const { port } = await server.listen(0, '127.0.0.1');
   const reactor = new Reactor();
-  const options = { host: 'localhost', port, context: clientCtx, reactor };
+  const options = { host: 'localhost', port, context: fixture.clientCtx, reactor };
   const accepted = lastValueFrom(server.connections$.pipe(take(6), toArray()));
   const clients = await Promise.all(
     Array.from({ length: 5 }, () => connect({ ...options, suppressRaggedEofs: false })),
@@ -290,10 +273,10 @@ test('a garbage record after the handshake: the server sends its alert, then clo
   const client = await connect({
     host: 'localhost',
     port: relay.port,
-    context: clientCtx,
+    context: fixture.clientCtx,
     reactor,
   });
-  const clientEnd = rejection(digestOf(client));
+  const clientEnd = rejectionOf(digestOf(client));
   const serverSide = await accepted;
   await serverSide.handshake();
   const conn = await relay.connection();
@@ -322,10 +305,10 @@ test('a failed verification: the client sends its alert (native engine), then cl
     const relay = new TcpRelay(port);
     await relay.listen();
     const strict = new SSLContext(PROTOCOL_TLS_CLIENT);
-    strict.loadVerifyLocations({ cafile: pki.path('otherCa') });
+    strict.loadVerifyLocations({ cafile: fixture.pki.path('otherCa') });
     strict.maximumVersion = version;
     const accepted = nextConnection(server);
-    const error = await rejection(
+    const error = await rejectionOf(
       connect({ host: 'localhost', port: relay.port, context: strict, reactor }),
     );
     assert.instance(error, SSLCertVerificationError);

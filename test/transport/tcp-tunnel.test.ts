@@ -6,25 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer } from '../../src/protocol/server.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
-import { contextPair, makePki, type Pki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
 import { pipeTransport } from '../helpers/tcp-relay.js';
 
-let pki: Pki;
-let serverCtx: SSLContext;
-let clientCtx: SSLContext;
-
-test.before(async () => {
-  pki = await makePki();
-  ({ serverCtx, clientCtx } = contextPair(pki));
-});
-test.after(() => pki.remove());
+const fixture = useContextPair(test);
 
 /** The proxy's side: read `CONNECT host:port`, dial it, answer 200, then pipe both ways. */
 async function tunnel(socket: SSLSocket<unknown>): Promise<void> {
@@ -51,9 +42,9 @@ async function tunnel(socket: SSLSocket<unknown>): Promise<void> {
 
 test('TLS inside TLS over TCP through a CONNECT proxy carries 4 MiB both ways end to end', async () => {
   const reactor = new Reactor();
-  const origin = createServer({ context: serverCtx, reactor }, echo);
+  const origin = createServer({ context: fixture.serverCtx, reactor }, echo);
   const { port: originPort } = await origin.listen(0, '127.0.0.1');
-  const proxy = createServer({ context: serverCtx, reactor }, (socket) => {
+  const proxy = createServer({ context: fixture.serverCtx, reactor }, (socket) => {
     tunnel(socket).catch(() => socket.abort());
   });
   const { port: proxyPort } = await proxy.listen(0, '127.0.0.1');
@@ -61,7 +52,7 @@ test('TLS inside TLS over TCP through a CONNECT proxy carries 4 MiB both ways en
     const outer = await connect({
       host: 'localhost',
       port: proxyPort,
-      context: clientCtx,
+      context: fixture.clientCtx,
       reactor,
     });
     outer.write(`CONNECT 127.0.0.1:${originPort} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
@@ -70,7 +61,7 @@ test('TLS inside TLS over TCP through a CONNECT proxy carries 4 MiB both ways en
     const inner = await connect({
       host: 'localhost',
       port: originPort,
-      context: clientCtx,
+      context: fixture.clientCtx,
       reactor,
       transport: outer,
     });
