@@ -447,6 +447,21 @@ static void on_connection(uv_stream_t *server, int status) {
   napi_close_handle_scope(listener->env, scope);
 }
 
+/* What listen() and connect() begin with: `host:port` parsed, and a new socket that reports to
+ * `events`. NULL with *error set (a libuv error number) when either fails. */
+static rx_socket *socket_for(napi_env env, napi_value host, napi_value port, napi_value events,
+                             struct sockaddr_storage *address, napi_value *handle, int *error) {
+  *error = parse_address(env, host, port, address);
+  if (*error < 0) return NULL;
+  rx_socket *s = new_socket(env, handle);
+  if (s == NULL) {
+    *error = UV_ENOMEM;
+    return NULL;
+  }
+  napi_create_reference(env, events, 1, &s->events);
+  return s;
+}
+
 /* listen(host, port, backlog, events) -> listener handle */
 static napi_value listen_tcp(napi_env env, napi_callback_info info) {
   napi_value argv[4], handle;
@@ -454,12 +469,10 @@ static napi_value listen_tcp(napi_env env, napi_callback_info info) {
   struct sockaddr_storage address;
   int32_t backlog = 511;
   napi_get_value_int32(env, argv[2], &backlog);
-  int r = parse_address(env, argv[0], argv[1], &address);
-  if (r < 0) return undefined_or_throw(env, r);
-  rx_socket *s = new_socket(env, &handle);
-  if (s == NULL) return undefined_or_throw(env, UV_ENOMEM);
+  int r;
+  rx_socket *s = socket_for(env, argv[0], argv[1], argv[3], &address, &handle, &r);
+  if (s == NULL) return undefined_or_throw(env, r);
   s->listener = true;
-  napi_create_reference(env, argv[3], 1, &s->events);
   r = uv_tcp_bind(&s->tcp, (const struct sockaddr *)&address, 0);
   if (r == 0) r = uv_listen((uv_stream_t *)&s->tcp, backlog, on_connection);
   if (r < 0) {
@@ -482,11 +495,9 @@ static napi_value connect_tcp(napi_env env, napi_callback_info info) {
   napi_value argv[3], handle;
   if (!get_args(env, info, 3, argv)) return NULL;
   struct sockaddr_storage address;
-  int r = parse_address(env, argv[0], argv[1], &address);
-  if (r < 0) return undefined_or_throw(env, r);
-  rx_socket *s = new_socket(env, &handle);
-  if (s == NULL) return undefined_or_throw(env, UV_ENOMEM);
-  napi_create_reference(env, argv[2], 1, &s->events);
+  int r;
+  rx_socket *s = socket_for(env, argv[0], argv[1], argv[2], &address, &handle, &r);
+  if (s == NULL) return undefined_or_throw(env, r);
   uv_connect_t *req = malloc(sizeof(*req));
   if (req == NULL) r = UV_ENOMEM;
   if (r == 0) {
