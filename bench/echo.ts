@@ -14,7 +14,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { SSLContext } from '../src/context/ssl-context.js';
 import { createServer } from '../src/protocol/server.js';
-import { PROTOCOL_TLS_SERVER } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import type { SSLSocket } from '../src/transport/ssl-socket.js';
 import { makePki } from '../test/helpers/pki.js';
 

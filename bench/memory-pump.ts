@@ -8,7 +8,7 @@
  * events emitted by the pass itself are already accounted for by the pass.
  */
 import { merge, type Subscription } from 'rxjs';
-import { SSLWantReadError, SSLWantWriteError } from '../src/transport/errors.js';
+import { SSLWantReadError, SSLWantWriteError } from '../src/errors/errors.js';
 import type { SSLObject } from '../src/transport/ssl-object.js';
 
 /** How much a bulk receiver asks for per read(): one 64 KiB application buffer. */

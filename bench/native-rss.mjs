@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBIO } from '../dist/src/transport/memory-bio.js';
 import { createNativeEngine } from '../dist/src/transport/native-engine.js';
-import { SSLError, SSLWantReadError } from '../dist/src/transport/errors.js';
+import { SSLError, SSLWantReadError } from '../dist/src/errors/errors.js';
 
 const count = Number(process.argv[2] ?? 20000);
 /** destroy: every engine destroyed; gc: none (the finalizers free them); mixed: half and half. */

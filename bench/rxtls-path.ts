@@ -4,7 +4,7 @@
  * (the client verifies the chain and the hostname).
  */
 import { SSLContext } from '../src/context/ssl-context.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import { DEFAULT_OUTGOING_HIGH_WATER_MARK } from '../src/transport/limits.js';
 import { MemoryBIO } from '../src/transport/memory-bio.js';
 import type { SSLObject } from '../src/transport/ssl-object.js';

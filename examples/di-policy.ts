@@ -14,7 +14,7 @@ import { SERVER_POLICY } from '../src/context/tokens.js';
 import { connect } from '../src/protocol/client.js';
 import { echo } from '../src/protocol/echo-protocol.js';
 import { createServer, type Server } from '../src/protocol/server.js';
-import { Purpose, TLSVersion } from '../src/transport/constants.js';
+import { Purpose, TLSVersion } from '../src/constants/ssl-constants.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 
 /** A running server under one policy. */

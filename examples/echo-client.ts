@@ -7,7 +7,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { createDefaultContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/protocol/client.js';
-import { Purpose } from '../src/transport/constants.js';
+import { Purpose } from '../src/constants/ssl-constants.js';
 import { isMain } from './example-certificates.js';
 
 /** Options of {@link main}. */

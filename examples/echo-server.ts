@@ -8,7 +8,7 @@
 import { SSLContext } from '../src/context/ssl-context.js';
 import { EchoProtocol } from '../src/protocol/echo-protocol.js';
 import { createServer, type Server } from '../src/protocol/server.js';
-import { PROTOCOL_TLS_SERVER } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import { type ExampleCertificates, exampleCertificates, isMain } from './example-certificates.js';
 
 /** Options of {@link main}. */

@@ -10,7 +10,7 @@ import { Agent, fetch } from 'undici';
 import { createDefaultContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/protocol/client.js';
 import { toNodeDuplex } from '../src/protocol/node-duplex.js';
-import { Purpose } from '../src/transport/constants.js';
+import { Purpose } from '../src/constants/ssl-constants.js';
 import { isMain } from './example-certificates.js';
 import { main as httpsServer } from './https-server.js';
 

@@ -12,7 +12,7 @@ import { connect } from '../src/protocol/client.js';
 import { lines } from '../src/protocol/framing.js';
 import type { ProtocolFunction } from '../src/protocol/protocol.js';
 import { createServer, type Server } from '../src/protocol/server.js';
-import { PROTOCOL_TLS_SERVER, Purpose } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 
 /** The longest message accepted; a longer line ends that client's connection. */

@@ -9,8 +9,8 @@ import { lastValueFrom, of, toArray } from 'rxjs';
 import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/protocol/client.js';
 import { createServer, type Server } from '../src/protocol/server.js';
-import { CERT_REQUIRED, PROTOCOL_TLS_SERVER, Purpose } from '../src/transport/constants.js';
-import { SSLError } from '../src/transport/errors.js';
+import { CERT_REQUIRED, PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
+import { SSLError } from '../src/errors/errors.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 
 /** A running mTLS server and a client to try it. */

@@ -5,8 +5,8 @@
  * Run: node dist/examples/sans-io.js
  */
 import { SSLContext } from '../src/context/ssl-context.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../src/transport/constants.js';
-import { SSLWantReadError, SSLWantWriteError } from '../src/transport/errors.js';
+import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
+import { SSLWantReadError, SSLWantWriteError } from '../src/errors/errors.js';
 import { MemoryBIO } from '../src/transport/memory-bio.js';
 import type { SSLObject } from '../src/transport/ssl-object.js';
 import { exampleCertificates, isMain } from './example-certificates.js';

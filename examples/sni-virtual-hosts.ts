@@ -8,7 +8,7 @@ import { lastValueFrom, of, toArray } from 'rxjs';
 import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/protocol/client.js';
 import { createServer, type Server } from '../src/protocol/server.js';
-import { PROTOCOL_TLS_SERVER, Purpose } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 
 /** The virtual hosts this example serves. */

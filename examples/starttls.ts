@@ -10,7 +10,7 @@ import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js'
 import { lines } from '../src/protocol/framing.js';
 import { runProtocol } from '../src/protocol/run-protocol.js';
 import { acceptStartTls, negotiateStartTls } from '../src/protocol/starttls.js';
-import { PROTOCOL_TLS_SERVER, Purpose } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import type { SSLSocket } from '../src/transport/ssl-socket.js';
 import { TcpTransport } from '../src/transport/tcp-transport.js';
 import { exampleCertificates, isMain } from './example-certificates.js';

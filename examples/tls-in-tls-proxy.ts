@@ -11,7 +11,7 @@ import { connect } from '../src/protocol/client.js';
 import { EchoProtocol } from '../src/protocol/echo-protocol.js';
 import { createServer } from '../src/protocol/server.js';
 import { PlaintextConversation } from '../src/protocol/starttls.js';
-import { PROTOCOL_TLS_SERVER, Purpose } from '../src/transport/constants.js';
+import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import { TcpTransport } from '../src/transport/tcp-transport.js';
 import type { Transport } from '../src/transport/transport.js';
 import { exampleCertificates, isMain } from './example-certificates.js';

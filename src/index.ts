@@ -21,12 +21,13 @@ export {
   SSLWantWriteError,
   SSLZeroReturnError,
   FrameTooLongError,
+  isWouldBlock,
   StartTlsError,
   type TimeoutPhase,
   TLSTimeoutError,
   ValueError,
   type VerificationDetails,
-} from './transport/errors.js';
+} from './errors/errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants (SPEC section 3)
@@ -125,7 +126,7 @@ export {
   VERIFY_X509_TRUSTED_FIRST,
   VerifyFlags,
   VerifyMode,
-} from './transport/constants.js';
+} from './constants/ssl-constants.js';
 
 // ---------------------------------------------------------------------------------------------
 // Certificates and randomness (SPEC section 4)

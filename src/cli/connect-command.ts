@@ -7,7 +7,7 @@
 import { decodeCert } from '../context/decode-cert.js';
 import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
 import { connect } from '../protocol/client.js';
-import { CERT_NONE, PROTOCOL_TLS_CLIENT, Purpose } from '../transport/constants.js';
+import { CERT_NONE, PROTOCOL_TLS_CLIENT, Purpose } from '../constants/ssl-constants.js';
 import type { SSLSocket } from '../transport/ssl-socket.js';
 import {
   alpnList,

@@ -2,7 +2,7 @@
  * OpenSSL 3.0's text for ASN.1 primitives, as Python's `_decode_certificate` receives it:
  * ASN1_TIME_print for validity times and ASN1_STRING_to_UTF8 for name attribute values.
  */
-import { SSLError, ValueError } from '../transport/errors.js';
+import { SSLError, ValueError } from '../errors/errors.js';
 import { Tag } from './der.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -18,7 +18,7 @@ import {
   X509Certificate,
   X509CertificateGenerator,
 } from '@peculiar/x509';
-import { typeError, ValueError } from '../transport/errors.js';
+import { typeError, ValueError } from '../errors/errors.js';
 import { isObjectIdentifier } from './der-writer.js';
 import {
   encodeSubjectAltNames,

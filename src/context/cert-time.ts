@@ -3,7 +3,7 @@
  * seconds since the Epoch, through the same `time.strptime` pattern and `calendar.timegm`
  * arithmetic, so it accepts, normalizes and rejects exactly what Python does.
  */
-import { typeError, ValueError } from '../transport/errors.js';
+import { typeError, ValueError } from '../errors/errors.js';
 import { PY_DIGIT_PATTERN, PY_SPACE_PATTERN, pyHead, pyInt, pyRepr } from './py-str.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

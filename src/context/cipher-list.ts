@@ -8,7 +8,7 @@
 import { parseClientHello } from '../transport/client-hello.js';
 import { createNodeEngine } from '../transport/node-engine.js';
 import type { EngineConfig } from '../transport/engine.js';
-import { SSLWantReadError } from '../transport/errors.js';
+import { isWouldBlock } from '../errors/errors.js';
 import { MemoryBIO } from '../transport/memory-bio.js';
 import { CIPHERS_BY_SUITE, type CipherInfo } from './cipher-table.js';
 
@@ -36,7 +36,7 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
   try {
     engine.doHandshake();
   } catch (error) {
-    if (!(error instanceof SSLWantReadError)) throw error;
+    if (!isWouldBlock(error)) throw error;
   } finally {
     engine.destroy();
   }

@@ -9,7 +9,7 @@ import {
   type DependencyContainer,
   instancePerContainerCachingFactory,
 } from 'tsyringe';
-import { ValueError } from '../transport/errors.js';
+import { ValueError } from '../errors/errors.js';
 import { defaultReactor } from '../transport/reactor.js';
 import { ContextFactory } from './context-factory.js';
 import type { ContextOptions } from './context-options.js';

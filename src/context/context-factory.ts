@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
-import { Purpose } from '../transport/constants.js';
+import { Purpose } from '../constants/ssl-constants.js';
 import { type ContextOptions, loadCertificate } from './context-options.js';
 import { MozillaIntermediate } from './policies/mozilla.js';
 import { createDefaultContext, type SSLContext } from './ssl-context.js';

@@ -5,7 +5,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EngineCredentials } from '../transport/engine.js';
-import { SSLError } from '../transport/errors.js';
+import { SSLError } from '../errors/errors.js';
 import { toPem } from './key-pair.js';
 import { readPemBlocks } from './trust-store.js';
 

@@ -3,7 +3,7 @@
  * computed from the certificate's DER in TypeScript, string for string as CPython 3.11's
  * `_decode_certificate` builds it over OpenSSL 3.0.
  */
-import { SSLError, typeError } from '../transport/errors.js';
+import { SSLError, typeError } from '../errors/errors.js';
 import { pythonUtf8, stringToUtf8, timeToText } from './asn1-text.js';
 import type {
   DecodedCert,

@@ -3,7 +3,7 @@
  * own GeneralName knows only a fixed set of otherName OIDs) and object identifiers. Only
  * definite-length, single-byte-tag encodings are needed, so this stays tiny.
  */
-import { ValueError } from '../transport/errors.js';
+import { ValueError } from '../errors/errors.js';
 
 /** Largest length that fits the short form of a DER length octet. */
 const SHORT_FORM_MAX = 0x7f;

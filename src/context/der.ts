@@ -6,7 +6,7 @@
  * Every read is checked against the end of its enclosing element, so truncated or lying input
  * ends in a {@link DerError} that names the element and the offset, never in a wrong answer.
  */
-import { ValueError } from '../transport/errors.js';
+import { ValueError } from '../errors/errors.js';
 
 /** Universal tags rxtls reads. */
 export enum Tag {

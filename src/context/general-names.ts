@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { isIP } from 'node:net';
-import { typeError, ValueError } from '../transport/errors.js';
+import { typeError, ValueError } from '../errors/errors.js';
 import { derConcat, derOidContent, derTlv } from './der-writer.js';
 import { buildName, type SubjectInput } from './subject-name.js';
 

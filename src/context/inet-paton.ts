@@ -4,7 +4,7 @@
  * on Linux. `matchHostname` uses it both to decide whether the hostname is an IP address and to
  * read `IP Address` subjectAltNames, where its errors reach the caller.
  */
-import { ValueError } from '../transport/errors.js';
+import { ValueError } from '../errors/errors.js';
 import { pyRepr } from './py-str.js';
 
 const IPV4_BYTES = 4;

@@ -4,7 +4,7 @@
  * back through `node:crypto`, which reads every PEM form OpenSSL writes (PKCS#8, SEC1, PKCS#1).
  */
 import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
-import { typeError, ValueError } from '../transport/errors.js';
+import { typeError, ValueError } from '../errors/errors.js';
 
 /** WebCrypto key and key-pair types (Node's, without the DOM lib). */
 export type CryptoKey = webcrypto.CryptoKey;

@@ -2,7 +2,7 @@
  * Python 3.11's `ssl.match_hostname`, rule for rule and message for message (RFC 6125 as
  * CPython reads it): a certificate's names against the host a client meant to reach.
  */
-import { CertificateError, typeError, ValueError } from '../transport/errors.js';
+import { CertificateError, typeError, ValueError } from '../errors/errors.js';
 import type { DecodedCert } from './decoded-cert.js';
 import { inetPaton } from './inet-paton.js';
 import { pyLower, pyRepr, pyRstrip } from './py-str.js';

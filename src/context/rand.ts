@@ -2,7 +2,7 @@
  * Python's `RAND_bytes`, `RAND_status` and `RAND_add`, on the CSPRNG of the OpenSSL inside Node.
  */
 import { randomBytes } from 'node:crypto';
-import { ValueError } from '../transport/errors.js';
+import { ValueError } from '../errors/errors.js';
 
 /**
  * `n` cryptographically strong random bytes.

@@ -27,7 +27,7 @@ import {
   VERIFY_CRL_CHECK_LEAF,
   VERIFY_X509_TRUSTED_FIRST,
   VerifyMode,
-} from '../transport/constants.js';
+} from '../constants/ssl-constants.js';
 import type { EngineConfig, EngineKind, SniDecision } from '../transport/engine.js';
 import { defaultEngineKind, engineFactory } from '../transport/engines.js';
 import {
@@ -36,7 +36,7 @@ import {
   SSLError,
   typeError,
   ValueError,
-} from '../transport/errors.js';
+} from '../errors/errors.js';
 import { MemoryBIO } from '../transport/memory-bio.js';
 import { defaultReactor, type Reactor } from '../transport/reactor.js';
 import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { type JsonAttributeObject, Name } from '@peculiar/x509';
-import { typeError, ValueError } from '../transport/errors.js';
+import { typeError, ValueError } from '../errors/errors.js';
 import { isObjectIdentifier } from './der-writer.js';
 
 type StringType = keyof JsonAttributeObject;

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SSLError, ValueError } from '../transport/errors.js';
+import { SSLError, ValueError } from '../errors/errors.js';
 
 /** One PEM block: its label (`CERTIFICATE`, `X509 CRL`...) and its DER bytes. */
 export interface PemBlock {

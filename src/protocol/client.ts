@@ -4,8 +4,8 @@
  */
 import { derCertToPemCert } from '../context/pem.js';
 import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
-import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../transport/constants.js';
-import { ValueError } from '../transport/errors.js';
+import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../constants/ssl-constants.js';
+import { ValueError } from '../errors/errors.js';
 import type { Reactor } from '../transport/reactor.js';
 import type { SSLSession } from '../transport/ssl-object.js';
 import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';

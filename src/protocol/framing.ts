@@ -5,7 +5,7 @@
  * protocol's output.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { FrameTooLongError, typeError, ValueError } from '../transport/errors.js';
+import { FrameTooLongError, typeError, ValueError } from '../errors/errors.js';
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -12,7 +12,7 @@ import {
 } from '../context/container.js';
 import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
 import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
-import { ValueError } from '../transport/errors.js';
+import { ValueError } from '../errors/errors.js';
 import { defaultReactor, type Reactor } from '../transport/reactor.js';
 import type { SSLSocket } from '../transport/ssl-socket.js';
 import { chooseTcp, NativeTcpListener, type TcpKind } from '../transport/native-tcp.js';

@@ -4,7 +4,7 @@
  * move, never on a timer, and gives up after a bounded number of rounds or a deadline.
  */
 import { merge, type Subscription } from 'rxjs';
-import { SSLWantReadError, SSLWantWriteError } from '../transport/errors.js';
+import { isWouldBlock } from '../errors/errors.js';
 import type { SSLObject } from '../transport/ssl-object.js';
 
 /** Rounds a pump makes before it gives up. */
@@ -48,10 +48,6 @@ export function nextEvent(a: SSLObject, b: SSLObject): Promise<void> {
   });
 }
 
-function wouldBlock(error: unknown): boolean {
-  return error instanceof SSLWantReadError || error instanceof SSLWantWriteError;
-}
-
 /**
  * Calls `stepA` and `stepB` (each returns true when its side is done, throws to fail) and pumps
  * until both are done. Errors other than want-read/want-write propagate.
@@ -69,14 +65,14 @@ export async function pumpUntil(
       try {
         doneA = stepA();
       } catch (error) {
-        if (!wouldBlock(error)) throw error;
+        if (!isWouldBlock(error)) throw error;
       }
     }
     if (!doneB) {
       try {
         doneB = stepB();
       } catch (error) {
-        if (!wouldBlock(error)) throw error;
+        if (!isWouldBlock(error)) throw error;
       }
     }
     const moved = transfer(a, b);

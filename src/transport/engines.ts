@@ -3,7 +3,7 @@
  * the native engine wherever its addon loads, else the node engine.
  */
 import type { EngineFactory, EngineKind } from './engine.js';
-import { ValueError } from './errors.js';
+import { ValueError } from '../errors/errors.js';
 import { createNativeEngine, nativeEngineAvailable } from './native-engine.js';
 import { createNodeEngine } from './node-engine.js';
 

@@ -4,7 +4,7 @@
  * transport does the opposite.
  */
 import { type Observable, Subject } from 'rxjs';
-import { SSLError, typeError } from './errors.js';
+import { SSLError, typeError } from '../errors/errors.js';
 
 /** Options of a {@link MemoryBIO}. */
 export interface MemoryBIOOptions {

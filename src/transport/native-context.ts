@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EngineConfig } from './engine.js';
-import { ValueError } from './errors.js';
+import { ValueError } from '../errors/errors.js';
 import { type NativeContextHandle, nativeBinding } from './native-binding.js';
 import { isNativeErrorDescription, nativeError } from './native-error.js';
 

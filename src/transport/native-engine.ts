@@ -12,7 +12,13 @@ import type {
   EngineSession,
   TlsEngine,
 } from './engine.js';
-import { type SSLError, SSLErrorNumber, ValueError, wantRead, wantWrite } from './errors.js';
+import {
+  type SSLError,
+  SSLErrorNumber,
+  ValueError,
+  wantRead,
+  wantWrite,
+} from '../errors/errors.js';
 import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from './limits.js';
 import type { FusedLink } from './fused-link.js';
 import type { MemoryBIO } from './memory-bio.js';

@@ -13,7 +13,7 @@ import {
   wantRead,
   wantWrite,
   SSLZeroReturnError,
-} from './errors.js';
+} from '../errors/errors.js';
 import type { NativeErrorDescription } from './native-binding.js';
 
 /** OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH. */

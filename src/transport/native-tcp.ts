@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { Observable, ReplaySubject, Subject, type Subscriber } from 'rxjs';
 import type { EngineKind } from './engine.js';
-import { ValueError } from './errors.js';
+import { ValueError } from '../errors/errors.js';
 import type { SSLObject } from './ssl-object.js';
 import { FusedLink } from './fused-link.js';
 import { STREAM_HIGH_WATER_MARK, TCP_LINGER_MS } from './limits.js';

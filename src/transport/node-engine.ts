@@ -38,7 +38,7 @@ import {
   SSLError,
   SSLZeroReturnError,
   ValueError,
-} from './errors.js';
+} from '../errors/errors.js';
 import {
   DEFAULT_OUTGOING_HIGH_WATER_MARK,
   DEFAULT_PLAINTEXT_HIGH_WATER_MARK,
@@ -50,7 +50,7 @@ import { firstRecordLength, parseClientHello } from './client-hello.js';
 import { mapTlsSocketError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
-import { verifyCodeOf, verifyMessageOf } from './verify-errors.js';
+import { verifyCodeOf, verifyMessageOf } from '../errors/verify-codes.js';
 
 type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
 

@@ -3,7 +3,7 @@
  * routines'` and `reason: '<text>'`. These become Python's SSLError shape:
  * `[SSL: WRONG_VERSION_NUMBER] wrong version number`.
  */
-import { SSLError } from './errors.js';
+import { SSLError } from '../errors/errors.js';
 
 /** OpenSSL's long library names as Node reports them, and Python's short ones. */
 const LIBRARY_NAMES = new Map([

@@ -11,7 +11,7 @@ import type {
   EngineSession,
   TlsEngine,
 } from './engine.js';
-import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from './errors.js';
+import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from '../errors/errors.js';
 import { DEFAULT_READ_SIZE, STREAM_READ_SIZE } from './limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 import type { FusedLink } from './fused-link.js';

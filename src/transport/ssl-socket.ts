@@ -15,15 +15,14 @@ import { Observable, ReplaySubject, Subject, type Subscriber, type Subscription 
 import type { CipherTuple } from './engine.js';
 import {
   SSLEOFError,
+  isWouldBlock,
   SSLError,
   SSLSyscallError,
-  SSLWantReadError,
-  SSLWantWriteError,
   SSLZeroReturnError,
   TLSTimeoutError,
   typeError,
   ValueError,
-} from './errors.js';
+} from '../errors/errors.js';
 import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -307,7 +306,7 @@ export class SSLSocket<C = unknown> implements Transport {
     try {
       this.#sslobj.doHandshake();
     } catch (error) {
-      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+      if (isWouldBlock(error)) return;
       throw error;
     }
     this.#onHandshakeComplete();
@@ -461,7 +460,7 @@ export class SSLSocket<C = unknown> implements Transport {
         ? lending.subarray(0, this.#sslobj.readAvailableInto(lending))
         : this.#sslobj.readAvailable(STREAM_READ_SIZE);
     } catch (error) {
-      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return false;
+      if (isWouldBlock(error)) return false;
       // An EOF without close_notify is an end only when ragged EOFs are suppressed: after our
       // own close_notify too (asyncio's default), otherwise it is SSLEOFError, as Python's
       // unwrap() raises it to a peer that hangs up instead of answering.
@@ -692,7 +691,7 @@ export class SSLSocket<C = unknown> implements Transport {
     try {
       this.#sslobj.write(bytes);
     } catch (error) {
-      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return false;
+      if (isWouldBlock(error)) return false;
       this.#fail(error);
       return true;
     }
@@ -707,7 +706,7 @@ export class SSLSocket<C = unknown> implements Transport {
       try {
         this.#sslobj.write(chunk);
       } catch (error) {
-        if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) return;
+        if (isWouldBlock(error)) return;
         throw error;
       }
       this.#writes.shift();
@@ -810,7 +809,7 @@ export class SSLSocket<C = unknown> implements Transport {
     try {
       this.#sslobj.unwrap();
     } catch (error) {
-      if (error instanceof SSLWantReadError || error instanceof SSLWantWriteError) {
+      if (isWouldBlock(error)) {
         // After the peer's close_notify only our own is missing: an asynchronous engine (node)
         // is still encrypting what was written before it, and says so when done.
         if (this.#transportEnded && !this.#closeNotifyReceived) this.#finishClose();
@@ -1014,7 +1013,7 @@ export class SSLSocket<C = unknown> implements Transport {
     try {
       this.#sslobj.doHandshake();
     } catch (error) {
-      if (!(error instanceof SSLWantReadError || error instanceof SSLWantWriteError)) {
+      if (!isWouldBlock(error)) {
         this.#fail(error);
         throw error;
       }

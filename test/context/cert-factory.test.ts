@@ -16,7 +16,7 @@ import {
 } from '../../src/context/cert-factory.js';
 import { parseSubjectAltNames } from '../../src/context/general-names.js';
 import type { DecodedCert } from '../../src/context/decoded-cert.js';
-import { ValueError } from '../../src/transport/errors.js';
+import { ValueError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rxtls-cert-factory-'));

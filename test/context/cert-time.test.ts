@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
 import { certTimeToSeconds } from '../../src/context/cert-time.js';
-import { ValueError } from '../../src/transport/errors.js';
+import { ValueError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 
 type Outcome = [kind: string, value: number | string | null];

@@ -6,7 +6,7 @@ import { throwsA } from '../helpers/assert-error.js';
 import { decodeCert } from '../../src/context/decode-cert.js';
 import { DerReader } from '../../src/context/der.js';
 import { derCertToPemCert, pemCertToDerCert } from '../../src/context/pem.js';
-import { SSLError, ValueError } from '../../src/transport/errors.js';
+import { SSLError, ValueError } from '../../src/errors/errors.js';
 import { craft, extension, name, oid, str, tlv } from '../helpers/der-builder.js';
 import { buildOpensslCorpus, removeCorpus, writeChainFile } from '../helpers/openssl-corpus.js';
 import { python } from '../helpers/python.js';

@@ -41,8 +41,8 @@ import {
   PROTOCOL_TLS_CLIENT,
   PROTOCOL_TLS_SERVER,
   TLSVersion,
-} from '../../src/transport/constants.js';
-import { SSLCertVerificationError, SSLError, ValueError } from '../../src/transport/errors.js';
+} from '../../src/constants/ssl-constants.js';
+import { SSLCertVerificationError, SSLError, ValueError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { ReadinessType, SSLObject } from '../../src/transport/ssl-object.js';
 import { throwsA } from '../helpers/assert-error.js';

@@ -7,7 +7,7 @@ import {
   X509_V_ERR_HOSTNAME_MISMATCH,
   X509_V_ERR_IP_ADDRESS_MISMATCH,
 } from '../../src/context/match-hostname.js';
-import { CertificateError, ValueError } from '../../src/transport/errors.js';
+import { CertificateError, ValueError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 
 type Outcome = [kind: string, message: string | null];

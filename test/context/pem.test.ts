@@ -9,7 +9,7 @@ import {
   pemBlocksToDer,
   pemCertToDerCert,
 } from '../../src/context/pem.js';
-import { ValueError } from '../../src/transport/errors.js';
+import { ValueError } from '../../src/errors/errors.js';
 import { buildOpensslCorpus, removeCorpus, writeChainFile } from '../helpers/openssl-corpus.js';
 import { python } from '../helpers/python.js';
 

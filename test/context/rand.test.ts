@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
 import { randAdd, randBytes, randStatus } from '../../src/context/rand.js';
-import { ValueError } from '../../src/transport/errors.js';
+import { ValueError } from '../../src/errors/errors.js';
 
 test('randBytes returns n fresh random bytes as a Buffer', () => {
   const a = randBytes(32);

@@ -14,8 +14,8 @@ import {
   PROTOCOL_TLSv1_2,
   Purpose,
   TLSVersion,
-} from '../../src/transport/constants.js';
-import { NotImplementedError, SSLError, ValueError } from '../../src/transport/errors.js';
+} from '../../src/constants/ssl-constants.js';
+import { NotImplementedError, SSLError, ValueError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import { throwsA } from '../helpers/assert-error.js';
 import { makePki, type Pki } from '../helpers/pki.js';

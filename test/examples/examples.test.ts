@@ -19,8 +19,8 @@ import { main as sansIo } from '../../examples/sans-io.js';
 import { HOSTS, main as sniVirtualHosts } from '../../examples/sni-virtual-hosts.js';
 import { main as starttls } from '../../examples/starttls.js';
 import { main as tlsInTlsProxy } from '../../examples/tls-in-tls-proxy.js';
-import { TLSVersion } from '../../src/transport/constants.js';
-import { SSLError } from '../../src/transport/errors.js';
+import { TLSVersion } from '../../src/constants/ssl-constants.js';
+import { SSLError } from '../../src/errors/errors.js';
 import { rejectionOf } from '../helpers/assert-error.js';
 
 const run = promisify(execFile);

@@ -14,7 +14,7 @@ import {
 } from '../../src/context/cert-factory.js';
 import { importSigningKey } from '../../src/context/key-pair.js';
 import { SSLContext } from '../../src/context/ssl-context.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
+import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
 import type { Test } from 'uvu';
 

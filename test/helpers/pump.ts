@@ -1,17 +1,13 @@
 /**
  * Test helpers over the public pump of `rxtls/testing` (src/testing/pump.ts).
  */
-import { SSLWantReadError, SSLWantWriteError } from '../../src/transport/errors.js';
+import { isWouldBlock } from '../../src/errors/errors.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
 import { MAX_PUMP_ROUNDS, nextEvent, pumpUntil } from '../../src/testing/pump.js';
 
 export { handshake, pumpUntil, step, transfer } from '../../src/testing/pump.js';
 
 const MAX_ROUNDS = MAX_PUMP_ROUNDS;
-
-function wouldBlock(error: unknown): boolean {
-  return error instanceof SSLWantReadError || error instanceof SSLWantWriteError;
-}
 
 /** Sends `data` from one side and reads exactly its length on the other. */
 export async function send(from: SSLObject, to: SSLObject, data: Buffer): Promise<Buffer> {
@@ -47,7 +43,7 @@ export async function failureOf(obj: SSLObject, step: () => unknown): Promise<un
     try {
       step();
     } catch (error) {
-      if (!wouldBlock(error)) return error;
+      if (!isWouldBlock(error)) return error;
       await nextEvent(obj, obj);
       continue;
     }

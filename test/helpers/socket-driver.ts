@@ -5,7 +5,7 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
-import { SSLEOFError, SSLWantReadError, SSLWantWriteError } from '../../src/transport/errors.js';
+import { isWouldBlock, SSLEOFError } from '../../src/errors/errors.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
 
 /** How long one driver call may take before it fails the test instead of hanging it. */
@@ -19,10 +19,6 @@ export type CloseOutcome = 'close_notify' | 'eof';
 
 /** Thrown inside close() when the socket ended with no close_notify left to come. */
 class PeerEnded extends Error {}
-
-function wouldBlock(error: unknown): boolean {
-  return error instanceof SSLWantReadError || error instanceof SSLWantWriteError;
-}
 
 /** One SSLObject driven over one socket. */
 export class SocketDriver {
@@ -122,7 +118,7 @@ export class SocketDriver {
         try {
           chunk = this.sslobj.read(WRITE_CHUNK);
         } catch (error) {
-          if (wouldBlock(error)) throw error;
+          if (isWouldBlock(error)) throw error;
           return true; // SSLZeroReturnError / SSLEOFError: the stream is over
         }
         if (chunk.length === 0) return true;
@@ -145,7 +141,7 @@ export class SocketDriver {
         try {
           this.sslobj.unwrap();
         } catch (error) {
-          if (wouldBlock(error) && this.sslobj.incoming.eofWritten) {
+          if (isWouldBlock(error) && this.sslobj.incoming.eofWritten) {
             // The socket ended and every byte was fed: the peer's close_notify will not come.
             if (this.sslobj.incoming.pending === 0) throw new PeerEnded('eof');
           }
@@ -197,7 +193,7 @@ export class SocketDriver {
         }
       } catch (error) {
         this.flush();
-        if (!wouldBlock(error)) throw error;
+        if (!isWouldBlock(error)) throw error;
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${what}: nothing happened within ${DRIVER_DEADLINE_MS} ms`);

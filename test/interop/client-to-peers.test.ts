@@ -6,8 +6,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
-import { PROTOCOL_TLS_CLIENT } from '../../src/transport/constants.js';
-import { SSLCertVerificationError } from '../../src/transport/errors.js';
+import { PROTOCOL_TLS_CLIENT } from '../../src/constants/ssl-constants.js';
+import { SSLCertVerificationError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
 import {

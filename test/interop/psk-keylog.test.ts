@@ -15,7 +15,7 @@ import {
   PROTOCOL_TLS_CLIENT,
   PROTOCOL_TLS_SERVER,
   TLSVersion,
-} from '../../src/transport/constants.js';
+} from '../../src/constants/ssl-constants.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import { freePort, Peers } from '../helpers/peers.js';
 import { makePki, type Pki } from '../helpers/pki.js';

@@ -6,8 +6,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
-import { CERT_REQUIRED, PROTOCOL_TLS_SERVER } from '../../src/transport/constants.js';
-import { SSLCertVerificationError, SSLError } from '../../src/transport/errors.js';
+import { CERT_REQUIRED, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
+import { SSLCertVerificationError, SSLError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import {
   type PeerProcess,

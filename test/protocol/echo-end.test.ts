@@ -13,7 +13,7 @@ import { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import type { EngineKind } from '../../src/transport/engine.js';
 import { engineAvailable } from '../../src/transport/engines.js';
-import { PROTOCOL_TLS_CLIENT } from '../../src/transport/constants.js';
+import { PROTOCOL_TLS_CLIENT } from '../../src/constants/ssl-constants.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { rxtls, stopAll } from '../cli/cli-process.js';

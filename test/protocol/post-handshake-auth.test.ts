@@ -12,9 +12,9 @@ import {
   CERT_REQUIRED,
   PROTOCOL_TLS_CLIENT,
   PROTOCOL_TLS_SERVER,
-} from '../../src/transport/constants.js';
+} from '../../src/constants/ssl-constants.js';
 import { engineAvailable } from '../../src/transport/engines.js';
-import { ValueError } from '../../src/transport/errors.js';
+import { ValueError } from '../../src/errors/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { throwsA } from '../helpers/assert-error.js';

@@ -11,8 +11,8 @@ import { createDefaultContext, SSLContext } from '../../src/context/ssl-context.
 import { connect, getServerCertificate, startTls } from '../../src/protocol/client.js';
 import { toNodeDuplex } from '../../src/protocol/node-duplex.js';
 import { createServer, type Server } from '../../src/protocol/server.js';
-import { PROTOCOL_TLS_SERVER, Purpose } from '../../src/transport/constants.js';
-import { SSLCertVerificationError, SSLError } from '../../src/transport/errors.js';
+import { PROTOCOL_TLS_SERVER, Purpose } from '../../src/constants/ssl-constants.js';
+import { SSLCertVerificationError, SSLError } from '../../src/errors/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';

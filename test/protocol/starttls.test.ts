@@ -6,7 +6,7 @@ import {
   negotiateStartTls,
   PlaintextConversation,
 } from '../../src/protocol/starttls.js';
-import { StartTlsError } from '../../src/transport/errors.js';
+import { StartTlsError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import { useContextPair } from '../helpers/pki.js';

@@ -12,8 +12,8 @@ import {
   PROTOCOL_TLS_CLIENT,
   PROTOCOL_TLS_SERVER,
   TLSVersion,
-} from '../../src/transport/constants.js';
-import { SSLError } from '../../src/transport/errors.js';
+} from '../../src/constants/ssl-constants.js';
+import { SSLError } from '../../src/errors/errors.js';
 import { MAX_CIPHERTEXT_RECORD } from '../../src/transport/limits.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';

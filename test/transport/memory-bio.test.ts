@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
-import { SSLError } from '../../src/transport/errors.js';
+import { SSLError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 
 test('write returns the count, read drains in order, pending tracks what is left', () => {

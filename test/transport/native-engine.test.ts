@@ -12,7 +12,7 @@ import {
   SSLWantWriteError,
   SSLZeroReturnError,
   ValueError,
-} from '../../src/transport/errors.js';
+} from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import {
   createNativeEngine,

@@ -8,7 +8,7 @@ import {
   SSLWantWriteError,
   SSLZeroReturnError,
   ValueError,
-} from '../../src/transport/errors.js';
+} from '../../src/errors/errors.js';
 import type { NativeErrorDescription } from '../../src/transport/native-binding.js';
 import { encodeAlpn } from '../../src/transport/native-context.js';
 import { isNativeErrorDescription, nativeError } from '../../src/transport/native-error.js';

@@ -7,7 +7,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EngineConfig, TlsEngine } from '../../src/transport/engine.js';
-import { type SSLError, SSLWantReadError } from '../../src/transport/errors.js';
+import { type SSLError, SSLWantReadError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import { createNativeEngine, nativeEngineAvailable } from '../../src/transport/native-engine.js';
 import { engineConfig, makePki, type Pki } from '../helpers/tls-pki.js';

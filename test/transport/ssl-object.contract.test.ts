@@ -26,7 +26,7 @@ import {
   VERIFY_CRL_CHECK_LEAF,
   VERIFY_X509_PARTIAL_CHAIN,
   type VerifyMode,
-} from '../../src/transport/constants.js';
+} from '../../src/constants/ssl-constants.js';
 import type { EngineKind } from '../../src/transport/engine.js';
 import { engineAvailable } from '../../src/transport/engines.js';
 import {
@@ -37,7 +37,7 @@ import {
   SSLWantReadError,
   SSLZeroReturnError,
   ValueError,
-} from '../../src/transport/errors.js';
+} from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/memory-bio.js';
 import type { SSLObject } from '../../src/transport/ssl-object.js';
 import { makeCrl, makePki, type Pki } from '../helpers/pki.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SSLEOFError, ValueError } from '../../src/transport/errors.js';
+import { SSLEOFError, ValueError } from '../../src/errors/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import { useContextPair } from '../helpers/pki.js';
 import { streamPair } from '../helpers/streams.js';

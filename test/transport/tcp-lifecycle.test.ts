@@ -12,13 +12,13 @@ import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer, type Server, type ServerOptions } from '../../src/protocol/server.js';
-import { PROTOCOL_TLS_CLIENT, TLSVersion } from '../../src/transport/constants.js';
+import { PROTOCOL_TLS_CLIENT, TLSVersion } from '../../src/constants/ssl-constants.js';
 import {
   SSLCertVerificationError,
   SSLEOFError,
   SSLError,
   TLSTimeoutError,
-} from '../../src/transport/errors.js';
+} from '../../src/errors/errors.js';
 import { Reactor } from '../../src/transport/reactor.js';
 import type { SSLSocket } from '../../src/transport/ssl-socket.js';
 import { useContextPair } from '../helpers/pki.js';

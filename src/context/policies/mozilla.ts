@@ -8,7 +8,7 @@
  * DHE suites need finite-field parameters on a server (`ctx.loadDhParams(file)`, Mozilla suggests
  * RFC 7919's ffdhe2048); without them a server simply never picks a DHE suite.
  */
-import { OP_CIPHER_SERVER_PREFERENCE, TLSVersion } from '../../transport/constants.js';
+import { OP_CIPHER_SERVER_PREFERENCE, TLSVersion } from '../../constants/ssl-constants.js';
 import type { SSLContext } from '../ssl-context.js';
 import type { TlsPolicy } from '../tls-policy.js';
 

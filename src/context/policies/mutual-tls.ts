@@ -1,8 +1,8 @@
 /**
  * Mutual TLS: both sides prove who they are with certificates from a CA they agree on.
  */
-import { CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../../transport/constants.js';
-import { typeError, ValueError } from '../../transport/errors.js';
+import { CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../../constants/ssl-constants.js';
+import { typeError, ValueError } from '../../errors/errors.js';
 import {
   type CertificateSource,
   loadCertificate,

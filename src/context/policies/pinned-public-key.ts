@@ -5,8 +5,8 @@
  * verification and the hostname check, and fails the connection on a mismatch.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { CERT_REQUIRED } from '../../transport/constants.js';
-import { type SSLCertVerificationError, typeError, ValueError } from '../../transport/errors.js';
+import { CERT_REQUIRED } from '../../constants/ssl-constants.js';
+import { type SSLCertVerificationError, typeError, ValueError } from '../../errors/errors.js';
 import type { SSLObject } from '../../transport/ssl-object.js';
 import { peerCheckError, type SSLContext } from '../ssl-context.js';
 import type { TlsPolicy } from '../tls-policy.js';

@@ -225,6 +225,20 @@ export class TLSTimeoutError extends Error {
 }
 
 /**
+ * Whether `error` only says "not yet": SSLWantReadError or SSLWantWriteError, after which the same
+ * call is retried once the transport is ready (Python's `except (SSLWantReadError,
+ * SSLWantWriteError)`). Every retry loop in rxtls asks this one question.
+ *
+ * @example
+ * ```ts
+ * try { sslobj.doHandshake(); } catch (e) { if (!isWouldBlock(e)) throw e; }
+ * ```
+ */
+export function isWouldBlock(error: unknown): error is SSLWantReadError | SSLWantWriteError {
+  return error instanceof SSLWantReadError || error instanceof SSLWantWriteError;
+}
+
+/**
  * Want-read and want-write are control flow, thrown for every record a stream waits for: a stack
  * trace costs most of their price and says nothing useful, so engines make them without one
  * (Netty's stackless exceptions do the same).

@@ -1,7 +1,7 @@
 /**
  * Python's `ssl` constants, with Python 3.11's values on OpenSSL 3.0 (the OpenSSL inside Node 20).
  * OpenSSL's own numbers (OP_*, VERIFY_*, ALERT_DESCRIPTION_*) are checked against `python3` on the
- * same machine by test/transport/constants.test.ts.
+ * same machine by test/constants/ssl-constants.test.ts.
  */
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   CertificateError,
+  isWouldBlock,
   NotImplementedError,
   SSLCertVerificationError,
   SSLEOFError,
@@ -81,6 +82,21 @@ test('ValueError and NotImplementedError are named Errors with codes', () => {
   const n = new NotImplementedError('NPN');
   assert.is(n.name, 'NotImplementedError');
   assert.is(n.code, 'ERR_RXTLS_NOT_IMPLEMENTED');
+});
+
+test('isWouldBlock is true for want-read and want-write only', () => {
+  assert.ok(isWouldBlock(new SSLWantReadError()));
+  assert.ok(isWouldBlock(new SSLWantWriteError()));
+  for (const other of [
+    new SSLError('x'),
+    new SSLZeroReturnError(),
+    new SSLEOFError(),
+    new Error('x'),
+    'x',
+    null,
+  ]) {
+    assert.not.ok(isWouldBlock(other), String(other));
+  }
 });
 
 test.run();
