@@ -2,7 +2,7 @@
  * What the benchmark compares: two ways to run TLS between a client and a server in one
  * process, each able to make one handshake and one bulk transfer on demand.
  */
-import type { CertificateAndKey } from '../src/context/cert-factory.js';
+import type { CertificateAndKey } from '../src/x509/cert-factory.js';
 
 /** The certificates both paths use: a CA and a leaf for `localhost` it issued. */
 export interface BenchPki {

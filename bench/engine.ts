@@ -15,7 +15,7 @@
  * `BENCH_HANDSHAKES` (default 300) and `BENCH_BULK_MIB` (default 256) scale the work.
  */
 import 'reflect-metadata';
-import { createCertificateAuthority, issueCertificate } from '../src/context/cert-factory.js';
+import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
 import type { BenchPki, TlsPath } from './bench-types.js';
 import { nativePath } from './native-path.js';
 import { rxtlsPath } from './rxtls-path.js';

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { createCertificateAuthority, issueCertificate } from '../src/context/cert-factory.js';
+import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
 
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
 const HANDSHAKES = Math.round(600 * SCALE);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createCertificateAuthority, issueCertificate } from '../src/context/cert-factory.js';
+import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
 
 /** Where a certificate and its key were written. */
 export interface CertificateFiles {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Generates src/context/oid-names.ts: OpenSSL's OID -> name table, as OBJ_obj2txt(obj, 0) prints it.
+"""Generates src/x509/oid-names.ts: OpenSSL's OID -> name table, as OBJ_obj2txt(obj, 0) prints it.
 
 Run with the Python 3.11 whose ssl module links the same OpenSSL as Node (3.0 here):
-    python3 scripts/gen-oid-names.py > src/context/oid-names.ts
+    python3 scripts/gen-oid-names.py > src/x509/oid-names.ts
 
 For every NID OpenSSL knows, ssl._ssl.nid2obj(nid) gives (nid, shortName, longName, dottedOid).
 OBJ_obj2txt with no_name=0 prints the long name, or the short name when there is none. An entry is

@@ -96,8 +96,6 @@ export {
   OPENSSL_VERSION_INFO,
   OPENSSL_VERSION_NUMBER,
   Options,
-  PEM_FOOTER,
-  PEM_HEADER,
   PROTOCOL_SSLv23,
   PROTOCOL_TLS,
   PROTOCOL_TLS_CLIENT,
@@ -136,17 +134,23 @@ export type {
   NameAttribute,
   RelativeDistinguishedName,
   SubjectAltName,
-} from './context/decoded-cert.js';
+} from './x509/decoded-cert.js';
 export { type DefaultVerifyPaths, getDefaultVerifyPaths } from './context/default-verify-paths.js';
 export { randAdd, randBytes, randStatus } from './context/rand.js';
-export { certTimeToSeconds } from './context/cert-time.js';
+export { certTimeToSeconds } from './x509/cert-time.js';
+export { matchHostname } from './x509/match-hostname.js';
 export {
-  matchHostname,
   X509_V_ERR_HOSTNAME_MISMATCH,
   X509_V_ERR_IP_ADDRESS_MISMATCH,
-} from './context/match-hostname.js';
-export { decodeCert } from './context/decode-cert.js';
-export { derCertToPemCert, parseCertificates, pemCertToDerCert } from './context/pem.js';
+} from './errors/verify-codes.js';
+export { decodeCert } from './x509/decode-cert.js';
+export {
+  derCertToPemCert,
+  PEM_FOOTER,
+  PEM_HEADER,
+  parseCertificates,
+  pemCertToDerCert,
+} from './x509/pem.js';
 export {
   type CertificateAndKey,
   type CertificateAuthorityOptions,
@@ -155,9 +159,9 @@ export {
   createSelfSignedCertificate,
   issueCertificate,
   type LeafCertificateOptions,
-} from './context/cert-factory.js';
-export type { SubjectAltNames } from './context/general-names.js';
-export type { KeyType } from './context/key-pair.js';
+} from './x509/cert-factory.js';
+export type { SubjectAltNames } from './x509/general-names.js';
+export type { KeyType } from './x509/key-pair.js';
 
 // ---------------------------------------------------------------------------------------------
 // Contexts (SPEC section 5)

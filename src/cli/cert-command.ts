@@ -10,11 +10,11 @@ import {
   createCertificateAuthority,
   createSelfSignedCertificate,
   issueCertificate,
-} from '../context/cert-factory.js';
-import { decodeCert } from '../context/decode-cert.js';
-import { parseSubjectAltNames, type SubjectAltNameEntry } from '../context/general-names.js';
-import type { KeyType, RsaModulusLength } from '../context/key-pair.js';
-import { parseCertificates } from '../context/pem.js';
+} from '../x509/cert-factory.js';
+import { decodeCert } from '../x509/decode-cert.js';
+import { parseSubjectAltNames, type SubjectAltNameEntry } from '../x509/general-names.js';
+import type { KeyType, RsaModulusLength } from '../x509/key-pair.js';
+import { parseCertificates } from '../x509/pem.js';
 import { getServerCertificate } from '../protocol/client.js';
 import {
   type Command,

@@ -4,7 +4,7 @@
  * relayed to the server and the server's data to stdout, so stdout carries only the peer's
  * bytes. The end of stdin sends close_notify; the peer's close_notify ends the command (exit 0).
  */
-import { decodeCert } from '../context/decode-cert.js';
+import { decodeCert } from '../x509/decode-cert.js';
 import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
 import { connect } from '../protocol/client.js';
 import { CERT_NONE, PROTOCOL_TLS_CLIENT, Purpose } from '../constants/ssl-constants.js';

@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import { createCertificateAuthority, issueCertificate } from '../context/cert-factory.js';
+import { createCertificateAuthority, issueCertificate } from '../x509/cert-factory.js';
 
 /** The directory the development certificates live in, relative to the working directory. */
 export const DEV_CERT_DIR = '.rxtls';

@@ -246,10 +246,7 @@ export const OPENSSL_VERSION_INFO: readonly [number, number, number, number, num
   ]);
 
 // ---------------------------------------------------------------------------------------------
-// PEM armour and purposes
-
-export const PEM_HEADER = '-----BEGIN CERTIFICATE-----';
-export const PEM_FOOTER = '-----END CERTIFICATE-----';
+// Purposes
 
 /** An extended key usage, as Python's `ssl._ASN1Object`: `[nid, shortname, longname, oid]`. */
 export interface ASN1Object {

@@ -6,7 +6,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EngineCredentials } from '../transport/engine.js';
 import { SSLError } from '../errors/errors.js';
-import { toPem } from './key-pair.js';
+import { toPem } from '../x509/key-pair.js';
 import { readPemBlocks } from './trust-store.js';
 
 /** A key password: text, bytes, or a function returning either (called once, when needed). */

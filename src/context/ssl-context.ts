@@ -42,12 +42,13 @@ import { defaultReactor, type Reactor } from '../transport/reactor.js';
 import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';
 import type { Transport } from '../transport/transport.js';
 import { SSLObject, type SSLSession, sslObjectOf } from '../transport/ssl-object.js';
+import { X509_V_ERR_APPLICATION_VERIFICATION } from '../errors/verify-codes.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';
-import { leafRevocationCheck } from './crl-check.js';
+import { leafRevocationCheck } from '../x509/crl-check.js';
 import { credentialsFrom, credentialsFromFiles, type Password } from './credentials.js';
-import { decodeCert } from './decode-cert.js';
-import type { DecodedCert } from './decoded-cert.js';
+import { decodeCert } from '../x509/decode-cert.js';
+import type { DecodedCert } from '../x509/decoded-cert.js';
 import { getDefaultVerifyPaths } from './default-verify-paths.js';
 import { type CertStoreStats, readPemBlocks, TrustStore } from './trust-store.js';
 
@@ -735,9 +736,6 @@ function checkIsContext(context: unknown): void {
   if (!(context instanceof SSLContext)) throw typeError('context', 'an SSLContext', context);
 }
 
-/** OpenSSL's X509_V_ERR_APPLICATION_VERIFICATION: an application's own check failed. */
-const APPLICATION_VERIFICATION = 50;
-
 /**
  * The error a failed {@link PeerCheck} reports: SSLCertVerificationError with reason
  * CERTIFICATE_VERIFY_FAILED, `verifyCode` 50 (X509_V_ERR_APPLICATION_VERIFICATION) and
@@ -752,7 +750,7 @@ export function peerCheckError(
   return new SSLCertVerificationError(`certificate verify failed: ${verifyMessage}${suffix}`, {
     library: 'SSL',
     reason: 'CERTIFICATE_VERIFY_FAILED',
-    verifyCode: APPLICATION_VERIFICATION,
+    verifyCode: X509_V_ERR_APPLICATION_VERIFICATION,
     verifyMessage,
     cause,
   });

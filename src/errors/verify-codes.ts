@@ -3,6 +3,22 @@
  * `X509_verify_cert_error_string()` texts, generated from Node's OpenSSL headers and x509_txt.c.
  */
 
+// The codes rxtls's own checks report (the node engine's ordering and hostname check, the CRL leaf
+// check, application checks). Each equals the table's number for its name: a test holds them to it.
+export const X509_V_ERR_UNABLE_TO_GET_CRL = 3;
+export const X509_V_ERR_CRL_NOT_YET_VALID = 11;
+export const X509_V_ERR_CRL_HAS_EXPIRED = 12;
+export const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18;
+export const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
+export const X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
+export const X509_V_ERR_CERT_REVOKED = 23;
+/** An application's own check of the peer failed (rxtls's peer checks: pins, policies). */
+export const X509_V_ERR_APPLICATION_VERIFICATION = 50;
+/** A DNS hostname the certificate does not name. */
+export const X509_V_ERR_HOSTNAME_MISMATCH = 62;
+/** An IP address the certificate does not name. */
+export const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
+
 /** `[name without the X509_V_ERR_ prefix, OpenSSL's text]` by number. */
 export const X509_VERIFY_ERRORS: ReadonlyMap<number, readonly [string, string]> = new Map([
   [0, ['OK', 'ok']],

@@ -2,7 +2,7 @@
  * Client entry points: `connect` (TCP + TLS, like asyncio's open_connection with ssl=), `startTls`
  * (upgrade an open plaintext transport, like asyncio's start_tls) and `getServerCertificate`.
  */
-import { derCertToPemCert } from '../context/pem.js';
+import { derCertToPemCert } from '../x509/pem.js';
 import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
 import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../constants/ssl-constants.js';
 import { ValueError } from '../errors/errors.js';

@@ -14,11 +14,11 @@ import {
   wantWrite,
   SSLZeroReturnError,
 } from '../errors/errors.js';
+import {
+  X509_V_ERR_HOSTNAME_MISMATCH,
+  X509_V_ERR_IP_ADDRESS_MISMATCH,
+} from '../errors/verify-codes.js';
 import type { NativeErrorDescription } from './native-binding.js';
-
-/** OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH. */
-const HOSTNAME_MISMATCH = 62;
-const IP_ADDRESS_MISMATCH = 64;
 
 /** Whether a thrown value is an error description made by the addon. */
 export function isNativeErrorDescription(value: unknown): value is NativeErrorDescription {
@@ -44,10 +44,10 @@ function make(
 
 /** Python's wording for a certificate the hostname check rejected. */
 function verifyMessage(d: NativeErrorDescription, hostname: string | null): string {
-  if (d.verifyCode === HOSTNAME_MISMATCH) {
+  if (d.verifyCode === X509_V_ERR_HOSTNAME_MISMATCH) {
     return `Hostname mismatch, certificate is not valid for '${hostname}'.`;
   }
-  if (d.verifyCode === IP_ADDRESS_MISMATCH) {
+  if (d.verifyCode === X509_V_ERR_IP_ADDRESS_MISMATCH) {
     return `IP address mismatch, certificate is not valid for '${hostname}'.`;
   }
   return d.verifyMessage ?? 'unknown error';

@@ -50,7 +50,15 @@ import { firstRecordLength, parseClientHello } from './client-hello.js';
 import { mapTlsSocketError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
-import { verifyCodeOf, verifyMessageOf } from '../errors/verify-codes.js';
+import {
+  verifyCodeOf,
+  verifyMessageOf,
+  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+  X509_V_ERR_HOSTNAME_MISMATCH,
+  X509_V_ERR_IP_ADDRESS_MISMATCH,
+  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+  X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+} from '../errors/verify-codes.js';
 
 type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
 
@@ -69,8 +77,6 @@ const CERT_REQUIRED = 2;
 const OP_IGNORE_UNEXPECTED_EOF = 0x80;
 /** The alert Python sends when an SNI callback raises. */
 const ALERT_HANDSHAKE_FAILURE = 40;
-const X509_V_ERR_HOSTNAME_MISMATCH = 62;
-const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
 
 /** What Node's 'data', 'secure' and 'error' events leave behind for the driving calls. */
 interface HandshakeFacts {
@@ -834,11 +840,6 @@ function parsedCertificate(der: Buffer): X509Certificate {
   parsedCertificates.set(key, cert);
   return cert;
 }
-
-/** X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE and the errors OpenSSL reports before it. */
-const X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
-const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
-const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18;
 
 /**
  * Node keeps the LAST verification error of the chain, OpenSSL (and so Python) stops at the

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { DecodedCert } from '../../src/context/decoded-cert.js';
+import type { DecodedCert } from '../../src/x509/decoded-cert.js';
 import { python } from '../helpers/python.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/rxtls.js', import.meta.url));

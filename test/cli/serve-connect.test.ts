@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { decodeCert } from '../../src/context/decode-cert.js';
+import { decodeCert } from '../../src/x509/decode-cert.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { rxtls, rxtlsRun, serve, stopAll } from './cli-process.js';
 

@@ -3,7 +3,7 @@
  * from an openssl-made one with some TBS fields replaced. Signatures are left stale, which is fine
  * because neither Python's `_test_decode_cert` nor `decodeCert` verifies them.
  */
-import { DerReader } from '../../src/context/der.js';
+import { DerReader } from '../../src/x509/der.js';
 
 /** A DER element: tag, then the definite length, then the content. */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {

@@ -11,8 +11,8 @@ import {
   type CertificateAndKey,
   createCertificateAuthority,
   issueCertificate,
-} from '../../src/context/cert-factory.js';
-import { importSigningKey } from '../../src/context/key-pair.js';
+} from '../../src/x509/cert-factory.js';
+import { importSigningKey } from '../../src/x509/key-pair.js';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
-import { createCertificateAuthority, issueCertificate } from '../../src/context/cert-factory.js';
-import { decodeCert } from '../../src/context/decode-cert.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/x509/cert-factory.js';
+import { decodeCert } from '../../src/x509/decode-cert.js';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import {
   CERT_NONE,

@@ -13,9 +13,9 @@ import {
   DEFAULT_CA_VALIDITY_DAYS,
   DEFAULT_LEAF_VALIDITY_DAYS,
   issueCertificate,
-} from '../../src/context/cert-factory.js';
-import { parseSubjectAltNames } from '../../src/context/general-names.js';
-import type { DecodedCert } from '../../src/context/decoded-cert.js';
+} from '../../src/x509/cert-factory.js';
+import { parseSubjectAltNames } from '../../src/x509/general-names.js';
+import type { DecodedCert } from '../../src/x509/decoded-cert.js';
 import { ValueError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 

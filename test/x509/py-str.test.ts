@@ -8,7 +8,7 @@ import {
   pyLower,
   pyRepr,
   pyRstrip,
-} from '../../src/context/py-str.js';
+} from '../../src/x509/py-str.js';
 import { python } from '../helpers/python.js';
 
 const UNICODE_LIMIT = 0x110000;

@@ -6,13 +6,18 @@
 import 'reflect-metadata';
 import { createPublicKey, verify, X509Certificate as NodeX509 } from 'node:crypto';
 import { X509Certificate, X509Crl } from '@peculiar/x509';
-import type { PeerCheckFailure } from '../transport/engine.js';
+import {
+  X509_V_ERR_CERT_REVOKED,
+  X509_V_ERR_CRL_HAS_EXPIRED,
+  X509_V_ERR_CRL_NOT_YET_VALID,
+  X509_V_ERR_UNABLE_TO_GET_CRL,
+} from '../errors/verify-codes.js';
 import { DerReader } from './der.js';
 
-const X509_V_ERR_UNABLE_TO_GET_CRL = 3;
-const X509_V_ERR_CRL_NOT_YET_VALID = 11;
-const X509_V_ERR_CRL_HAS_EXPIRED = 12;
-const X509_V_ERR_CERT_REVOKED = 23;
+/** Why the leaf's revocation check failed: an X509_V_ERR code, as OpenSSL reports it. */
+export interface RevocationFailure {
+  readonly code: number;
+}
 
 interface ParsedCrl {
   crl: X509Crl;
@@ -58,7 +63,7 @@ function signedBy(parsed: ParsedCrl, issuerDer: Buffer): boolean {
 export function leafRevocationCheck(
   crls: readonly Buffer[],
   now: () => Date = () => new Date(),
-): (chain: readonly Buffer[]) => PeerCheckFailure | undefined {
+): (chain: readonly Buffer[]) => RevocationFailure | undefined {
   const parsed = crls.map(parse).filter((p): p is ParsedCrl => p !== undefined);
   return (chain) => {
     const [leafDer, issuerDer] = chain;

@@ -1,12 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
-import type { DecodedCert } from '../../src/context/decoded-cert.js';
+import type { DecodedCert } from '../../src/x509/decoded-cert.js';
+import { matchHostname } from '../../src/x509/match-hostname.js';
 import {
-  matchHostname,
   X509_V_ERR_HOSTNAME_MISMATCH,
   X509_V_ERR_IP_ADDRESS_MISMATCH,
-} from '../../src/context/match-hostname.js';
+} from '../../src/errors/verify-codes.js';
 import { CertificateError, ValueError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 

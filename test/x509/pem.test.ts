@@ -8,7 +8,7 @@ import {
   parseCertificates,
   pemBlocksToDer,
   pemCertToDerCert,
-} from '../../src/context/pem.js';
+} from '../../src/x509/pem.js';
 import { ValueError } from '../../src/errors/errors.js';
 import { buildOpensslCorpus, removeCorpus, writeChainFile } from '../helpers/openssl-corpus.js';
 import { python } from '../helpers/python.js';

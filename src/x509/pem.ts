@@ -3,8 +3,11 @@
  * to the byte and the message, and a chain-file splitter that reads blocks the way OpenSSL's PEM
  * reader finds them.
  */
-import { PEM_FOOTER, PEM_HEADER } from '../constants/ssl-constants.js';
 import { typeError, ValueError } from '../errors/errors.js';
+
+/** Python's `ssl.PEM_HEADER` and `ssl.PEM_FOOTER`: the lines around a PEM certificate. */
+export const PEM_HEADER = '-----BEGIN CERTIFICATE-----';
+export const PEM_FOOTER = '-----END CERTIFICATE-----';
 
 /** Python's DER_cert_to_PEM_cert wraps base64 at this column. */
 const PEM_LINE_LENGTH = 64;

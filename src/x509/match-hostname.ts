@@ -3,14 +3,13 @@
  * CPython reads it): a certificate's names against the host a client meant to reach.
  */
 import { CertificateError, typeError, ValueError } from '../errors/errors.js';
+import {
+  X509_V_ERR_HOSTNAME_MISMATCH,
+  X509_V_ERR_IP_ADDRESS_MISMATCH,
+} from '../errors/verify-codes.js';
 import type { DecodedCert } from './decoded-cert.js';
 import { inetPaton } from './inet-paton.js';
 import { pyLower, pyRepr, pyRstrip } from './py-str.js';
-
-/** OpenSSL's `X509_V_ERR_HOSTNAME_MISMATCH`: a DNS hostname the certificate does not name. */
-export const X509_V_ERR_HOSTNAME_MISMATCH = 62;
-/** OpenSSL's `X509_V_ERR_IP_ADDRESS_MISMATCH`: an IP address the certificate does not name. */
-export const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
 
 const EMPTY_CERTIFICATE =
   'empty or no certificate, match_hostname needs a SSL socket or SSL context with either ' +

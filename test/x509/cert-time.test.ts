@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwsA } from '../helpers/assert-error.js';
-import { certTimeToSeconds } from '../../src/context/cert-time.js';
+import { certTimeToSeconds } from '../../src/x509/cert-time.js';
 import { ValueError } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 

@@ -1,0 +1,19 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as codes from '../../src/errors/verify-codes.js';
+
+test('every named X509_V_ERR constant is the table number of its name', () => {
+  const named = Object.entries(codes).filter(([name]) => name.startsWith('X509_V_ERR_'));
+  assert.ok(named.length >= 10);
+  for (const [name, value] of named) {
+    assert.is(codes.verifyCodeOf(name.slice('X509_V_ERR_'.length)), value, name);
+  }
+});
+
+test("verifyMessageOf gives OpenSSL's text, and verifyCodeOf finds a code by its text", () => {
+  assert.is(codes.verifyMessageOf(codes.X509_V_ERR_CERT_REVOKED), 'certificate revoked');
+  assert.is(codes.verifyCodeOf('certificate has expired'), 10);
+  assert.is(codes.verifyMessageOf(100_000), 'unknown certificate verification error');
+});
+
+test.run();
