@@ -8,8 +8,8 @@ import tls from 'node:tls';
 import { SSLContext } from '../src/context/ssl-context.js';
 import { createServer } from '../src/protocol/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
-import { Reactor } from '../src/transport/reactor.js';
-import type { SSLSocket } from '../src/transport/ssl-socket.js';
+import { Reactor } from '../src/transport/stream/reactor.js';
+import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 
 const [kind = 'rxtls-native', certPath = '', keyPath = ''] = process.argv.slice(2);
 

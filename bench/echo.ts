@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { SSLContext } from '../src/context/ssl-context.js';
 import { createServer } from '../src/protocol/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
-import type { SSLSocket } from '../src/transport/ssl-socket.js';
+import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 import { makePki } from '../test/helpers/pki.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from '../dist/src/protocol/server.js';
 import { connect } from '../dist/src/protocol/client.js';
-import { Reactor } from '../dist/src/transport/reactor.js';
-import { NativeTcpTransport } from '../dist/src/transport/native-tcp.js';
+import { Reactor } from '../dist/src/transport/stream/reactor.js';
+import { NativeTcpTransport } from '../dist/src/transport/engines/native/native-tcp.js';
 import { contextPair, makePki } from '../dist/test/helpers/pki.js';
 
 const COUNT = Number(process.argv[2] ?? 40);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from '../dist/src/protocol/client.js';
 import { createServer } from '../dist/src/protocol/server.js';
-import { Reactor } from '../dist/src/transport/reactor.js';
+import { Reactor } from '../dist/src/transport/stream/reactor.js';
 import { contextPair, makePki } from '../dist/test/helpers/pki.js';
 
 const count = Number(process.argv[2] ?? 20000);

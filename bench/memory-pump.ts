@@ -9,7 +9,7 @@
  */
 import { merge, type Subscription } from 'rxjs';
 import { SSLWantReadError, SSLWantWriteError } from '../src/errors/errors.js';
-import type { SSLObject } from '../src/transport/ssl-object.js';
+import type { SSLObject } from '../src/transport/sansio/ssl-object.js';
 
 /** How much a bulk receiver asks for per read(): one 64 KiB application buffer. */
 export const BULK_READ_SIZE = 64 * 1024;

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryBIO } from '../dist/src/transport/memory-bio.js';
-import { createNativeEngine } from '../dist/src/transport/native-engine.js';
+import { MemoryBIO } from '../dist/src/transport/sansio/memory-bio.js';
+import { createNativeEngine } from '../dist/src/transport/engines/native/native-engine.js';
 import { SSLError, SSLWantReadError } from '../dist/src/errors/errors.js';
 
 const count = Number(process.argv[2] ?? 20000);

@@ -6,8 +6,8 @@
 import { SSLContext } from '../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import { DEFAULT_OUTGOING_HIGH_WATER_MARK } from '../src/transport/limits.js';
-import { MemoryBIO } from '../src/transport/memory-bio.js';
-import type { SSLObject } from '../src/transport/ssl-object.js';
+import { MemoryBIO } from '../src/transport/sansio/memory-bio.js';
+import type { SSLObject } from '../src/transport/sansio/ssl-object.js';
 import type { BenchPki, TlsPath } from './bench-types.js';
 import { MemoryPump } from './memory-pump.js';
 

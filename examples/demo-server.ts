@@ -15,7 +15,7 @@ import { HttpsStatusSite } from '../src/cli/https-status.js';
 import { waitForStopSignal } from '../src/cli/stop-signal.js';
 import { createDefaultContext, Purpose } from '../src/index.js';
 import { createServer, type Server } from '../src/protocol/server.js';
-import { Reactor } from '../src/transport/reactor.js';
+import { Reactor } from '../src/transport/stream/reactor.js';
 
 const HOST = '127.0.0.1';
 const MAX_PORT = 65_535;

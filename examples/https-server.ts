@@ -11,7 +11,7 @@ import { SSLContext } from '../src/context/ssl-context.js';
 import { toNodeDuplex } from '../src/protocol/node-duplex.js';
 import { createServer, type Server } from '../src/protocol/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
-import type { SSLSocket } from '../src/transport/ssl-socket.js';
+import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 
 /** A running HTTPS server. */

@@ -7,8 +7,8 @@
 import { SSLContext } from '../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import { SSLWantReadError, SSLWantWriteError } from '../src/errors/errors.js';
-import { MemoryBIO } from '../src/transport/memory-bio.js';
-import type { SSLObject } from '../src/transport/ssl-object.js';
+import { MemoryBIO } from '../src/transport/sansio/memory-bio.js';
+import type { SSLObject } from '../src/transport/sansio/ssl-object.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 
 /** Enough rounds for any handshake; a loop that needs more is stuck. */

@@ -11,7 +11,7 @@ import { lines } from '../src/protocol/framing.js';
 import { runProtocol } from '../src/protocol/run-protocol.js';
 import { acceptStartTls, negotiateStartTls } from '../src/protocol/starttls.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
-import type { SSLSocket } from '../src/transport/ssl-socket.js';
+import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 import { TcpTransport } from '../src/transport/tcp-transport.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 

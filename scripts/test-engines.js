@@ -5,7 +5,7 @@
 // line "N passed, N failed" adds them up. Without the native addon only the node run happens.
 // An optional argument filters test files as run-tests.js does.
 import { spawn } from 'node:child_process';
-import { engineAvailable } from '../dist/src/transport/engines.js';
+import { engineAvailable } from '../dist/src/transport/engines/engines.js';
 
 /** Runs the suite with one engine, echoing its output, and resolves to its closing counts. */
 function runSuite(engine) {

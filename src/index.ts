@@ -181,14 +181,14 @@ export type { CertStoreStats } from './context/trust-store.js';
 
 // ---------------------------------------------------------------------------------------------
 // The sans-IO engine (SPEC section 6)
-export { MemoryBIO, type MemoryBIOOptions } from './transport/memory-bio.js';
+export { MemoryBIO, type MemoryBIOOptions } from './transport/sansio/memory-bio.js';
 export {
   type ReadinessEvent,
   type ReadinessType,
   SSLObject,
   SSLSession,
-} from './transport/ssl-object.js';
-export type { CipherTuple, EngineKind } from './transport/engine.js';
+} from './transport/sansio/ssl-object.js';
+export type { CipherTuple, EngineKind } from './transport/sansio/engine.js';
 
 // ---------------------------------------------------------------------------------------------
 // Policies and dependency injection (SPEC section 5)
@@ -224,7 +224,7 @@ export {
   type NativeSession,
   nativeEngineAvailable,
   nativeLoadError,
-} from './transport/native-engine.js';
+} from './transport/engines/native/native-engine.js';
 
 // ---------------------------------------------------------------------------------------------
 // Transports, secure streams and the reactor (SPEC section 7)
@@ -235,20 +235,20 @@ export {
   NativeTcpTransport,
   nativeTcpAvailable,
   type TcpKind,
-} from './transport/native-tcp.js';
+} from './transport/engines/native/native-tcp.js';
 export { type TcpConnectOptions, TcpTransport } from './transport/tcp-transport.js';
 export { memoryPipe } from './transport/memory-pipe.js';
 export {
   type SecureStreamState,
   SSLSocket,
   type SSLSocketOptions,
-} from './transport/ssl-socket.js';
+} from './transport/stream/ssl-socket.js';
 export {
   defaultReactor,
   Reactor,
   type ReactorStats,
   type ShutdownOptions,
-} from './transport/reactor.js';
+} from './transport/stream/reactor.js';
 export type { WrapSocketOptions } from './context/ssl-context.js';
 export {
   type ConnectOptions,

@@ -3,7 +3,7 @@
  * goes back as it came, reading pauses while the peer is slow to take the echo, and the peer's
  * close_notify is answered with ours.
  */
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 
 /** Echoes `socket` until the peer closes; errors (a failed handshake) just end it. */
 export function echoStream(socket: SSLSocket<unknown>): void {

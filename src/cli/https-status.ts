@@ -8,8 +8,8 @@ import type { Duplex } from 'node:stream';
 import type { SSLContext } from '../context/ssl-context.js';
 import { toNodeDuplex } from '../protocol/node-duplex.js';
 import type { Server } from '../protocol/server.js';
-import type { Reactor, ReactorStats } from '../transport/reactor.js';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { Reactor, ReactorStats } from '../transport/stream/reactor.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import { ServerNames, type TlsSessionInfo, tlsSessionInfo } from './tls-session-info.js';
 
 /** How often the page refreshes its statistics from /stats.json. */

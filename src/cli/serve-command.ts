@@ -7,7 +7,7 @@
 import { createDefaultContext, type SSLContext } from '../context/ssl-context.js';
 import { createServer } from '../protocol/server.js';
 import { CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, Purpose } from '../constants/ssl-constants.js';
-import { Reactor } from '../transport/reactor.js';
+import { Reactor } from '../transport/stream/reactor.js';
 import {
   type Command,
   alpnList,

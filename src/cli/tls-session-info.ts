@@ -5,8 +5,8 @@
  * callback.
  */
 import type { SSLContext } from '../context/ssl-context.js';
-import type { SSLObject } from '../transport/ssl-object.js';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLObject } from '../transport/sansio/ssl-object.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 
 /** A connection's negotiated parameters, as the status page and /stats.json show them. */
 export interface TlsSessionInfo {

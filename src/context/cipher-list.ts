@@ -5,11 +5,11 @@
  * table generated from Python (cipher-table.ts). SRP suites, which Node cannot negotiate, are the
  * one thing a ClientHello never shows, so they are missing from the list.
  */
-import { parseClientHello } from '../transport/client-hello.js';
-import { createNodeEngine } from '../transport/node-engine.js';
-import type { EngineConfig } from '../transport/engine.js';
+import { parseClientHello } from '../transport/sansio/client-hello.js';
+import { createNodeEngine } from '../transport/engines/node/node-engine.js';
+import type { EngineConfig } from '../transport/sansio/engine.js';
 import { isWouldBlock } from '../errors/errors.js';
-import { MemoryBIO } from '../transport/memory-bio.js';
+import { MemoryBIO } from '../transport/sansio/memory-bio.js';
 import { CIPHERS_BY_SUITE, type CipherInfo } from './cipher-table.js';
 
 /** The ciphers `config` enables, most preferred first, as Python describes them. */

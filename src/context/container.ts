@@ -10,7 +10,7 @@ import {
   instancePerContainerCachingFactory,
 } from 'tsyringe';
 import { ValueError } from '../errors/errors.js';
-import { defaultReactor } from '../transport/reactor.js';
+import { defaultReactor } from '../transport/stream/reactor.js';
 import { ContextFactory } from './context-factory.js';
 import type { ContextOptions } from './context-options.js';
 import { MozillaIntermediate } from './policies/mozilla.js';

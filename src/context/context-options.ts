@@ -2,7 +2,7 @@
  * What the ContextFactory needs beyond a policy: where the server's certificate and the client's
  * trust anchors come from, and which engine runs connections. Shared by several policies too.
  */
-import type { EngineKind } from '../transport/engine.js';
+import type { EngineKind } from '../transport/sansio/engine.js';
 import type { Password } from './credentials.js';
 import type { SSLContext } from './ssl-context.js';
 

@@ -4,7 +4,7 @@
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { EngineCredentials } from '../transport/engine.js';
+import type { EngineCredentials } from '../transport/sansio/engine.js';
 import { SSLError } from '../errors/errors.js';
 import { toPem } from '../x509/key-pair.js';
 import { readPemBlocks } from './trust-store.js';

@@ -28,8 +28,8 @@ import {
   VERIFY_X509_TRUSTED_FIRST,
   VerifyMode,
 } from '../constants/ssl-constants.js';
-import type { EngineConfig, EngineKind, SniDecision } from '../transport/engine.js';
-import { defaultEngineKind, engineFactory } from '../transport/engines.js';
+import type { EngineConfig, EngineKind, SniDecision } from '../transport/sansio/engine.js';
+import { defaultEngineKind, engineFactory } from '../transport/engines/engines.js';
 import {
   NotImplementedError,
   SSLCertVerificationError,
@@ -37,11 +37,11 @@ import {
   typeError,
   ValueError,
 } from '../errors/errors.js';
-import { MemoryBIO } from '../transport/memory-bio.js';
-import { defaultReactor, type Reactor } from '../transport/reactor.js';
-import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';
+import { MemoryBIO } from '../transport/sansio/memory-bio.js';
+import { defaultReactor, type Reactor } from '../transport/stream/reactor.js';
+import type { SSLSocket, SSLSocketOptions } from '../transport/stream/ssl-socket.js';
 import type { Transport } from '../transport/transport.js';
-import { SSLObject, type SSLSession, sslObjectOf } from '../transport/ssl-object.js';
+import { SSLObject, type SSLSession, sslObjectOf } from '../transport/sansio/ssl-object.js';
 import { X509_V_ERR_APPLICATION_VERIFICATION } from '../errors/verify-codes.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';

@@ -4,7 +4,7 @@
  * SSLContext without a cast.
  */
 import type { InjectionToken } from 'tsyringe';
-import type { Reactor } from '../transport/reactor.js';
+import type { Reactor } from '../transport/stream/reactor.js';
 import type { ContextOptions } from './context-options.js';
 import type { SSLContext } from './ssl-context.js';
 import type { TlsPolicy } from './tls-policy.js';

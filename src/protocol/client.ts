@@ -6,10 +6,14 @@ import { derCertToPemCert } from '../x509/pem.js';
 import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
 import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../constants/ssl-constants.js';
 import { ValueError } from '../errors/errors.js';
-import type { Reactor } from '../transport/reactor.js';
-import type { SSLSession } from '../transport/ssl-object.js';
-import type { SSLSocket, SSLSocketOptions } from '../transport/ssl-socket.js';
-import { chooseTcp, NativeTcpTransport, type TcpKind } from '../transport/native-tcp.js';
+import type { Reactor } from '../transport/stream/reactor.js';
+import type { SSLSession } from '../transport/sansio/ssl-object.js';
+import type { SSLSocket, SSLSocketOptions } from '../transport/stream/ssl-socket.js';
+import {
+  chooseTcp,
+  NativeTcpTransport,
+  type TcpKind,
+} from '../transport/engines/native/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport } from '../transport/transport.js';
 

@@ -3,7 +3,7 @@
  * own, and the function `echo` (which is just `input$ => input$`).
  */
 import type { Observable, Subscription } from 'rxjs';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import type { Protocol } from './protocol.js';
 
 /**

@@ -4,7 +4,7 @@
  */
 import { Duplex } from 'node:stream';
 import { firstValueFrom, type Subscription } from 'rxjs';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 
 /** Wraps `socket` in a Duplex with backpressure both ways. */
 export function toNodeDuplex(socket: SSLSocket<unknown>): Duplex {

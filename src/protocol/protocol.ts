@@ -4,7 +4,7 @@
  * stream.
  */
 import type { Observable } from 'rxjs';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 
 /**
  * A protocol object, as asyncio's `asyncio.Protocol`: one instance per connection, told about

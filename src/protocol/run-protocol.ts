@@ -18,7 +18,7 @@ import {
   type DependencyContainer,
   registerDefaults,
 } from '../context/container.js';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import {
   isProtocolClass,
   type Protocol,

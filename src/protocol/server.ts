@@ -13,9 +13,13 @@ import {
 import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
 import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
 import { ValueError } from '../errors/errors.js';
-import { defaultReactor, type Reactor } from '../transport/reactor.js';
-import type { SSLSocket } from '../transport/ssl-socket.js';
-import { chooseTcp, NativeTcpListener, type TcpKind } from '../transport/native-tcp.js';
+import { defaultReactor, type Reactor } from '../transport/stream/reactor.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
+import {
+  chooseTcp,
+  NativeTcpListener,
+  type TcpKind,
+} from '../transport/engines/native/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportAddress } from '../transport/transport.js';
 import type { ProtocolSpec } from './protocol.js';

@@ -8,7 +8,7 @@ import type { Subscription } from 'rxjs';
 import type { SSLContext } from '../context/ssl-context.js';
 import { StartTlsError } from '../errors/errors.js';
 import { PrefixedTransport } from '../transport/prefixed-transport.js';
-import type { SSLSocket } from '../transport/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import type { Transport } from '../transport/transport.js';
 import { type StartTlsOptions, startTls } from './client.js';
 

@@ -5,7 +5,7 @@
  */
 import { merge, type Subscription } from 'rxjs';
 import { isWouldBlock } from '../errors/errors.js';
-import type { SSLObject } from '../transport/ssl-object.js';
+import type { SSLObject } from '../transport/sansio/ssl-object.js';
 
 /** Rounds a pump makes before it gives up. */
 export const MAX_PUMP_ROUNDS = 10_000;

@@ -3,8 +3,8 @@
  * what a secure stream is to whoever uses it, so TLS nests.
  */
 import type { Observable } from 'rxjs';
-import type { FusedLink } from './fused-link.js';
-import type { SSLObject } from './ssl-object.js';
+import type { FusedLink } from './engines/native/fused-link.js';
+import type { SSLObject } from './sansio/ssl-object.js';
 
 /** Where an end of a transport is, when it has an address. */
 export interface TransportAddress {

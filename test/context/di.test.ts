@@ -43,8 +43,8 @@ import {
   TLSVersion,
 } from '../../src/constants/ssl-constants.js';
 import { SSLCertVerificationError, SSLError, ValueError } from '../../src/errors/errors.js';
-import { MemoryBIO } from '../../src/transport/memory-bio.js';
-import type { ReadinessType, SSLObject } from '../../src/transport/ssl-object.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
+import type { ReadinessType, SSLObject } from '../../src/transport/sansio/ssl-object.js';
 import { throwsA } from '../helpers/assert-error.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { handshake, send } from '../helpers/pump.js';

@@ -16,7 +16,7 @@ import {
   TLSVersion,
 } from '../../src/constants/ssl-constants.js';
 import { NotImplementedError, SSLError, ValueError } from '../../src/errors/errors.js';
-import { MemoryBIO } from '../../src/transport/memory-bio.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { throwsA } from '../helpers/assert-error.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { handshake, send } from '../helpers/pump.js';

@@ -2,7 +2,7 @@
  * Test helpers over the public pump of `rxtls/testing` (src/testing/pump.ts).
  */
 import { isWouldBlock } from '../../src/errors/errors.js';
-import type { SSLObject } from '../../src/transport/ssl-object.js';
+import type { SSLObject } from '../../src/transport/sansio/ssl-object.js';
 import { MAX_PUMP_ROUNDS, nextEvent, pumpUntil } from '../../src/testing/pump.js';
 
 export { handshake, pumpUntil, step, transfer } from '../../src/testing/pump.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer } from '../../src/protocol/server.js';
-import { Reactor } from '../../src/transport/reactor.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
 import { ByteSource, pump } from './streams.js';
 
 /** What one soak measured. */

@@ -6,7 +6,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { isWouldBlock, SSLEOFError } from '../../src/errors/errors.js';
-import type { SSLObject } from '../../src/transport/ssl-object.js';
+import type { SSLObject } from '../../src/transport/sansio/ssl-object.js';
 
 /** How long one driver call may take before it fails the test instead of hanging it. */
 export const DRIVER_DEADLINE_MS = 20_000;

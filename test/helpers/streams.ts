@@ -7,8 +7,8 @@ import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import type { SSLContext } from '../../src/context/ssl-context.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
-import type { Reactor } from '../../src/transport/reactor.js';
-import type { SSLSocket, SSLSocketOptions } from '../../src/transport/ssl-socket.js';
+import type { Reactor } from '../../src/transport/stream/reactor.js';
+import type { SSLSocket, SSLSocketOptions } from '../../src/transport/stream/ssl-socket.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 /** sha256 of bytes, hex. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineConfig } from '../../src/transport/engine.js';
+import type { EngineConfig } from '../../src/transport/sansio/engine.js';
 
 /** PEM text of one certificate with its key, and the DER of the certificate. */
 export interface Issued {

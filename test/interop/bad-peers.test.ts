@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { SSLEOFError, SSLError } from '../../src/errors/errors.js';
-import { MemoryBIO } from '../../src/transport/memory-bio.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { Peers, pythonResult, startPythonClient } from '../helpers/peers.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 import { connectDriver, DriverListener, type SocketDriver } from '../helpers/socket-driver.js';

@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT } from '../../src/constants/ssl-constants.js';
 import { SSLCertVerificationError } from '../../src/errors/errors.js';
-import { MemoryBIO } from '../../src/transport/memory-bio.js';
-import type { SSLObject } from '../../src/transport/ssl-object.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
+import type { SSLObject } from '../../src/transport/sansio/ssl-object.js';
 import {
   type OpensslServerOptions,
   Peers,

@@ -16,7 +16,7 @@ import {
   PROTOCOL_TLS_SERVER,
   TLSVersion,
 } from '../../src/constants/ssl-constants.js';
-import { Reactor } from '../../src/transport/reactor.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
 import { freePort, Peers } from '../helpers/peers.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 

@@ -12,7 +12,7 @@ import { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
 import { createServer, type Server } from '../../src/protocol/server.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
-import { Reactor } from '../../src/transport/reactor.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
 import { asyncioResult, startAsyncioClient, startAsyncioServer } from '../helpers/asyncio-peers.js';
 import {
   Peers,

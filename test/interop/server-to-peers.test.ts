@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { CERT_REQUIRED, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { SSLCertVerificationError, SSLError } from '../../src/errors/errors.js';
-import { MemoryBIO } from '../../src/transport/memory-bio.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import {
   type PeerProcess,
   Peers,

@@ -5,7 +5,7 @@ import { SSLContext } from '../../src/context/ssl-context.js';
 import { runProtocol } from '../../src/protocol/run-protocol.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
-import { Reactor } from '../../src/transport/reactor.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 
 let pki: Pki;

@@ -11,11 +11,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { connect } from '../../src/protocol/client.js';
-import type { EngineKind } from '../../src/transport/engine.js';
-import { engineAvailable } from '../../src/transport/engines.js';
+import type { EngineKind } from '../../src/transport/sansio/engine.js';
+import { engineAvailable } from '../../src/transport/engines/engines.js';
 import { PROTOCOL_TLS_CLIENT } from '../../src/constants/ssl-constants.js';
-import { Reactor } from '../../src/transport/reactor.js';
-import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
+import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { rxtls, stopAll } from '../cli/cli-process.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 

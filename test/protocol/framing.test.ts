@@ -7,7 +7,7 @@ import { runProtocol } from '../../src/protocol/run-protocol.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { FrameTooLongError, ValueError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
-import { Reactor } from '../../src/transport/reactor.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
 import { throwsA, rejectionOf } from '../helpers/assert-error.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 

@@ -14,8 +14,8 @@ import { createServer } from '../../src/protocol/server.js';
 import { Purpose } from '../../src/constants/ssl-constants.js';
 import { ValueError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
-import { Reactor } from '../../src/transport/reactor.js';
-import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
+import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { throwsA } from '../helpers/assert-error.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 

@@ -19,8 +19,8 @@ import { runProtocol } from '../../src/protocol/run-protocol.js';
 import { PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { SSLEOFError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
-import { Reactor } from '../../src/transport/reactor.js';
-import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
+import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { useContextPair } from '../helpers/pki.js';
 
 const fixture = useContextPair(test);

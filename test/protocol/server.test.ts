@@ -13,8 +13,8 @@ import { toNodeDuplex } from '../../src/protocol/node-duplex.js';
 import { createServer, type Server } from '../../src/protocol/server.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../../src/constants/ssl-constants.js';
 import { SSLCertVerificationError, SSLError } from '../../src/errors/errors.js';
-import { Reactor } from '../../src/transport/reactor.js';
-import type { SSLSocket } from '../../src/transport/ssl-socket.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
+import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 

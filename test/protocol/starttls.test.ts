@@ -8,7 +8,7 @@ import {
 } from '../../src/protocol/starttls.js';
 import { StartTlsError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
-import { Reactor } from '../../src/transport/reactor.js';
+import { Reactor } from '../../src/transport/stream/reactor.js';
 import { useContextPair } from '../helpers/pki.js';
 import { rejectionOf } from '../helpers/assert-error.js';
 

@@ -1,0 +1,239 @@
+/**
+ * Loads the native addon (build/Release/rxtls_native.node) and describes what it exports. Loading
+ * never throws: where the addon is missing or does not load, {@link nativeEngineAvailable} is
+ * false and the node engine is used instead.
+ */
+import { createRequire } from 'node:module';
+
+/** The addon's path from dist/src/transport/engines/native (the compiled location of this file). */
+const ADDON_PATH = '../../../../../build/Release/rxtls_native.node';
+
+/** A compiled SSL_CTX, owned by this object (freed by its finalizer). */
+export interface NativeContextHandle {
+  readonly __nativeContext: unique symbol;
+}
+
+/** One SSL with its two memory BIOs, owned by this object (freed by destroy() or the GC). */
+export interface NativeEngineHandle {
+  readonly __nativeEngine: unique symbol;
+}
+
+/** A resumable SSL_SESSION reference, with Python's SSLSession fields. */
+export interface NativeSessionHandle {
+  readonly id: Buffer;
+  readonly time: number;
+  readonly timeout: number;
+  readonly ticketLifetimeHint: number;
+  readonly hasTicket: boolean;
+}
+
+/**
+ * An OpenSSL failure as the addon describes it: `SSL_get_error()`'s value, the call's return and
+ * the last error on OpenSSL's queue (as Python's PySSL_SetError reads it).
+ */
+export interface NativeErrorDescription {
+  readonly rxtlsNative: true;
+  readonly sslError: number;
+  readonly ret: number;
+  /** OpenSSL's library number when the queue held an error. */
+  readonly lib?: number;
+  readonly library?: string;
+  readonly reason?: string;
+  readonly reasonText?: string;
+  readonly systemError?: number;
+  readonly verifyCode?: number;
+  readonly verifyMessage?: string;
+  /** A fixed message (context errors such as "No cipher can be selected."). */
+  readonly message?: string;
+}
+
+/** The options `newContext` reads: an EngineConfig flattened to what C can read. */
+export interface NativeContextOptions {
+  side: number;
+  options: number;
+  minVersion: number;
+  maxVersion: number;
+  verifyMode: number;
+  verifyFlags: number;
+  hostnameChecksCommonName: boolean;
+  caCerts: readonly Buffer[];
+  crls: readonly Buffer[];
+  certChainPem: string | undefined;
+  keyPem: string | undefined;
+  passphrase: string | undefined;
+  ciphers: string | undefined;
+  ciphersuites: string | undefined;
+  groups: string | undefined;
+  dhParamsPem: string | undefined;
+  alpn: Buffer | undefined;
+  numTickets: number;
+  ticketKeys: Buffer;
+  keylog: boolean;
+  sni: boolean;
+  pskClient: boolean;
+  pskServer: boolean;
+  pskIdentityHint: string | undefined;
+  postHandshakeAuth: boolean;
+}
+
+/** Called by the addon during a driving call for the SNI, PSK and keylog hooks. */
+export type NativeDispatch = (kind: string, arg: string | null) => unknown;
+
+/**
+ * What `drive` answers: its plain result alone when there is nothing else, or
+ * `[result, outgoing, unread remainder, error]`. A read that gathered data before failing answers
+ * both the data and the error: the error is for the next call.
+ */
+export type NativeDriveResult =
+  | unknown
+  | [
+      result: unknown,
+      out: Buffer | undefined,
+      remainder: Buffer | undefined,
+      error: NativeErrorDescription | undefined,
+    ];
+
+/** Where `drive` writes its numbers (an Int32Array of {@link DRIVE_STATE_LENGTH}). */
+export const DriveState = {
+  /** Bytes taken from the input. */
+  Taken: 0,
+  /** SSL_is_init_finished after the call: 1 or 0. */
+  HandshakeComplete: 1,
+  /** The call ended wanting more ciphertext (SSL_ERROR_WANT_READ), with or without data. */
+  Starved: 2,
+  /**
+   * SSL_get_error's answer (0: none). SSL_ERROR_WANT_READ with nothing on OpenSSL's error queue
+   * comes without an error description: this is all there is to say.
+   */
+  SslError: 3,
+  /** Fused engines (see native-tcp.ts): bytes the socket still queues for the kernel. */
+  Queued: 4,
+  /** Fused engines: ciphertext the read BIO holds, not yet consumed. */
+  Incoming: 5,
+  /** Fused engines: ciphertext the call sent to the socket. */
+  Sent: 6,
+} as const;
+export const DRIVE_STATE_LENGTH = 7;
+
+/** A TCP handle on Node's libuv loop, owned by the addon (native/socket.c). */
+export interface NativeSocketHandle {
+  readonly __nativeSocket: unique symbol;
+}
+
+/** What a native socket reports: events(kind, a, b), with these kinds (native/socket.c). */
+export const SocketEvent = {
+  /** a: the bytes read (plain mode). */
+  Data: 0,
+  /** a: bytes fed to the fused engine's read BIO, b: the bytes it now holds. */
+  Fed: 1,
+  /** The peer's FIN. */
+  End: 2,
+  /** a: libuv's (negative) error number, b: its name (ECONNRESET). */
+  Error: 3,
+  /** Every queued write has reached the kernel. */
+  Drain: 4,
+  /** Our FIN is out (after end()); a: 0 or an error number. */
+  Finish: 5,
+  /** The handle is closed; no more events. */
+  Close: 6,
+  /** Listeners: a: the accepted socket. */
+  Connection: 7,
+  /** Connecting sockets: a: 0 or an error number, b: its name. */
+  Connect: 8,
+  /** A write failed: a: libuv's error number, b: its name (EPIPE). */
+  WriteError: 9,
+} as const;
+
+export type SocketEvents = (kind: number, a: unknown, b: unknown) => void;
+
+/** The addon's TCP functions. Failures of the calls throw an Error whose code is libuv's name. */
+export interface NativeSocketBinding {
+  listen(host: string, port: number, backlog: number, events: SocketEvents): NativeSocketHandle;
+  connect(host: string, port: number, events: SocketEvents): NativeSocketHandle;
+  setEvents(socket: NativeSocketHandle, events: SocketEvents): void;
+  /** Sends what the kernel takes now and queues the rest (a copy); answers the bytes queued. */
+  write(socket: NativeSocketHandle, bytes: Uint8Array): number;
+  readStart(socket: NativeSocketHandle): void;
+  readStop(socket: NativeSocketHandle): void;
+  end(socket: NativeSocketHandle): void;
+  close(socket: NativeSocketHandle, reset: boolean): void;
+  address(socket: NativeSocketHandle, remote: boolean): [string, string, number] | null;
+  /** The engine's ciphertext travels on the socket from now on (both must be fresh). */
+  fuse(socket: NativeSocketHandle, engine: NativeEngineHandle): void;
+  /** Ends the fusion; answers the ciphertext the engine had not read (after a close_notify). */
+  unfuse(socket: NativeSocketHandle): Buffer;
+}
+
+/** The addon's exports. */
+export interface NativeBinding {
+  opensslVersion(): string;
+  newContext(options: NativeContextOptions): NativeContextHandle;
+  newEngine(
+    context: NativeContextHandle,
+    serverSide: boolean,
+    hostname: string | null,
+    checkHostname: boolean,
+    session: NativeSessionHandle | null,
+  ): NativeEngineHandle;
+  drive(
+    engine: NativeEngineHandle,
+    op: number,
+    n: number,
+    data: Uint8Array | undefined,
+    input: Buffer | undefined,
+    eofAfter: boolean,
+    dispatch: NativeDispatch,
+    state: Int32Array,
+  ): NativeDriveResult;
+  destroy(engine: NativeEngineHandle): void;
+  setContext(engine: NativeEngineHandle, context: NativeContextHandle): void;
+  info(engine: NativeEngineHandle, what: number): unknown;
+  exportKeyingMaterial(
+    engine: NativeEngineHandle,
+    length: number,
+    label: Buffer,
+    context: Uint8Array | undefined,
+  ): Buffer;
+  /** SSL_verify_client_post_handshake; throws a {@link NativeErrorDescription} on failure. */
+  verifyClientPostHandshake(engine: NativeEngineHandle): void;
+  readonly socket: NativeSocketBinding;
+}
+
+let loaded: NativeBinding | undefined;
+let loadError: unknown;
+let attempted = false;
+
+function load(): NativeBinding | undefined {
+  if (!attempted) {
+    attempted = true;
+    try {
+      loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+    } catch (error) {
+      loadError = error;
+    }
+  }
+  return loaded;
+}
+
+/** True when the native addon is built and loads in this process. Never throws. */
+export function nativeEngineAvailable(): boolean {
+  return load() !== undefined;
+}
+
+/** Why the addon did not load (for a debug message), or undefined when it did. */
+export function nativeLoadError(): unknown {
+  load();
+  return loadError;
+}
+
+/**
+ * The loaded addon.
+ * @internal
+ */
+export function nativeBinding(): NativeBinding {
+  const binding = load();
+  if (binding === undefined) {
+    throw new Error('rxtls: the native engine is not available', { cause: loadError });
+  }
+  return binding;
+}

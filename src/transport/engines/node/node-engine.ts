@@ -1,0 +1,900 @@
+/**
+ * The node engine: Node's own OpenSSL, reached through `node:tls`, made sans-IO.
+ *
+ * A TLSSocket runs over a Duplex whose two halves are the two MemoryBIOs (see bio-duplex.ts).
+ * Node processes fed ciphertext synchronously once it reads, but completes each ciphertext write
+ * on a later turn (DESIGN pitfall 1), so this engine makes progress both inside the driving calls
+ * and between them; the latter is announced on `progress$`.
+ *
+ * Life of an engine (one explicit state, changed only by #transition):
+ *
+ *   idle --start--> handshaking --secure + verified--> open --peer close_notify / EOF--> closed
+ *     \                 \                                 \
+ *      +-----------------+---------- fatal error ---------+-------------------------> failed
+ *
+ * Closing is two facts, not states, because they happen in either order: whether the peer's
+ * close_notify (or a bare EOF) arrived, and whether ours went out.
+ */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import { BioDuplex } from './bio-duplex.js';
+import type {
+  CipherTuple,
+  EngineConfig,
+  EngineProgress,
+  EngineRole,
+  EngineSession,
+  SniDecision,
+  TlsEngine,
+} from '../../sansio/engine.js';
+import {
+  NotImplementedError,
+  SSLCertVerificationError,
+  wantRead,
+  wantWrite,
+  SSLEOFError,
+  SSLError,
+  SSLZeroReturnError,
+  ValueError,
+} from '../../../errors/errors.js';
+import {
+  DEFAULT_OUTGOING_HIGH_WATER_MARK,
+  DEFAULT_PLAINTEXT_HIGH_WATER_MARK,
+  RECORD_HEADER_LENGTH,
+} from '../../limits.js';
+import type { MemoryBIO } from '../../sansio/memory-bio.js';
+import { cipherBits } from './cipher-bits.js';
+import { firstRecordLength, parseClientHello } from '../../sansio/client-hello.js';
+import { mapTlsSocketError } from './node-errors.js';
+import { secureContextFor } from './node-secure-context.js';
+import { parseSessionDer } from './session-der.js';
+import {
+  verifyCodeOf,
+  verifyMessageOf,
+  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
+  X509_V_ERR_HOSTNAME_MISMATCH,
+  X509_V_ERR_IP_ADDRESS_MISMATCH,
+  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+  X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+} from '../../../errors/verify-codes.js';
+
+type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
+
+const TRANSITIONS: Record<EngineState, readonly EngineState[]> = {
+  idle: ['handshaking', 'failed', 'closed'],
+  handshaking: ['open', 'failed', 'closed'],
+  open: ['closed', 'failed'],
+  closed: ['failed'],
+  failed: [],
+};
+
+/** CERT_NONE / CERT_REQUIRED as numbers (the constants live in the same layer). */
+const CERT_NONE = 0;
+const CERT_REQUIRED = 2;
+/** OP_IGNORE_UNEXPECTED_EOF: a bare EOF counts as a clean close. */
+const OP_IGNORE_UNEXPECTED_EOF = 0x80;
+/** The alert Python sends when an SNI callback raises. */
+const ALERT_HANDSHAKE_FAILURE = 40;
+
+/** What Node's 'data', 'secure' and 'error' events leave behind for the driving calls. */
+interface HandshakeFacts {
+  cipher: CipherTuple | null;
+  version: string | null;
+  alpn: string | null;
+  peerCert: tls.DetailedPeerCertificate | null;
+  peerVerified: boolean;
+  reused: boolean;
+  finished: Buffer | null;
+  peerFinished: Buffer | null;
+  serverName: string | null;
+  sharedCiphers: CipherTuple[] | null;
+}
+
+/** Makes a node engine; see {@link TlsEngine}. */
+export function createNodeEngine(
+  config: EngineConfig,
+  role: EngineRole,
+  incoming: MemoryBIO,
+  outgoing: MemoryBIO,
+): TlsEngine {
+  return new NodeEngine(config, role, incoming, outgoing);
+}
+
+class NodeEngine implements TlsEngine {
+  readonly kind = 'node' as const;
+  readonly #progress = new Subject<EngineProgress>();
+  readonly progress$: Observable<EngineProgress> = this.#progress.asObservable();
+
+  #config: EngineConfig;
+  readonly #role: EngineRole;
+  readonly #incoming: MemoryBIO;
+  readonly #outgoing: MemoryBIO;
+  readonly #duplex: BioDuplex;
+  readonly #incomingSubscription: Subscription;
+
+  #state: EngineState = 'idle';
+  #tls: tls.TLSSocket | undefined;
+  #error: SSLError | undefined;
+  /** OpenSSL failed and may still be writing its fatal alert: let that out. */
+  #alerting = false;
+  #facts: HandshakeFacts | undefined;
+  #session: (EngineSession & { der: Buffer }) | null = null;
+  /** What Node passed to checkServerIdentity (full client handshakes only). */
+  #nodePeerCert: tls.DetailedPeerCertificate | undefined;
+
+  // incoming: ciphertext is fed one record at a time so nothing after a close_notify is eaten
+  #recordRemaining = 0;
+  #feeding = false;
+  #eofFed = false;
+  /** 'close_notify' or 'eof' once the peer is done sending. */
+  #peerClosed: 'close_notify' | 'eof' | null = null;
+
+  // outgoing: what Node writes while a feed is in progress waits until the feed's verdict
+  #held: Buffer[] = [];
+
+  // plaintext decrypted ahead of read()
+  #plain: Buffer[] = [];
+  #plainOffset = 0;
+  #plainPending = 0;
+
+  /** Whether the SNI hook already ran on the ClientHello (so Node's SNICallback must not). */
+  #sniDecided = false;
+
+  /** Plaintext handed to Node whose write callback has not run yet. */
+  #plaintextInFlight = 0;
+
+  // shutdown
+  #shutdownRequested = false;
+  #shutdownSent = false;
+
+  constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
+    this.#config = config;
+    this.#role = role;
+    this.#incoming = incoming;
+    this.#outgoing = outgoing;
+    this.#duplex = new BioDuplex({
+      onRead: () => this.#feed(),
+      onWrite: (chunk) => this.#onCiphertextOut(chunk),
+      onFinal: () => this.#onShutdownSent(),
+    });
+    this.#incomingSubscription = incoming.written$.subscribe(() => this.#feed());
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // state
+
+  #transition(next: EngineState): void {
+    if (this.#state === next) return;
+    if (!TRANSITIONS[this.#state].includes(next)) {
+      throw new Error(`node engine: cannot switch state from ${this.#state} to ${next}`);
+    }
+    this.#state = next;
+  }
+
+  get handshakeComplete(): boolean {
+    return this.#facts !== undefined;
+  }
+
+  /**
+   * `sendAlert`: the failure is OpenSSL's own, and what it wrote while failing (its fatal alert)
+   * goes out as Python's would. Failures found here after OpenSSL finished send nothing.
+   */
+  #fail(error: SSLError, sendAlert = false): void {
+    if (this.#error) return;
+    this.#error = error;
+    this.#alerting = sendAlert;
+    if (sendAlert) this.#commitHeld();
+    this.#held = [];
+    this.#transition('failed');
+    const socket = this.#tls;
+    // Node hands its ciphertext over on a later turn (DESIGN pitfall 1): when OpenSSL failed,
+    // destroying after that turn lets its fatal alert out, as Python's SSLObject writes it.
+    if (sendAlert) setImmediate(() => socket?.destroy());
+    else socket?.destroy();
+    this.#progress.next('error');
+    this.#progress.next('closed');
+  }
+
+  #throwIfFailed(): void {
+    if (this.#error) throw this.#error;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // handshake
+
+  #start(): void {
+    if (this.#state !== 'idle') return;
+    this.#transition('handshaking');
+    // A server with an SNI hook reads the ClientHello first (see #decideServerName); everyone
+    // else hands the connection to Node at once.
+    if (!(this.#role.serverSide && this.#config.sni)) this.#createSocket();
+  }
+
+  /**
+   * Python calls the SNI callback for every ClientHello, with None when it names no server, and
+   * lets it switch the context or refuse with an alert. Node calls SNICallback only when a name
+   * was sent, so the server reads the name from the ClientHello itself before Node sees it.
+   * Returns false while the first record is incomplete.
+   */
+  #decideServerName(): boolean {
+    const first = this.#incoming.peek(this.#incoming.pending);
+    const length = firstRecordLength(first);
+    if (length === undefined && !this.#incoming.eofWritten) return false;
+    const hello = length === undefined ? undefined : parseClientHello(first.subarray(0, length));
+    const hook = this.#config.sni;
+    if (hello && hook) {
+      const decision = this.#runSniHook(hook, hello.serverName);
+      if (decision.kind === 'alert') {
+        this.#refuseWithAlert(decision.alert);
+        return true;
+      }
+      if (decision.kind === 'switch') this.#config = decision.config;
+      this.#sniDecided = true;
+    }
+    this.#createSocket();
+    return true;
+  }
+
+  #runSniHook(hook: NonNullable<EngineConfig['sni']>, name: string | null): SniDecision {
+    try {
+      return hook(this, name);
+    } catch {
+      return { kind: 'alert', alert: ALERT_HANDSHAKE_FAILURE };
+    }
+  }
+
+  /** A fatal alert before any key exists is a plaintext record; OpenSSL reports CALLBACK_FAILED. */
+  #refuseWithAlert(alert: number): void {
+    this.#outgoing.writeOwned(Buffer.from([21, 3, 3, 0, 2, 2, alert & 0xff]));
+    this.#progress.next('outgoing');
+    this.#fail(new SSLError('callback failed', { reason: 'CALLBACK_FAILED' }));
+  }
+
+  #createSocket(): void {
+    const secureContext = secureContextFor(this.#config);
+    const verifying = this.#config.verifyMode !== CERT_NONE;
+    let socket: tls.TLSSocket;
+    if (this.#role.serverSide) {
+      socket = new tls.TLSSocket(this.#duplex, {
+        isServer: true,
+        secureContext,
+        requestCert: verifying,
+        // Makes OpenSSL itself refuse a missing client certificate (FAIL_IF_NO_PEER_CERT), with
+        // the alert Python's server sends; Node's verify callback still accepts every chain, so
+        // certificates are judged in #verifyPeer as before.
+        rejectUnauthorized: this.#config.verifyMode === CERT_REQUIRED,
+        ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
+        ...(this.#config.sni && !this.#sniDecided
+          ? { SNICallback: (name, cb) => this.#onServerName(name, cb) }
+          : {}),
+        ...this.#pskServerOptions(),
+      });
+      socket.on('secure', () => this.#onSecure());
+    } else {
+      const name = this.#role.serverHostname;
+      socket = tls.connect({
+        socket: this.#duplex,
+        secureContext,
+        rejectUnauthorized: false,
+        // Hostnames are checked here, Python's way (DESIGN pitfall 4). Node builds the detailed
+        // peer certificate (the costliest call of a client handshake) only to pass it to this
+        // hook, just before 'secureConnect': keep it instead of building it a second time.
+        checkServerIdentity: (_host, cert) => {
+          this.#nodePeerCert = cert as tls.DetailedPeerCertificate;
+          return undefined;
+        },
+        ...(name !== null && isIP(name) === 0 ? { servername: name } : {}),
+        ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
+        ...(this.#role.session
+          ? { session: (this.#role.session as unknown as { der: Buffer }).der }
+          : {}),
+        ...this.#pskClientOptions(),
+      });
+      socket.on('secureConnect', () => this.#onSecure());
+      socket.on('session', (der: Buffer) => this.#onSession(der));
+    }
+    this.#tls = socket;
+    socket.on('error', (error) => this.#fail(mapTlsSocketError(error), true));
+    // A TLSSocket that no tls.Server owns never "releases control", and Node then reports fatal
+    // errors after its handshake (a bad record MAC, an oversized record) only as '_tlsError':
+    // without this a server engine would wait for ciphertext forever.
+    socket.on('_tlsError', (error: Error) => this.#fail(mapTlsSocketError(error), true));
+    socket.on('data', (chunk: Buffer) => this.#onPlaintext(chunk));
+    socket.on('end', () => this.#onReadableEnded());
+    if (this.#config.keylog) {
+      const keylog = this.#config.keylog;
+      socket.on('keylog', (line: Buffer) => keylog(line.toString('latin1').trimEnd()));
+    }
+    this.#commitHeld();
+    this.#feed();
+  }
+
+  doHandshake(): void {
+    this.#throwIfFailed();
+    this.#start();
+    this.#feed();
+    this.#throwIfFailed();
+    if (this.#facts) return;
+    if (this.#peerClosed) throw new SSLEOFError();
+    throw wantRead();
+  }
+
+  /** SNICallback for a ClientHello rxtls could not read itself (one spanning several records). */
+  #onServerName(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
+    const hook = this.#config.sni;
+    const decision: SniDecision = hook
+      ? this.#runSniHook(hook, name || null)
+      : { kind: 'continue' };
+    if (decision.kind === 'alert') {
+      cb(new SSLError(`SNI callback refused the name with alert ${decision.alert}`));
+      return;
+    }
+    if (decision.kind === 'switch') {
+      this.#config = decision.config;
+      cb(null, secureContextFor(decision.config));
+      return;
+    }
+    cb(null);
+  }
+
+  #onSecure(): void {
+    const socket = this.#tls;
+    if (!socket || this.#error) return;
+    // Read the peer chain once, before anything else: on a client, getPeerX509Certificate()
+    // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
+    const detailed = this.#nodePeerCert ?? socket.getPeerCertificate(true);
+    const peerCert = detailed && Object.keys(detailed).length > 0 ? detailed : null;
+    const failure = this.#verifyPeer(socket, peerCert);
+    if (failure) {
+      this.#fail(failure);
+      return;
+    }
+    const cipher = socket.getCipher();
+    const hasPeerCert = peerCert !== null;
+    const reused = socket.isSessionReused();
+    const servername = (socket as unknown as { servername?: string | false }).servername;
+    this.#facts = {
+      cipher: cipher ? [cipher.name, cipher.version, cipherBits(cipher.name)] : null,
+      version: socket.getProtocol(),
+      alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
+      peerCert,
+      peerVerified: hasPeerCert && this.#config.verifyMode !== CERT_NONE,
+      reused,
+      finished: socket.getFinished() ?? null,
+      peerFinished: socket.getPeerFinished() ?? null,
+      serverName: this.#role.serverSide
+        ? typeof servername === 'string'
+          ? servername
+          : null
+        : this.#role.serverHostname,
+      sharedCiphers: null,
+    };
+    this.#transition('open');
+    this.#progress.next('handshake-complete');
+  }
+
+  /**
+   * Python's verification verdict for the handshake that just finished, or undefined if fine.
+   * Node reports one error (its last); OpenSSL stops at the first, checking in this order
+   * (x509_vfy.c verify_chain): chain building, extensions and purpose, hostname, revocation, then
+   * signatures and validity times. The node error is placed in that order by its kind.
+   */
+  #verifyPeer(
+    socket: tls.TLSSocket,
+    peerCert: tls.DetailedPeerCertificate | null,
+  ): SSLError | undefined {
+    const config = this.#config;
+    if (config.verifyMode === CERT_NONE) return undefined;
+    if (!peerCert) {
+      if (this.#role.serverSide && config.verifyMode === CERT_REQUIRED) {
+        return new SSLError('peer did not return a certificate', {
+          reason: 'PEER_DID_NOT_RETURN_A_CERTIFICATE',
+        });
+      }
+      return undefined;
+    }
+    const verifyError = (
+      socket as unknown as { _handle?: { verifyError(): (Error & { code?: string }) | null } }
+    )._handle?.verifyError();
+    let nodeCode: number | undefined;
+    if (verifyError) {
+      const last = verifyCodeOf(verifyError.message) ?? verifyCodeOf(verifyError.code ?? '') ?? 1;
+      nodeCode = firstVerifyError(last, peerCert);
+    }
+    const failed = (code: number, message = verifyMessageOf(code)) =>
+      SSLCertVerificationError.fromVerifyResult(code, message, verifyError ?? undefined);
+    const stage = nodeCode === undefined ? Stage.None : stageOf(nodeCode);
+    if (nodeCode !== undefined && stage <= Stage.Extensions) return failed(nodeCode);
+    const name = this.#role.serverHostname;
+    if (!this.#role.serverSide && config.checkHostname && name !== null) {
+      const mismatch = hostnameFailure(
+        parsedCertificate(peerCert.raw),
+        name,
+        config.hostnameChecksCommonName,
+      );
+      if (mismatch) return mismatch;
+    }
+    if (nodeCode !== undefined && stage === Stage.Revocation) return failed(nodeCode);
+    const policyFailure = config.peerCheck?.(chainOf(peerCert));
+    if (policyFailure) return failed(policyFailure.code, policyFailure.message);
+    if (nodeCode !== undefined) return failed(nodeCode);
+    return undefined;
+  }
+
+  #onSession(der: Buffer): void {
+    const parsed = parseSessionDer(der);
+    this.#session = { ...parsed, der };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // incoming: ciphertext from the incoming BIO into Node, one record at a time
+
+  #feed(): void {
+    if (this.#feeding || this.#error) return;
+    if (!this.#tls) {
+      if (this.#state !== 'handshaking' || !this.#decideServerName()) return;
+      if (!this.#tls) return;
+    }
+    this.#feeding = true;
+    try {
+      while (!this.#error && !this.#peerClosed && this.#duplex.readableFlowing === true) {
+        const available = this.#incoming.pending;
+        if (available === 0) {
+          if (this.#incoming.eofWritten && !this.#eofFed) {
+            this.#eofFed = true;
+            this.#duplex.push(null);
+          }
+          break;
+        }
+        if (this.#recordRemaining === 0) {
+          if (available < RECORD_HEADER_LENGTH && !this.#incoming.eofWritten) break;
+          const header = this.#incoming.peek(RECORD_HEADER_LENGTH);
+          this.#recordRemaining =
+            header.length < RECORD_HEADER_LENGTH
+              ? header.length
+              : RECORD_HEADER_LENGTH + header.readUInt16BE(3);
+        }
+        const chunk = this.#incoming.read(Math.min(this.#recordRemaining, available));
+        this.#recordRemaining -= chunk.length;
+        this.#duplex.push(chunk);
+        this.#checkSynchronousOutcome();
+      }
+    } finally {
+      this.#feeding = false;
+    }
+    this.#commitHeld();
+  }
+
+  /**
+   * Node marks fatal errors and the end of the readable synchronously but emits their events on
+   * a later tick (DESIGN pitfalls 2 and 7); read the marks right after each push.
+   */
+  #checkSynchronousOutcome(): void {
+    const socket = this.#tls;
+    if (!socket) return;
+    const errored = (socket as unknown as { errored?: unknown }).errored;
+    if (errored && !this.#error) this.#fail(mapTlsSocketError(errored), true);
+    const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
+    if (state?.ended && !this.#peerClosed) this.#onReadableEnded();
+  }
+
+  #onReadableEnded(): void {
+    if (this.#peerClosed) return;
+    // Node ends the readable for a close_notify and for a bare EOF alike; only an EOF we fed
+    // ourselves can be the latter.
+    const bareEof = this.#eofFed && (this.#config.options & OP_IGNORE_UNEXPECTED_EOF) === 0;
+    this.#peerClosed = bareEof ? 'eof' : 'close_notify';
+    if (this.#state === 'handshaking') {
+      this.#fail(new SSLEOFError());
+      return;
+    }
+    if (this.#state === 'open') this.#transition('closed');
+    this.#progress.next('readable');
+    this.#progress.next('closed');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // outgoing: ciphertext from Node into the outgoing BIO
+
+  #onCiphertextOut(chunk: Buffer): void {
+    if (this.#error && !this.#alerting) return;
+    if (this.#feeding) {
+      // Held until the feed's verdict: a client that rejects the server's certificate must not
+      // send its Finished (Python's client stops before it).
+      this.#held.push(chunk);
+      return;
+    }
+    this.#outgoing.writeOwned(chunk);
+    this.#progress.next('outgoing');
+  }
+
+  #commitHeld(): void {
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    for (const chunk of held) this.#outgoing.writeOwned(chunk);
+    this.#progress.next('outgoing');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // application data
+
+  #onPlaintext(chunk: Buffer): void {
+    this.#plain.push(chunk);
+    this.#plainPending += chunk.length;
+    if (this.#plainPending >= DEFAULT_PLAINTEXT_HIGH_WATER_MARK) this.#tls?.pause();
+    this.#progress.next('readable');
+  }
+
+  /** Node decrypts between calls, so a read is never known to be in vain. */
+  readonly wantsRead = false;
+
+  /** Node already hands over whole chunks of decrypted records: read() spans them. */
+  readAvailable(max: number): Buffer {
+    return this.read(max);
+  }
+
+  /** Node's plaintext arrives in buffers of its own: this one is a copy of them. */
+  readAvailableInto(buffer: Uint8Array): number {
+    const chunk = this.read(buffer.length);
+    buffer.set(chunk);
+    return chunk.length;
+  }
+
+  read(n: number): Buffer {
+    this.#throwIfFailed();
+    if (!this.#facts) this.doHandshake();
+    if (this.#plainPending > 0) return this.#takePlaintext(n);
+    this.#feed();
+    this.#throwIfFailed();
+    if (this.#plainPending > 0) return this.#takePlaintext(n);
+    const socket = this.#tls;
+    if (socket && socket.readableLength > 0) {
+      // Node decrypted more than we took while paused; it flows on resume, before the end.
+      socket.resume();
+      throw wantRead();
+    }
+    if (this.#peerClosed === 'close_notify') {
+      if (this.#shutdownSent) throw new SSLZeroReturnError();
+      return Buffer.alloc(0);
+    }
+    if (this.#peerClosed === 'eof') throw new SSLEOFError();
+    throw wantRead();
+  }
+
+  #takePlaintext(n: number): Buffer {
+    const first = this.#plain[0] as Buffer;
+    let out: Buffer;
+    if (first.length - this.#plainOffset >= n) {
+      out = first.subarray(this.#plainOffset, this.#plainOffset + n);
+      this.#plainOffset += n;
+    } else {
+      const wanted = Math.min(n, this.#plainPending);
+      out = Buffer.allocUnsafe(wanted);
+      let copied = 0;
+      while (copied < wanted) {
+        const chunk = this.#plain[0] as Buffer;
+        const take = Math.min(chunk.length - this.#plainOffset, wanted - copied);
+        chunk.copy(out, copied, this.#plainOffset, this.#plainOffset + take);
+        copied += take;
+        this.#plainOffset += take;
+        if (this.#plainOffset === chunk.length) {
+          this.#plain.shift();
+          this.#plainOffset = 0;
+        }
+      }
+    }
+    const head = this.#plain[0];
+    if (head && this.#plainOffset === head.length) {
+      this.#plain.shift();
+      this.#plainOffset = 0;
+    }
+    this.#plainPending -= out.length;
+    if (this.#plainPending < DEFAULT_PLAINTEXT_HIGH_WATER_MARK && this.#tls?.isPaused()) {
+      this.#tls.resume();
+    }
+    return out;
+  }
+
+  write(data: Uint8Array): number {
+    this.#throwIfFailed();
+    if (!this.#facts) this.doHandshake();
+    if (this.#shutdownRequested || this.#peerClosed === 'eof') {
+      throw new SSLZeroReturnError();
+    }
+    const socket = this.#tls as tls.TLSSocket;
+    // Node encrypts on later turns: plaintext it holds counts against the same bound as the
+    // ciphertext in the outgoing BIO, so a slow transport stops writers instead of growing memory.
+    const limit = Math.min(this.#outgoing.highWaterMark, DEFAULT_OUTGOING_HIGH_WATER_MARK);
+    if (this.#outgoing.isFull || this.#plaintextInFlight + this.#outgoing.pending >= limit) {
+      throw wantWrite();
+    }
+    if (data.length === 0) return 0;
+    // Node keeps a reference until the data is encrypted; the caller may reuse its buffer now.
+    // The callback runs once Node has encrypted and handed on this chunk: the bound above has
+    // room again, which the reader of progress$ must hear about.
+    const length = data.length;
+    this.#plaintextInFlight += length;
+    socket.write(Buffer.from(data), () => {
+      this.#plaintextInFlight -= length;
+      if (!this.#error) this.#progress.next('writable');
+    });
+    return data.length;
+  }
+
+  pending(): number {
+    return this.#plainPending;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // shutdown
+
+  shutdown(): void {
+    this.#throwIfFailed();
+    if (!this.#facts) {
+      throw new SSLError('shutdown while in init', { reason: 'SHUTDOWN_WHILE_IN_INIT' });
+    }
+    if (!this.#shutdownRequested) {
+      this.#shutdownRequested = true;
+      this.#tls?.end();
+    }
+    this.#feed();
+    this.#throwIfFailed();
+    if (this.#shutdownSent && this.#peerClosed === 'close_notify') return;
+    if (this.#peerClosed === 'eof') throw new SSLEOFError();
+    throw wantRead();
+  }
+
+  #onShutdownSent(): void {
+    this.#shutdownSent = true;
+    this.#progress.next('outgoing');
+    if (this.#peerClosed) this.#progress.next('closed');
+  }
+
+  destroy(): void {
+    if (this.#state !== 'failed' && this.#state !== 'closed') {
+      this.#state = 'closed';
+    }
+    this.#incomingSubscription.unsubscribe();
+    this.#tls?.destroy();
+    this.#duplex.destroy();
+    this.#plain = [];
+    this.#plainPending = 0;
+    this.#progress.complete();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // information
+
+  peerCertificate(): Buffer | null {
+    return this.#facts?.peerCert?.raw ?? null;
+  }
+
+  get peerVerified(): boolean {
+    return this.#facts?.peerVerified ?? false;
+  }
+
+  verifiedChain(): Buffer[] {
+    if (!this.#facts?.peerVerified) return [];
+    return chainOf(this.#facts.peerCert);
+  }
+
+  unverifiedChain(): Buffer[] {
+    const chain = chainOf(this.#facts?.peerCert ?? null);
+    // Node completes the chain from the trust store; Python reports only what the peer sent,
+    // and peers rarely send the root: drop a trailing self-signed certificate we already trust.
+    const trusted = new Set(this.#config.caCerts.map((der) => der.toString('base64')));
+    while (
+      chain.length > 1 &&
+      trusted.has((chain[chain.length - 1] as Buffer).toString('base64'))
+    ) {
+      chain.pop();
+    }
+    return chain;
+  }
+
+  cipher(): CipherTuple | null {
+    return this.#facts?.cipher ?? null;
+  }
+
+  sharedCiphers(): CipherTuple[] | null {
+    return this.#facts?.sharedCiphers ?? null;
+  }
+
+  version(): string | null {
+    return this.#facts?.version ?? null;
+  }
+
+  selectedAlpnProtocol(): string | null {
+    return this.#facts?.alpn ?? null;
+  }
+
+  serverName(): string | null {
+    return this.#facts?.serverName ?? null;
+  }
+
+  channelBinding(_type: 'tls-unique'): Buffer | null {
+    const facts = this.#facts;
+    if (!facts) return null;
+    // RFC 5929: the first Finished of the handshake; the client's in a full handshake, the
+    // server's when resumed (DESIGN pitfall 10).
+    const clientSent = this.#role.serverSide !== facts.reused;
+    return (clientSent ? facts.finished : facts.peerFinished) ?? null;
+  }
+
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    this.#throwIfFailed();
+    if (!this.#tls || !this.#facts) throw new ValueError('handshake not done yet');
+    // Node's typings make the context mandatory; RFC 5705 distinguishes none from empty.
+    const exportKeyingMaterial = this.#tls.exportKeyingMaterial.bind(this.#tls) as (
+      length: number,
+      label: string,
+      context?: Buffer,
+    ) => Buffer;
+    return context
+      ? exportKeyingMaterial(length, label, Buffer.from(context))
+      : exportKeyingMaterial(length, label);
+  }
+
+  /**
+   * node:tls has no post-handshake authentication: its client never offers the extension (the
+   * config's postHandshakeAuth is ignored) and its server cannot send a CertificateRequest after
+   * the handshake, so a server that verifies clients asks for the certificate during it.
+   */
+  verifyClientPostHandshake(): never {
+    throw new NotImplementedError(
+      'verify_client_post_handshake: the node engine (node:tls) cannot request a client ' +
+        "certificate after the handshake; use the native engine ({ engine: 'native' })",
+    );
+  }
+
+  session(): EngineSession | null {
+    if (this.#session) return this.#session;
+    const der = this.#tls?.getSession();
+    if (!der || !this.#facts) return null;
+    this.#session = { ...parseSessionDer(der), der };
+    return this.#session;
+  }
+
+  get sessionReused(): boolean {
+    return this.#facts?.reused ?? false;
+  }
+
+  setConfig(config: EngineConfig): void {
+    this.#config = config;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // pre-shared keys
+
+  #pskServerOptions(): Partial<tls.TLSSocketOptions> {
+    const hook = this.#config.pskServer;
+    if (!hook) return {};
+    return {
+      pskCallback: (_socket: tls.TLSSocket, identity: string) => {
+        const key = hook(identity);
+        return key.length > 0 ? Buffer.from(key) : null;
+      },
+      ...(this.#config.pskIdentityHint ? { pskIdentityHint: this.#config.pskIdentityHint } : {}),
+    } as Partial<tls.TLSSocketOptions>;
+  }
+
+  #pskClientOptions(): Partial<tls.ConnectionOptions> {
+    const hook = this.#config.pskClient;
+    if (!hook) return {};
+    return {
+      pskCallback: (hint: string | null) => {
+        const answer = hook(hint);
+        if (!answer) return null;
+        return { psk: Buffer.from(answer[1]), identity: answer[0] ?? '' };
+      },
+    };
+  }
+}
+
+/** Where in OpenSSL's verify_chain() an error arises. */
+enum Stage {
+  None = 0,
+  Chain = 1,
+  Extensions = 2,
+  Revocation = 3,
+  Signatures = 4,
+}
+
+/** X509_V_ERR codes by the verify_chain() step that reports them. */
+const CHAIN_ERRORS = new Set([2, 18, 19, 20, 21, 22, 55]);
+const EXTENSION_ERRORS = new Set([24, 25, 26, 32, 34, 37, 38, 39, 40, 41, 42, 43, 79, 80, 81, 82]);
+const REVOCATION_ERRORS = new Set([3, 5, 8, 11, 12, 15, 16, 23, 33, 35, 36, 44, 54]);
+
+function stageOf(code: number): Stage {
+  if (CHAIN_ERRORS.has(code)) return Stage.Chain;
+  if (EXTENSION_ERRORS.has(code)) return Stage.Extensions;
+  if (REVOCATION_ERRORS.has(code)) return Stage.Revocation;
+  return Stage.Signatures;
+}
+
+/** How many parsed peer certificates {@link parsedCertificate} keeps. */
+const PARSED_CERTIFICATE_CACHE_SIZE = 16;
+const parsedCertificates = new Map<string, X509Certificate>();
+
+/**
+ * The peer certificate as an X509Certificate for the hostname check. Building one costs about
+ * 100 us, half the JavaScript-visible cost of a client handshake, and a client usually meets the
+ * same few servers again (connection pools): keep the most recent few, keyed by the whole DER
+ * (X509Certificate is immutable, so sharing one changes nothing).
+ */
+function parsedCertificate(der: Buffer): X509Certificate {
+  const key = der.toString('latin1');
+  let cert = parsedCertificates.get(key);
+  if (cert) {
+    parsedCertificates.delete(key); // re-inserted below as the most recent
+  } else {
+    cert = new X509Certificate(der);
+    if (parsedCertificates.size >= PARSED_CERTIFICATE_CACHE_SIZE) {
+      const oldest = parsedCertificates.keys().next().value as string;
+      parsedCertificates.delete(oldest);
+    }
+  }
+  parsedCertificates.set(key, cert);
+  return cert;
+}
+
+/**
+ * Node keeps the LAST verification error of the chain, OpenSSL (and so Python) stops at the
+ * FIRST (DESIGN pitfall 3). The common divergence is a leaf whose issuer is unknown: OpenSSL
+ * first reports 20 (or 18 for a self-signed leaf), and only an application that continues past it
+ * sees 21. Other multi-error chains may still differ on this engine; the native engine is exact.
+ */
+function firstVerifyError(last: number, leaf: tls.DetailedPeerCertificate): number {
+  if (last !== X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) return last;
+  const selfSigned = JSON.stringify(leaf.subject) === JSON.stringify(leaf.issuer);
+  return selfSigned
+    ? X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    : X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
+}
+
+/** The peer chain Node assembled (leaf first), without the self-reference at a root. */
+function chainOf(leaf: tls.DetailedPeerCertificate | null): Buffer[] {
+  const chain: Buffer[] = [];
+  let cert = leaf;
+  const seen = new Set<tls.DetailedPeerCertificate>();
+  while (cert && Object.keys(cert).length > 0 && !seen.has(cert)) {
+    seen.add(cert);
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate ?? null;
+  }
+  return chain;
+}
+
+/**
+ * OpenSSL's host check as Python configures it: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, the
+ * subject's commonName only when allowed and only without DNS names, IP addresses against IP
+ * SANs. The messages are OpenSSL's as Python prints them.
+ */
+function hostnameFailure(
+  peer: X509Certificate,
+  name: string,
+  checksCommonName: boolean,
+): SSLError | undefined {
+  if (isIP(name) !== 0) {
+    if (peer.checkIP(name) !== undefined) return undefined;
+    return SSLCertVerificationError.fromVerifyResult(
+      X509_V_ERR_IP_ADDRESS_MISMATCH,
+      `IP address mismatch, certificate is not valid for '${name}'.`,
+    );
+  }
+  const matched = peer.checkHost(name, {
+    subject: checksCommonName ? 'default' : 'never',
+    wildcards: true,
+    partialWildcards: false,
+    multiLabelWildcards: false,
+    singleLabelSubdomains: false,
+  });
+  if (matched !== undefined) return undefined;
+  return SSLCertVerificationError.fromVerifyResult(
+    X509_V_ERR_HOSTNAME_MISMATCH,
+    `Hostname mismatch, certificate is not valid for '${name}'.`,
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * Compiles an {@link EngineConfig} into the `tls.SecureContext` the node engine hands to each
+ * TLSSocket. Building one costs about a millisecond and a fresh one per connection silently breaks
+ * session resumption (DESIGN pitfall 11), so each config is compiled once and cached; configs that
+ * share a session cache owner share ticket keys, so tickets survive a context change too.
+ */
+import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
+import type { EngineConfig } from '../../sansio/engine.js';
+import { mapNodeError } from './node-errors.js';
+
+const compiled = new WeakMap<EngineConfig, tls.SecureContext>();
+const ticketKeysByOwner = new WeakMap<object, Buffer>();
+
+/** Node's session ticket keys: 16 bytes name, 16 bytes HMAC secret, 16 bytes AES key. */
+const TICKET_KEYS_LENGTH = 48;
+
+/** OpenSSL's default TLS 1.3 suites; named so a custom TLS 1.2 cipher list keeps TLS 1.3 on. */
+const DEFAULT_TLS13_CIPHERSUITES =
+  'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+/**
+ * Python 3.11's default cipher string (`PY_SSL_DEFAULT_CIPHER_STRING`): forward-secret AEAD and
+ * CBC suites, no SHA-1 MACs, no anonymous or DSS authentication.
+ */
+export const PYTHON_DEFAULT_CIPHERS =
+  '@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM';
+
+const VERSION_NAMES = new Map<number, tls.SecureVersion>([
+  [0x0301, 'TLSv1'],
+  [0x0302, 'TLSv1.1'],
+  [0x0303, 'TLSv1.2'],
+  [0x0304, 'TLSv1.3'],
+]);
+
+/** X509_V_FLAG_PARTIAL_CHAIN: trust an intermediate in the store as an anchor. */
+const FLAG_PARTIAL_CHAIN = 0x80000;
+/** X509_V_FLAG_CRL_CHECK_ALL: the CHAIN half of VERIFY_CRL_CHECK_CHAIN. */
+const FLAG_CRL_CHECK_ALL = 0x8;
+
+function toPem(der: Buffer, label: string): string {
+  const body = der.toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN ${label}-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
+}
+
+function ticketKeysFor(owner: object): Buffer {
+  let keys = ticketKeysByOwner.get(owner);
+  if (!keys) {
+    keys = randomBytes(TICKET_KEYS_LENGTH);
+    ticketKeysByOwner.set(owner, keys);
+  }
+  return keys;
+}
+
+/** The SecureContext for `config`, compiled on first use. Throws SSLError on bad material. */
+export function secureContextFor(config: EngineConfig): tls.SecureContext {
+  let context = compiled.get(config);
+  if (context) return context;
+  const tls12Ciphers = config.ciphers ?? PYTHON_DEFAULT_CIPHERS;
+  const options: tls.SecureContextOptions = {
+    minVersion: VERSION_NAMES.get(config.minVersion) ?? 'TLSv1',
+    maxVersion: VERSION_NAMES.get(config.maxVersion) ?? 'TLSv1.3',
+    ciphers: `${config.ciphersuites ?? DEFAULT_TLS13_CIPHERSUITES}:${tls12Ciphers}`,
+    // An empty list, not undefined: undefined would load Node's bundled Mozilla roots, while a
+    // Python context trusts nothing it was not given (DESIGN pitfall 6).
+    ca: config.caCerts.map((der) => toPem(der, 'CERTIFICATE')),
+    secureOptions: config.options,
+    ticketKeys: ticketKeysFor(config.sessionCacheId),
+  };
+  if (config.crls.length > 0 && (config.verifyFlags & FLAG_CRL_CHECK_ALL) !== 0) {
+    options.crl = config.crls.map((der) => toPem(der, 'X509 CRL'));
+  }
+  if ((config.verifyFlags & FLAG_PARTIAL_CHAIN) !== 0) {
+    (options as { allowPartialTrustChain?: boolean }).allowPartialTrustChain = true;
+  }
+  if (config.groups !== undefined) options.ecdhCurve = config.groups;
+  if (config.dhParamsPem !== undefined) options.dhparam = config.dhParamsPem;
+  if (config.credentials) {
+    options.cert = config.credentials.certChainPem;
+    options.key = config.credentials.keyPem;
+    if (config.credentials.passphrase !== undefined) {
+      options.passphrase = config.credentials.passphrase;
+    }
+  }
+  try {
+    context = tls.createSecureContext(options);
+  } catch (error) {
+    throw mapNodeError(error);
+  }
+  compiled.set(config, context);
+  return context;
+}
