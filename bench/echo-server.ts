@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { SSLContext } from '../src/context/ssl-context.js';
-import { createServer } from '../src/protocol/server.js';
+import { createServer } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import { Reactor } from '../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { SSLContext } from '../src/context/ssl-context.js';
-import { createServer } from '../src/protocol/server.js';
+import { createServer } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 import { makePki } from '../test/helpers/pki.js';

@@ -4,8 +4,8 @@
 // right behind the close_notify; half of the clients use native TCP too. Not a timed test.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createServer } from '../dist/src/protocol/server.js';
-import { connect } from '../dist/src/protocol/client.js';
+import { createServer } from '../dist/src/endpoints/server.js';
+import { connect } from '../dist/src/endpoints/connect.js';
 import { Reactor } from '../dist/src/transport/stream/reactor.js';
 import { NativeTcpTransport } from '../dist/src/transport/engines/native/native-tcp.js';
 import { contextPair, makePki } from '../dist/test/helpers/pki.js';

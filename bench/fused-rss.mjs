@@ -4,8 +4,8 @@
 // socket.c's lifetimes (close, reset, GC of closed handles) run every time.
 // Run: node --expose-gc bench/fused-rss.mjs [count]   (after `npm run build`)
 import { randomBytes } from 'node:crypto';
-import { connect } from '../dist/src/protocol/client.js';
-import { createServer } from '../dist/src/protocol/server.js';
+import { connect } from '../dist/src/endpoints/connect.js';
+import { createServer } from '../dist/src/endpoints/server.js';
 import { Reactor } from '../dist/src/transport/stream/reactor.js';
 import { contextPair, makePki } from '../dist/test/helpers/pki.js';
 

@@ -14,7 +14,7 @@ import { echoStream } from '../src/cli/echo-stream.js';
 import { HttpsStatusSite } from '../src/cli/https-status.js';
 import { waitForStopSignal } from '../src/cli/stop-signal.js';
 import { createDefaultContext, Purpose } from '../src/index.js';
-import { createServer, type Server } from '../src/protocol/server.js';
+import { createServer, type Server } from '../src/endpoints/server.js';
 import { Reactor } from '../src/transport/stream/reactor.js';
 
 const HOST = '127.0.0.1';

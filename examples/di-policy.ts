@@ -7,13 +7,13 @@
  */
 import 'reflect-metadata';
 import { lastValueFrom, toArray } from 'rxjs';
-import { createContainer, registerDefaults } from '../src/context/container.js';
+import { createContainer, registerDefaults } from '../src/di/container.js';
 import { MozillaModern } from '../src/context/policies/mozilla.js';
 import { createDefaultContext } from '../src/context/ssl-context.js';
-import { SERVER_POLICY } from '../src/context/tokens.js';
-import { connect } from '../src/protocol/client.js';
+import { SERVER_POLICY } from '../src/di/tokens.js';
+import { connect } from '../src/endpoints/connect.js';
 import { echo } from '../src/protocol/echo-protocol.js';
-import { createServer, type Server } from '../src/protocol/server.js';
+import { createServer, type Server } from '../src/endpoints/server.js';
 import { Purpose, TLSVersion } from '../src/constants/ssl-constants.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 

@@ -6,7 +6,7 @@
  */
 import { lastValueFrom, toArray } from 'rxjs';
 import { createDefaultContext } from '../src/context/ssl-context.js';
-import { connect } from '../src/protocol/client.js';
+import { connect } from '../src/endpoints/connect.js';
 import { Purpose } from '../src/constants/ssl-constants.js';
 import { isMain } from './example-certificates.js';
 

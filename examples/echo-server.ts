@@ -7,7 +7,7 @@
  */
 import { SSLContext } from '../src/context/ssl-context.js';
 import { EchoProtocol } from '../src/protocol/echo-protocol.js';
-import { createServer, type Server } from '../src/protocol/server.js';
+import { createServer, type Server } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import { type ExampleCertificates, exampleCertificates, isMain } from './example-certificates.js';
 

@@ -8,7 +8,7 @@
 import type { TLSSocket } from 'node:tls';
 import { Agent, fetch } from 'undici';
 import { createDefaultContext } from '../src/context/ssl-context.js';
-import { connect } from '../src/protocol/client.js';
+import { connect } from '../src/endpoints/connect.js';
 import { toNodeDuplex } from '../src/protocol/node-duplex.js';
 import { Purpose } from '../src/constants/ssl-constants.js';
 import { isMain } from './example-certificates.js';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SSLContext } from '../src/context/ssl-context.js';
 import { toNodeDuplex } from '../src/protocol/node-duplex.js';
-import { createServer, type Server } from '../src/protocol/server.js';
+import { createServer, type Server } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
 import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 import { exampleCertificates, isMain } from './example-certificates.js';

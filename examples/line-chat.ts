@@ -8,10 +8,10 @@
  */
 import { filter, lastValueFrom, Observable, ReplaySubject, Subject, toArray } from 'rxjs';
 import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
-import { connect } from '../src/protocol/client.js';
+import { connect } from '../src/endpoints/connect.js';
 import { lines } from '../src/protocol/framing.js';
 import type { ProtocolFunction } from '../src/protocol/protocol.js';
-import { createServer, type Server } from '../src/protocol/server.js';
+import { createServer, type Server } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import { exampleCertificates, isMain } from './example-certificates.js';
 

@@ -7,8 +7,8 @@
  */
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
-import { connect } from '../src/protocol/client.js';
-import { createServer, type Server } from '../src/protocol/server.js';
+import { connect } from '../src/endpoints/connect.js';
+import { createServer, type Server } from '../src/endpoints/server.js';
 import { CERT_REQUIRED, PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import { SSLError } from '../src/errors/errors.js';
 import { exampleCertificates, isMain } from './example-certificates.js';

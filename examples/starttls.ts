@@ -8,7 +8,7 @@ import net from 'node:net';
 import { lastValueFrom, map, takeWhile, toArray } from 'rxjs';
 import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
 import { lines } from '../src/protocol/framing.js';
-import { runProtocol } from '../src/protocol/run-protocol.js';
+import { runProtocol } from '../src/endpoints/run-protocol.js';
 import { acceptStartTls, negotiateStartTls } from '../src/protocol/starttls.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';

@@ -7,9 +7,9 @@
  */
 import { lastValueFrom, type Subscription, toArray } from 'rxjs';
 import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
-import { connect } from '../src/protocol/client.js';
+import { connect } from '../src/endpoints/connect.js';
 import { EchoProtocol } from '../src/protocol/echo-protocol.js';
-import { createServer } from '../src/protocol/server.js';
+import { createServer } from '../src/endpoints/server.js';
 import { PlaintextConversation } from '../src/protocol/starttls.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';
 import { TcpTransport } from '../src/transport/tcp-transport.js';

@@ -198,15 +198,15 @@ export {
   CONTEXT_OPTIONS,
   SERVER_CONTEXT,
   SERVER_POLICY,
-} from './context/tokens.js';
+} from './di/tokens.js';
 export { combinePolicies, PythonDefaults, type TlsPolicy } from './context/tls-policy.js';
 export type {
   CertificateSource,
   ContextOptions,
   TrustSource,
 } from './context/context-options.js';
-export { ContextFactory } from './context/context-factory.js';
-export { createContainer, type DefaultsOptions, registerDefaults } from './context/container.js';
+export { ContextFactory } from './di/context-factory.js';
+export { createContainer, type DefaultsOptions, registerDefaults } from './di/container.js';
 export {
   MOZILLA_GROUPS,
   MOZILLA_GUIDELINES_VERSION,
@@ -257,8 +257,8 @@ export {
   type ServerCertificateOptions,
   type StartTlsOptions,
   startTls,
-} from './protocol/client.js';
-export { createServer, Server, type ServerOptions } from './protocol/server.js';
+} from './endpoints/connect.js';
+export { createServer, Server, type ServerOptions } from './endpoints/server.js';
 export { toNodeDuplex } from './protocol/node-duplex.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -271,7 +271,13 @@ export {
   type ProtocolOutput,
   type ProtocolSpec,
 } from './protocol/protocol.js';
-export { type ProtocolRun, type ProtocolState, runProtocol } from './protocol/run-protocol.js';
+export {
+  bindProtocol,
+  type ProtocolResolver,
+  type ProtocolRun,
+  type ProtocolState,
+} from './protocol/run-protocol.js';
+export { runProtocol } from './endpoints/run-protocol.js';
 export {
   encodeLengthPrefixed,
   type HeaderBytes,
@@ -289,4 +295,4 @@ export {
   negotiateStartTls,
   PlaintextConversation,
 } from './protocol/starttls.js';
-export { REACTOR } from './context/tokens.js';
+export { REACTOR } from './di/tokens.js';

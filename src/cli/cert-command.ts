@@ -15,7 +15,7 @@ import { decodeCert } from '../x509/decode-cert.js';
 import { parseSubjectAltNames, type SubjectAltNameEntry } from '../x509/general-names.js';
 import type { KeyType, RsaModulusLength } from '../x509/key-pair.js';
 import { parseCertificates } from '../x509/pem.js';
-import { getServerCertificate } from '../protocol/client.js';
+import { getServerCertificate } from '../endpoints/connect.js';
 import {
   type Command,
   type OptionValues,

@@ -6,7 +6,7 @@
  */
 import { decodeCert } from '../x509/decode-cert.js';
 import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
-import { connect } from '../protocol/client.js';
+import { connect } from '../endpoints/connect.js';
 import { CERT_NONE, PROTOCOL_TLS_CLIENT, Purpose } from '../constants/ssl-constants.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import {

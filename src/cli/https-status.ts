@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SSLContext } from '../context/ssl-context.js';
 import { toNodeDuplex } from '../protocol/node-duplex.js';
-import type { Server } from '../protocol/server.js';
+import type { Server } from '../endpoints/server.js';
 import type { Reactor, ReactorStats } from '../transport/stream/reactor.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import { ServerNames, type TlsSessionInfo, tlsSessionInfo } from './tls-session-info.js';

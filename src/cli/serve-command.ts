@@ -5,7 +5,7 @@
  * close_notify and exits 0.
  */
 import { createDefaultContext, type SSLContext } from '../context/ssl-context.js';
-import { createServer } from '../protocol/server.js';
+import { createServer } from '../endpoints/server.js';
 import { CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, Purpose } from '../constants/ssl-constants.js';
 import { Reactor } from '../transport/stream/reactor.js';
 import {

@@ -6,7 +6,7 @@
  * one thing a ClientHello never shows, so they are missing from the list.
  */
 import { parseClientHello } from '../transport/sansio/client-hello.js';
-import { createNodeEngine } from '../transport/engines/node/node-engine.js';
+import { engineFactory } from '../transport/engines/engines.js';
 import type { EngineConfig } from '../transport/sansio/engine.js';
 import { isWouldBlock } from '../errors/errors.js';
 import { MemoryBIO } from '../transport/sansio/memory-bio.js';
@@ -27,7 +27,8 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
     pskClient: () => null,
   };
   const outgoing = new MemoryBIO();
-  const engine = createNodeEngine(
+  // The node engine runs everywhere; both engines offer what the same OpenSSL makes of the config.
+  const engine = engineFactory('node')(
     probe,
     { serverSide: false, serverHostname: null, session: null },
     new MemoryBIO(),

@@ -1,5 +1,5 @@
 /**
- * runProtocol: binds a protocol to a secure stream once its handshake is done. The class form
+ * bindProtocol: binds a protocol to a secure stream once its handshake is done. The class form
  * follows asyncio's sslproto app-protocol lifecycle; the function form writes its output back
  * with backpressure.
  *
@@ -13,15 +13,11 @@
  * A connection whose handshake fails stays in INIT: the protocol is never told about it.
  */
 import type { Subscription } from 'rxjs';
-import {
-  createContainer,
-  type DependencyContainer,
-  registerDefaults,
-} from '../context/container.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import {
   isProtocolClass,
   type Protocol,
+  type ProtocolClass,
   type ProtocolFunction,
   type ProtocolSpec,
 } from './protocol.js';
@@ -49,26 +45,25 @@ function asError(error: unknown): Error {
 }
 
 /**
- * Runs `spec` on `socket`: a Protocol class is resolved from `container` (default: a new child
- * container with rxtls's defaults), so its constructor can `@inject(SERVER_CONTEXT)`,
- * `@inject(REACTOR)` and the application's own services; a function gets the decrypted input and
- * its output is written back.
- *
- * @example
- * ```ts
- * const server = createServer({ context }, (socket) => runProtocol(socket, (input$) => input$));
- * ```
+ * Makes the object of a Protocol class for one connection: a dependency-injection container's
+ * `resolve` where the class injects its dependencies (runProtocol's default), or `new`.
  */
-export function runProtocol(
+export type ProtocolResolver = (protocolClass: ProtocolClass) => Protocol;
+
+/**
+ * Runs `spec` on `socket`: a Protocol class is made by `resolve` (called only for a class) and
+ * driven through its lifecycle; a function gets the decrypted input and its output is written
+ * back. The composition layer's runProtocol resolves classes from a container.
+ */
+export function bindProtocol(
   socket: SSLSocket,
   spec: ProtocolSpec,
-  container?: DependencyContainer,
+  resolve: ProtocolResolver,
 ): ProtocolRun {
   if (isProtocolClass(spec)) {
-    const scope = container ?? registerDefaults(createContainer());
     let protocol: Protocol;
     try {
-      protocol = scope.resolve(spec);
+      protocol = resolve(spec);
     } catch (error) {
       socket.destroy(asError(error));
       return { protocol: undefined, done: closedOf(socket) };

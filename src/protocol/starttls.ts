@@ -5,12 +5,11 @@
  * nothing may be sent between the last plaintext line and the TLS handshake.
  */
 import type { Subscription } from 'rxjs';
-import type { SSLContext } from '../context/ssl-context.js';
+import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
 import { StartTlsError } from '../errors/errors.js';
 import { PrefixedTransport } from '../transport/prefixed-transport.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import type { Transport } from '../transport/transport.js';
-import { type StartTlsOptions, startTls } from './client.js';
 
 const LF = 0x0a;
 /** RFC 5321 4.5.3.1.4-5: SMTP command and reply lines are at most 512 octets with CRLF. */
@@ -102,7 +101,7 @@ export class PlaintextConversation {
    */
   async upgrade(
     context: SSLContext,
-    options: StartTlsOptions = {},
+    options: WrapSocketOptions = {},
   ): Promise<SSLSocket<SSLContext>> {
     if (this.#buffer.length > 0) {
       this.#transport.destroy();
@@ -110,12 +109,14 @@ export class PlaintextConversation {
         `the peer sent ${this.#buffer.length} plaintext bytes after the STARTTLS exchange: refusing them`,
       );
     }
-    return startTls(this.#transport, context, options);
+    const socket = context.wrapSocket(this.#transport, options);
+    await socket.handshake();
+    return socket;
   }
 }
 
 /** Options of {@link negotiateStartTls}. */
-export interface NegotiateStartTlsOptions extends Omit<StartTlsOptions, 'serverSide'> {
+export interface NegotiateStartTlsOptions extends Omit<WrapSocketOptions, 'serverSide'> {
   /** The upgrade command; default `STARTTLS`. */
   command?: string;
   /** Read the server's greeting line before anything else (default true, as SMTP). */
@@ -170,7 +171,7 @@ export async function negotiateStartTls(
 
 /** Options of {@link acceptStartTls}. */
 export interface AcceptStartTlsOptions
-  extends Omit<StartTlsOptions, 'serverSide' | 'serverHostname'> {
+  extends Omit<WrapSocketOptions, 'serverSide' | 'serverHostname'> {
   /** The first line the server sends; null sends none. Default `220 rxtls ready`. */
   greeting?: string | null;
   /** The upgrade command (compared case-insensitively); default `STARTTLS`. */

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { SSLContext } from '../../src/context/ssl-context.js';
-import { connect } from '../../src/protocol/client.js';
-import { createServer } from '../../src/protocol/server.js';
+import { connect } from '../../src/endpoints/connect.js';
+import { createServer } from '../../src/endpoints/server.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import { ByteSource, pump } from './streams.js';
 

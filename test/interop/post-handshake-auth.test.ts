@@ -6,8 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
-import { connect } from '../../src/protocol/client.js';
-import { createServer } from '../../src/protocol/server.js';
+import { connect } from '../../src/endpoints/connect.js';
+import { createServer } from '../../src/endpoints/server.js';
 import {
   CERT_REQUIRED,
   PROTOCOL_TLS_CLIENT,

@@ -2,7 +2,7 @@ import { firstValueFrom, map } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
-import { runProtocol } from '../../src/protocol/run-protocol.js';
+import { runProtocol } from '../../src/endpoints/run-protocol.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';

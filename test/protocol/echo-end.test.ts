@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
-import { connect } from '../../src/protocol/client.js';
+import { connect } from '../../src/endpoints/connect.js';
 import type { EngineKind } from '../../src/transport/sansio/engine.js';
 import { engineAvailable } from '../../src/transport/engines/engines.js';
 import { PROTOCOL_TLS_CLIENT } from '../../src/constants/ssl-constants.js';

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { encodeLengthPrefixed, lengthPrefixed, lines } from '../../src/protocol/framing.js';
-import { runProtocol } from '../../src/protocol/run-protocol.js';
+import { runProtocol } from '../../src/endpoints/run-protocol.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { FrameTooLongError, ValueError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';

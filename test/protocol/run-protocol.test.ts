@@ -15,7 +15,7 @@ import { SSLContext } from '../../src/context/ssl-context.js';
 import { EchoProtocol, echo } from '../../src/protocol/echo-protocol.js';
 import type { Protocol, ProtocolFunction } from '../../src/protocol/protocol.js';
 import { isProtocolClass } from '../../src/protocol/protocol.js';
-import { runProtocol } from '../../src/protocol/run-protocol.js';
+import { runProtocol } from '../../src/endpoints/run-protocol.js';
 import { PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { SSLEOFError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect } from '../../../src/protocol/client.js';
-import { createServer } from '../../../src/protocol/server.js';
+import { connect } from '../../../src/endpoints/connect.js';
+import { createServer } from '../../../src/endpoints/server.js';
 import { Reactor } from '../../../src/transport/stream/reactor.js';
 import { useContextPair } from '../../helpers/pki.js';
 import { slowReaderSoak } from '../../helpers/soak.js';

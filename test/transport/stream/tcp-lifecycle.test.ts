@@ -10,8 +10,8 @@ import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../../src/context/ssl-context.js';
-import { connect } from '../../../src/protocol/client.js';
-import { createServer, type Server, type ServerOptions } from '../../../src/protocol/server.js';
+import { connect } from '../../../src/endpoints/connect.js';
+import { createServer, type Server, type ServerOptions } from '../../../src/endpoints/server.js';
 import { PROTOCOL_TLS_CLIENT, TLSVersion } from '../../../src/constants/ssl-constants.js';
 import {
   SSLCertVerificationError,

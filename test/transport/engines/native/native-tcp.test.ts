@@ -10,8 +10,8 @@ import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { SSLContext } from '../../../../src/context/ssl-context.js';
-import { connect, startTls } from '../../../../src/protocol/client.js';
-import { createServer } from '../../../../src/protocol/server.js';
+import { connect, startTls } from '../../../../src/endpoints/connect.js';
+import { createServer } from '../../../../src/endpoints/server.js';
 import {
   NativeTcpListener,
   NativeTcpTransport,

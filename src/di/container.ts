@@ -12,8 +12,8 @@ import {
 import { ValueError } from '../errors/errors.js';
 import { defaultReactor } from '../transport/stream/reactor.js';
 import { ContextFactory } from './context-factory.js';
-import type { ContextOptions } from './context-options.js';
-import { MozillaIntermediate } from './policies/mozilla.js';
+import type { ContextOptions } from '../context/context-options.js';
+import { MozillaIntermediate } from '../context/policies/mozilla.js';
 import {
   CLIENT_CONTEXT,
   CLIENT_POLICY,
@@ -22,7 +22,7 @@ import {
   SERVER_CONTEXT,
   SERVER_POLICY,
 } from './tokens.js';
-import { PythonDefaults, type TlsPolicy } from './tls-policy.js';
+import { PythonDefaults, type TlsPolicy } from '../context/tls-policy.js';
 
 /** tsyringe's container type, for layers that must not import tsyringe themselves. */
 export type { DependencyContainer } from 'tsyringe';

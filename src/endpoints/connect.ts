@@ -3,7 +3,11 @@
  * (upgrade an open plaintext transport, like asyncio's start_tls) and `getServerCertificate`.
  */
 import { derCertToPemCert } from '../x509/pem.js';
-import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
+import {
+  createDefaultContext,
+  SSLContext,
+  type WrapSocketOptions,
+} from '../context/ssl-context.js';
 import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../constants/ssl-constants.js';
 import { ValueError } from '../errors/errors.js';
 import type { Reactor } from '../transport/stream/reactor.js';
@@ -96,13 +100,8 @@ function openTcp(
   return tcp === 'native' ? NativeTcpTransport.connect(options) : TcpTransport.connect(options);
 }
 
-/** Options of {@link startTls}. */
-export interface StartTlsOptions extends SSLSocketOptions {
-  serverSide?: boolean;
-  serverHostname?: string | null;
-  session?: SSLSession | null;
-  reactor?: Reactor;
-}
+/** Options of {@link startTls}: the side, the name and session, the stream's and the reactor. */
+export type StartTlsOptions = WrapSocketOptions;
 
 /**
  * STARTTLS: upgrades an open plaintext transport to TLS and resolves once the handshake is done.

@@ -5,9 +5,9 @@
  */
 import type { InjectionToken } from 'tsyringe';
 import type { Reactor } from '../transport/stream/reactor.js';
-import type { ContextOptions } from './context-options.js';
-import type { SSLContext } from './ssl-context.js';
-import type { TlsPolicy } from './tls-policy.js';
+import type { ContextOptions } from '../context/context-options.js';
+import type { SSLContext } from '../context/ssl-context.js';
+import type { TlsPolicy } from '../context/tls-policy.js';
 
 /**
  * The SSLContext servers use when none is passed: `PROTOCOL_TLS_SERVER` with the

@@ -5,13 +5,9 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { type Observable, Subject } from 'rxjs';
-import {
-  createContainer,
-  type DependencyContainer,
-  registerDefaults,
-} from '../context/container.js';
+import { createContainer, type DependencyContainer, registerDefaults } from '../di/container.js';
 import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
-import { REACTOR, SERVER_CONTEXT } from '../context/tokens.js';
+import { REACTOR, SERVER_CONTEXT } from '../di/tokens.js';
 import { ValueError } from '../errors/errors.js';
 import { defaultReactor, type Reactor } from '../transport/stream/reactor.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
@@ -22,7 +18,7 @@ import {
 } from '../transport/engines/native/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportAddress } from '../transport/transport.js';
-import type { ProtocolSpec } from './protocol.js';
+import type { ProtocolSpec } from '../protocol/protocol.js';
 import { runProtocol } from './run-protocol.js';
 
 /** Options of {@link createServer}. */

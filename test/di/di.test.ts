@@ -10,8 +10,8 @@ import {
 } from 'tsyringe';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createContainer, registerDefaults } from '../../src/context/container.js';
-import { ContextFactory } from '../../src/context/context-factory.js';
+import { createContainer, registerDefaults } from '../../src/di/container.js';
+import { ContextFactory } from '../../src/di/context-factory.js';
 import {
   MOZILLA_INTERMEDIATE_CIPHERS,
   MOZILLA_OLD_CIPHERS,
@@ -32,7 +32,7 @@ import {
   CONTEXT_OPTIONS,
   SERVER_CONTEXT,
   SERVER_POLICY,
-} from '../../src/context/tokens.js';
+} from '../../src/di/tokens.js';
 import { combinePolicies, PythonDefaults, type TlsPolicy } from '../../src/context/tls-policy.js';
 import {
   CERT_NONE,

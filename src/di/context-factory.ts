@@ -5,11 +5,11 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import { Purpose } from '../constants/ssl-constants.js';
-import { type ContextOptions, loadCertificate } from './context-options.js';
-import { MozillaIntermediate } from './policies/mozilla.js';
-import { createDefaultContext, type SSLContext } from './ssl-context.js';
+import { type ContextOptions, loadCertificate } from '../context/context-options.js';
+import { MozillaIntermediate } from '../context/policies/mozilla.js';
+import { createDefaultContext, type SSLContext } from '../context/ssl-context.js';
 import { CLIENT_POLICY, CONTEXT_OPTIONS, SERVER_POLICY } from './tokens.js';
-import { PythonDefaults, type TlsPolicy } from './tls-policy.js';
+import { PythonDefaults, type TlsPolicy } from '../context/tls-policy.js';
 
 /**
  * Server and client contexts under a policy. Without a container, `new ContextFactory()` gives
