@@ -3,8 +3,6 @@
  * what a secure stream is to whoever uses it, so TLS nests.
  */
 import type { Observable } from 'rxjs';
-import type { FusedLink } from './engines/native/fused-link.js';
-import type { SSLObject } from './sansio/ssl-object.js';
 
 /** Where an end of a transport is, when it has an address. */
 export interface TransportAddress {
@@ -38,14 +36,4 @@ export interface Transport {
   readonly closed$: Observable<void>;
   readonly localAddress: TransportAddress | null;
   readonly remoteAddress: TransportAddress | null;
-}
-
-/**
- * A transport that can carry a TLS engine's ciphertext itself, without handing it through
- * JavaScript (NativeTcpTransport with the native engine). A secure stream asks once, before any
- * byte has moved; undefined means no, and the stream uses the BIOs as with any transport.
- * @internal
- */
-export interface FusableTransport extends Transport {
-  fuse(sslobj: SSLObject<unknown>): FusedLink | undefined;
 }

@@ -9,9 +9,7 @@
  * turns) says so on `progress$`, and the SSLObject turns that into readiness events.
  */
 import type { Observable } from 'rxjs';
-import type { FusedLink } from '../engines/native/fused-link.js';
 import type { MemoryBIO } from './memory-bio.js';
-import type { NativeSocketHandle } from '../engines/native/native-binding.js';
 
 /** Which engine a context uses. */
 export type EngineKind = 'native' | 'node';
@@ -194,12 +192,6 @@ export interface TlsEngine {
   readonly sessionReused: boolean;
   /** Replaces the configuration (SNI switch); only inside the SNI hook. */
   setConfig(config: EngineConfig): void;
-  /**
-   * The fused path (native engine only): the engine's ciphertext travels on the native socket
-   * `socket` from now on instead of the BIOs, and `link` keeps the counts. False when the engine
-   * cannot (it is not native, or its BIOs already hold bytes).
-   */
-  fuse?(socket: NativeSocketHandle, link: FusedLink): boolean;
 }
 
 /** Makes an engine over two BIOs. */

@@ -14,8 +14,6 @@ import type {
 import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from '../../errors/errors.js';
 import { DEFAULT_READ_SIZE, STREAM_READ_SIZE } from '../limits.js';
 import type { MemoryBIO } from './memory-bio.js';
-import type { FusedLink } from '../engines/native/fused-link.js';
-import type { NativeSocketHandle } from '../engines/native/native-binding.js';
 
 /** What an SSLObject announces on `readiness$`. */
 export type ReadinessType =
@@ -105,10 +103,19 @@ const PROGRESS_READINESS: Record<EngineProgress, ReadinessType> = {
 };
 
 const objectsByEngine = new WeakMap<TlsEngine, SSLObject<unknown>>();
+const enginesByObject = new WeakMap<SSLObject<unknown>, TlsEngine>();
 
 /** The SSLObject driving `engine` (SNI hooks receive the engine and answer with its object). */
 export function sslObjectOf<C>(engine: TlsEngine): SSLObject<C> | undefined {
   return objectsByEngine.get(engine) as SSLObject<C> | undefined;
+}
+
+/**
+ * @internal The engine an SSLObject drives, for an engine's own helpers (the native engine's
+ * fused path pairs it with a socket); undefined once the object is destroyed.
+ */
+export function engineOf(sslobj: SSLObject<unknown>): TlsEngine | undefined {
+  return enginesByObject.get(sslobj);
 }
 
 /**
@@ -151,6 +158,7 @@ export class SSLObject<C = unknown> {
     this.#engine = init.engine;
     this.#context = init.context;
     objectsByEngine.set(init.engine, this as SSLObject<unknown>);
+    enginesByObject.set(this as SSLObject<unknown>, init.engine);
     this.#progressSubscription = init.engine.progress$?.subscribe((progress) => {
       // A rejected peer ends the connection here: the engine's later progress is not ours.
       if (this.#peerVerdict === 'rejected') return;
@@ -337,6 +345,7 @@ export class SSLObject<C = unknown> {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    enginesByObject.delete(this as SSLObject<unknown>);
     this.#progressSubscription?.unsubscribe();
     this.#engine.destroy();
     if (!this.#announcing) this.#readiness.complete();
@@ -438,18 +447,6 @@ export class SSLObject<C = unknown> {
     if (!this.#awaitingPhaCertificate || this.#engine.peerCertificate() === null) return;
     this.#awaitingPhaCertificate = false;
     if (this.#peerVerdict === 'accepted') this.#peerVerdict = 'unchecked';
-  }
-
-  /**
-   * @internal The fused path: the engine takes its ciphertext from, and sends it to, a native
-   * socket (see NativeTcpTransport.fuse). Only before any byte has moved; false if the engine
-   * cannot.
-   */
-  fuse(socket: NativeSocketHandle, link: FusedLink): boolean {
-    if (this.#destroyed || this.#engine.fuse === undefined) return false;
-    const { incoming, outgoing } = this.#init;
-    if (incoming.written > 0 || incoming.eofWritten || outgoing.pending > 0) return false;
-    return this.#engine.fuse(socket, link);
   }
 
   /** The session, to resume later with `wrapBio(..., { session })`; null before the handshake. */

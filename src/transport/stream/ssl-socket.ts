@@ -29,10 +29,10 @@ import {
   STREAM_HIGH_WATER_MARK,
   STREAM_READ_SIZE,
 } from '../limits.js';
-import type { FusedLink } from '../engines/native/fused-link.js';
 import { PrefixedTransport } from '../prefixed-transport.js';
 import type { ReadinessEvent, SSLObject, SSLSession } from '../sansio/ssl-object.js';
-import type { FusableTransport, Transport, TransportAddress } from '../transport.js';
+import type { Transport, TransportAddress } from '../transport.js';
+import { type CiphertextPath, ciphertextPathFor } from './ciphertext-path.js';
 
 /**
  * The buffers lent chunks are read into (borrowedReads), shared by every stream: one is taken for
@@ -200,17 +200,8 @@ export class SSLSocket<C = unknown> implements Transport {
   #subscriptions: Subscription[] = [];
   /** This stream's SSLObject onReadiness (cleared at the end only if still there). */
   readonly #hearReadiness = (event: ReadinessEvent): void => this.#onReadiness(event);
-  /**
-   * The fused path: a native socket carries the native engine's ciphertext itself, and these are
-   * its counts. Undefined when ciphertext moves through the SSLObject's BIOs and the transport.
-   */
-  readonly #link: FusedLink | undefined;
-  /** Where ciphertext arrives, counted: the incoming BIO, or the fused link. */
-  readonly #in: {
-    readonly written: number;
-    readonly eofWritten: boolean;
-    readonly pending: number;
-  };
+  /** How ciphertext moves between the transport and the engine, chosen once (ciphertext-path.ts). */
+  readonly #path: CiphertextPath;
   #handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #shutdownTimer: ReturnType<typeof setTimeout> | undefined;
@@ -239,22 +230,21 @@ export class SSLSocket<C = unknown> implements Transport {
     this.#closeOnPeerEnd = options.closeOnPeerEnd ?? true;
     this.#borrowedReads = options.borrowedReads ?? false;
     this.data$ = new Observable<Uint8Array>((subscriber) => this.#attachReader(subscriber));
-    this.#link = (transport as Partial<FusableTransport>).fuse?.(sslobj as SSLObject<unknown>);
-    this.#in = this.#link ?? sslobj.incoming;
-    if (this.#link) this.#link.onCiphertext = (count) => this.#onCiphertextArrived(count);
+    this.#path = ciphertextPathFor(sslobj as SSLObject<unknown>, transport);
     sslobj.onReadiness = this.#hearReadiness;
     this.#subscriptions.push(
       transport.writable$.subscribe(() => {
         this.#transportBlocked = false;
         this.#pump();
       }),
-      transport.data$.subscribe({
-        next: (bytes) => this.#onCiphertext(bytes),
-        complete: () => this.#onTransportEnd(),
-        error: (error: unknown) => this.#onTransportError(error),
-      }),
-      transport.closed$.subscribe(() => this.#onTransportClosed()),
     );
+    this.#path.open({
+      arrived: (count) => this.#onCiphertextArrived(count),
+      sent: (count) => this.#observer.onBytes('out', count),
+      ended: () => this.#onTransportEnd(),
+      failed: (error) => this.#onTransportError(error),
+    });
+    this.#subscriptions.push(transport.closed$.subscribe(() => this.#onTransportClosed()));
     // The stream reads the transport from now on, whoever paused it before (STARTTLS).
     transport.resume();
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
@@ -301,8 +291,8 @@ export class SSLSocket<C = unknown> implements Transport {
     // A server speaks only after the ClientHello: until the first bytes (or the EOF) come, there
     // is nothing to do but hear "want read". (Later, an engine working between calls may finish
     // with nothing new in `incoming`.)
-    const incoming = this.#in;
-    if (this.#sslobj.serverSide && incoming.written === 0 && !incoming.eofWritten) return;
+    const path = this.#path;
+    if (this.#sslobj.serverSide && path.received === 0 && !path.ended) return;
     try {
       this.#sslobj.doHandshake();
     } catch (error) {
@@ -379,15 +369,7 @@ export class SSLSocket<C = unknown> implements Transport {
   // ------------------------------------------------------------------------------------------
   // incoming
 
-  #onCiphertext(bytes: Uint8Array): void {
-    // The chunk is ours (see Transport): no copy.
-    this.#sslobj.incoming.writeOwned(
-      Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
-    );
-    this.#onCiphertextArrived(bytes.length);
-  }
-
-  /** Ciphertext reached the engine: through the incoming BIO, or fused, directly. */
+  /** Ciphertext reached the engine. */
   #onCiphertextArrived(count: number): void {
     this.#observer.onBytes('in', count);
     this.#touch();
@@ -396,8 +378,6 @@ export class SSLSocket<C = unknown> implements Transport {
 
   #onTransportEnd(): void {
     this.#transportEnded = true;
-    // Fused, the socket has already told the engine.
-    if (!this.#link && !this.#sslobj.incoming.eofWritten) this.#sslobj.incoming.writeEof();
     // What arrived before the end still goes to the reader.
     if (this.#state === 'closing' && this.#hasReader()) this.#pump();
     if (this.#state === 'closing' && !this.#closeNotifyReceived) {
@@ -405,7 +385,7 @@ export class SSLSocket<C = unknown> implements Transport {
       // whether it waits here, in `incoming`, or in the engine (node decrypts on later turns):
       // the close finishes once it has read on to the engine's end (#checkShutdown), or times
       // out if it never reads.
-      const owed = this.#in.pending > 0 || this.#plain.length > 0;
+      const owed = this.#path.unread > 0 || this.#plain.length > 0;
       if (owed || (this.#hasReader() && !this.#peerDone)) {
         this.#pump();
         return;
@@ -634,7 +614,7 @@ export class SSLSocket<C = unknown> implements Transport {
     const full =
       this.#paused ||
       this.#plainBytes >= this.#highWaterMark ||
-      this.#in.pending >= this.#highWaterMark;
+      this.#path.unread >= this.#highWaterMark;
     if (full && !this.#transportPaused) {
       this.#transportPaused = true;
       this.#transport.pause();
@@ -672,14 +652,11 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   /**
-   * Whether a writer may go on: little enough queued here and in the outgoing BIO, and the
+   * Whether a writer may go on: little enough queued here and on the ciphertext path, and the
    * transport not asking us to stop (a large write may have gone straight to it).
    */
   #hasRoom(): boolean {
-    return (
-      !this.#transportBlocked &&
-      this.#writeBytes + this.#sslobj.outgoing.pending < this.#highWaterMark
-    );
+    return !this.#transportBlocked && this.#writeBytes + this.#path.unsent < this.#highWaterMark;
   }
 
   /**
@@ -724,19 +701,7 @@ export class SSLSocket<C = unknown> implements Transport {
   }
 
   #flushCiphertext(): void {
-    const link = this.#link;
-    if (link) {
-      // Fused, the engine has sent its ciphertext to the socket already.
-      const sent = link.takeSent();
-      if (sent > 0) this.#observer.onBytes('out', sent);
-      if (link.queued >= this.#highWaterMark) this.#transportBlocked = true;
-      return;
-    }
-    const outgoing = this.#sslobj.outgoing;
-    if (outgoing.pending === 0) return;
-    const bytes = outgoing.read();
-    this.#observer.onBytes('out', bytes.length);
-    if (!this.#transport.write(bytes)) this.#transportBlocked = true;
+    if (!this.#path.flush()) this.#transportBlocked = true;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -848,7 +813,7 @@ export class SSLSocket<C = unknown> implements Transport {
     if (this.#peerDone) return true;
     if (this.#paused || this.#plainBytes >= this.#highWaterMark) return false;
     if (!this.#hasReader()) return true;
-    if (this.#closeNotifySent || this.#in.pending > 0 || this.#plain.length > 0) {
+    if (this.#closeNotifySent || this.#path.unread > 0 || this.#plain.length > 0) {
       return false;
     }
     this.#closeNotifySent = true;
@@ -859,7 +824,7 @@ export class SSLSocket<C = unknown> implements Transport {
     if (this.#state === 'closed') return;
     this.#flushCiphertext();
     if (this.#unwrapTo) {
-      const leftover = this.#link ? this.#link.unfuse() : this.#sslobj.incoming.read();
+      const leftover = this.#path.release();
       this.#unsubscribe();
       // Our backpressure ends with us: the plaintext reader gets a flowing transport.
       if (this.#transportPaused) {
@@ -929,6 +894,7 @@ export class SSLSocket<C = unknown> implements Transport {
   /** Stops hearing the SSLObject and the transport. */
   #unsubscribe(): void {
     if (this.#sslobj.onReadiness === this.#hearReadiness) this.#sslobj.onReadiness = undefined;
+    this.#path.close();
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
     this.#subscriptions = [];
   }

@@ -20,7 +20,7 @@ import {
   wantWrite,
 } from '../../../errors/errors.js';
 import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from '../../limits.js';
-import type { FusedLink } from './fused-link.js';
+import type { FusedPath } from './fused-path.js';
 import type { MemoryBIO } from '../../sansio/memory-bio.js';
 import {
   DRIVE_STATE_LENGTH,
@@ -28,7 +28,6 @@ import {
   type NativeEngineHandle,
   type NativeErrorDescription,
   type NativeSessionHandle,
-  type NativeSocketHandle,
   nativeBinding,
 } from './native-binding.js';
 import { compileNativeContext } from './native-context.js';
@@ -102,7 +101,7 @@ export class NativeSession implements EngineSession {
 }
 
 /** A TLS connection driven by the OpenSSL inside Node through the rxtls addon. */
-class NativeEngine implements TlsEngine {
+export class NativeEngine implements TlsEngine {
   readonly kind = 'native' as const;
   // No progress$: everything happens inside the driving calls.
 
@@ -127,8 +126,8 @@ class NativeEngine implements TlsEngine {
    */
   #starvedAt = -1;
   #starvedAtEof = false;
-  /** Fused to a native socket: its counts of what the socket fed OpenSSL (`incoming` stays empty). */
-  #link: FusedLink | undefined;
+  /** Fused to a native socket (fused-path.ts): its counts replace `incoming`'s, which stays empty. */
+  #fused: FusedPath | undefined;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     const hostname = role.serverHostname;
@@ -171,21 +170,23 @@ class NativeEngine implements TlsEngine {
   }
 
   get wantsRead(): boolean {
-    const source = this.#link ?? this.#incoming;
+    const source = this.#fused ?? this.#incoming;
     return this.#starvedAt === source.written && this.#starvedAtEof === source.eofWritten;
   }
 
-  fuse(socket: NativeSocketHandle, link: FusedLink): boolean {
-    const handle = this.#live();
-    if (this.#link !== undefined) return false;
-    try {
-      nativeBinding().socket.fuse(socket, handle);
-    } catch {
-      // The addon refuses (a socket closing meanwhile, bytes already buffered): the BIOs serve.
-      return false;
-    }
-    this.#link = link;
-    return true;
+  /** @internal The addon's handle, for pairing with a socket (fused-path.ts). */
+  get handle(): NativeEngineHandle {
+    return this.#live();
+  }
+
+  /** @internal Whether a socket carries this engine's ciphertext. */
+  get fused(): boolean {
+    return this.#fused !== undefined;
+  }
+
+  /** @internal The addon has paired this engine with a socket: `path` counts its ciphertext now. */
+  fuseTo(path: FusedPath): void {
+    this.#fused = path;
   }
 
   readAvailable(max: number): Buffer {
@@ -234,8 +235,8 @@ class NativeEngine implements TlsEngine {
     if (op === Op.Handshake || op === Op.Shutdown) this.#starvedAt = -1;
     const binding = nativeBinding();
     this.#callbackError = undefined;
-    // Where ciphertext arrives: the link's counts once fused, `incoming` otherwise.
-    const source = this.#link ?? incoming;
+    // Where ciphertext arrives: the fused path's counts once fused, `incoming` otherwise.
+    const source = this.#fused ?? incoming;
     for (;;) {
       // What had arrived when the call began: bytes a callback adds during it are news.
       const writtenBefore = source.written;
@@ -269,12 +270,11 @@ class NativeEngine implements TlsEngine {
         error = PLAIN_WANT_READ;
       }
       this.#handshakeComplete = complete;
-      const link = this.#link;
-      if (link !== undefined) {
-        link.queued = driveState[DriveState.Queued] as number;
-        link.pending = driveState[DriveState.Incoming] as number;
-        link.noteSent(driveState[DriveState.Sent] as number);
-      }
+      this.#fused?.driven(
+        driveState[DriveState.Queued] as number,
+        driveState[DriveState.Incoming] as number,
+        driveState[DriveState.Sent] as number,
+      );
       if (taken > 0) incoming.discard(taken);
       if (out !== undefined) this.#outgoing.writeOwned(out);
       // Bytes after the peer's close_notify are not TLS: give them back (STARTTLS downgrade).

@@ -2,7 +2,7 @@
  * TCP through the native addon: sockets on Node's own libuv loop without `net.Socket`'s stream
  * machinery. A NativeTcpTransport is a Transport like TcpTransport; under a secure stream whose
  * engine is native it becomes the fused path, where the ciphertext moves between the kernel and
- * OpenSSL in C and JavaScript handles plaintext only (see FusedLink, native/socket.c).
+ * OpenSSL in C and JavaScript handles plaintext only (fused-path.ts).
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
@@ -10,7 +10,8 @@ import { Observable, ReplaySubject, Subject, type Subscriber } from 'rxjs';
 import type { EngineKind } from '../../sansio/engine.js';
 import { ValueError } from '../../../errors/errors.js';
 import type { SSLObject } from '../../sansio/ssl-object.js';
-import { FusedLink } from './fused-link.js';
+import { type CiphertextPath, OPEN_CIPHERTEXT_PATH } from '../../stream/ciphertext-path.js';
+import { type FusedPath, openFusedPath } from './fused-path.js';
 import { STREAM_HIGH_WATER_MARK, TCP_LINGER_MS } from '../../limits.js';
 import {
   type NativeSocketBinding,
@@ -89,7 +90,8 @@ export class NativeTcpTransport implements Transport {
   #finished = false;
   #closing = false;
   #lingerTimer: ReturnType<typeof setTimeout> | undefined;
-  #link: FusedLink | undefined;
+  /** The fused path while this socket carries an engine's ciphertext (see fused-path.ts). */
+  #fused: FusedPath | undefined;
   // Looked up when first asked (most connections never are), then kept.
   #local: TransportAddress | null | undefined;
   #remote: TransportAddress | null | undefined;
@@ -173,20 +175,15 @@ export class NativeTcpTransport implements Transport {
 
   readonly #onEvent = (kind: number, a: unknown, b: unknown): void => {
     switch (kind) {
-      case SocketEvent.Fed: {
-        const link = this.#link;
-        if (link === undefined) return;
-        link.written += a as number;
-        link.pending = b as number;
-        link.onCiphertext(a as number);
+      case SocketEvent.Fed:
+        this.#fused?.fed(a as number, b as number);
         return;
-      }
       case SocketEvent.Data:
         this.#reader?.next(a as Buffer);
         return;
       case SocketEvent.End:
         this.#readEnded = true;
-        if (this.#link) this.#link.eofWritten = true;
+        this.#fused?.endReached();
         this.#reader?.complete();
         return;
       case SocketEvent.Error:
@@ -196,7 +193,7 @@ export class NativeTcpTransport implements Transport {
         this.#fail(socketError('write', a as number, b as string));
         return;
       case SocketEvent.Drain:
-        if (this.#link) this.#link.queued = 0;
+        this.#fused?.drained();
         this.#writable.next();
         return;
       case SocketEvent.Finish:
@@ -216,7 +213,7 @@ export class NativeTcpTransport implements Transport {
         clearTimeout(this.#lingerTimer);
         this.#closing = true;
         // Closed here rather than by the peer's FIN: the engine has seen the end (socket.c).
-        if (this.#link) this.#link.eofWritten = true;
+        this.#fused?.endReached();
         this.#reader?.complete();
         this.#closed.next();
         this.#closed.complete();
@@ -269,15 +266,19 @@ export class NativeTcpTransport implements Transport {
    * @internal The fused path: the engine behind `sslobj` takes this socket's ciphertext. Only a
    * fresh socket (nothing read yet, no reader) and a native engine qualify; undefined otherwise.
    */
-  fuse(sslobj: SSLObject<unknown>): FusedLink | undefined {
-    if (this.#reader || this.#readEnded || this.#closing || this.#link) return undefined;
-    const link = new FusedLink(() => {
-      this.#link = undefined;
-      return sockets().unfuse(this.#handle);
-    });
-    if (!sslobj.fuse(this.#handle, link)) return undefined;
-    this.#link = link;
-    return link;
+  [OPEN_CIPHERTEXT_PATH](sslobj: SSLObject<unknown>): CiphertextPath | undefined {
+    if (this.#reader || this.#readEnded || this.#closing || this.#fused) return undefined;
+    this.#fused = openFusedPath(
+      {
+        handle: this.#handle,
+        data$: this.data$,
+        onUnfused: () => {
+          this.#fused = undefined;
+        },
+      },
+      sslobj,
+    );
+    return this.#fused;
   }
 
   write(bytes: Uint8Array): boolean {
