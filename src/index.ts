@@ -238,11 +238,9 @@ export {
 } from './transport/engines/native/native-tcp.js';
 export { type TcpConnectOptions, TcpTransport } from './transport/tcp-transport.js';
 export { memoryPipe } from './transport/memory-pipe.js';
-export {
-  type SecureStreamState,
-  SSLSocket,
-  type SSLSocketOptions,
-} from './transport/stream/ssl-socket.js';
+export { SSLSocket } from './transport/stream/ssl-socket.js';
+export type { SSLSocketOptions } from './transport/stream/stream-options.js';
+export type { SecureStreamState } from './transport/stream/stream-state.js';
 export {
   defaultReactor,
   Reactor,

@@ -39,7 +39,8 @@ import {
 } from '../errors/errors.js';
 import { MemoryBIO } from '../transport/sansio/memory-bio.js';
 import { defaultReactor, type Reactor } from '../transport/stream/reactor.js';
-import type { SSLSocket, SSLSocketOptions } from '../transport/stream/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
+import type { SSLSocketOptions } from '../transport/stream/stream-options.js';
 import type { Transport } from '../transport/transport.js';
 import { SSLObject, type SSLSession, sslObjectOf } from '../transport/sansio/ssl-object.js';
 import { X509_V_ERR_APPLICATION_VERIFICATION } from '../errors/verify-codes.js';

@@ -12,7 +12,8 @@ import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../constants/ssl-
 import { ValueError } from '../errors/errors.js';
 import type { Reactor } from '../transport/stream/reactor.js';
 import type { SSLSession } from '../transport/sansio/ssl-object.js';
-import type { SSLSocket, SSLSocketOptions } from '../transport/stream/ssl-socket.js';
+import type { SSLSocket } from '../transport/stream/ssl-socket.js';
+import type { SSLSocketOptions } from '../transport/stream/stream-options.js';
 import {
   chooseTcp,
   NativeTcpTransport,

@@ -8,7 +8,8 @@ import { firstValueFrom } from 'rxjs';
 import type { SSLContext } from '../../src/context/ssl-context.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import type { Reactor } from '../../src/transport/stream/reactor.js';
-import type { SSLSocket, SSLSocketOptions } from '../../src/transport/stream/ssl-socket.js';
+import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
+import type { SSLSocketOptions } from '../../src/transport/stream/stream-options.js';
 import type { Transport } from '../../src/transport/transport.js';
 
 /** sha256 of bytes, hex. */

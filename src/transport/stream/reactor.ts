@@ -4,7 +4,8 @@
  * of them down gracefully when asked. One per process by default; tests make their own.
  */
 import type { SSLObject } from '../sansio/ssl-object.js';
-import { SSLSocket, type SSLSocketOptions, type StreamObserver } from './ssl-socket.js';
+import { SSLSocket } from './ssl-socket.js';
+import type { SSLSocketOptions, StreamObserver } from './stream-options.js';
 import type { Transport } from '../transport.js';
 
 /** Live counts, as `reactor.stats()` reports them. */
