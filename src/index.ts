@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 
 // ---------------------------------------------------------------------------------------------
-// Errors (SPEC section 2)
+// Errors
 export {
   CertificateError,
   NotImplementedError,
@@ -30,7 +30,7 @@ export {
 } from './errors/errors.js';
 
 // ---------------------------------------------------------------------------------------------
-// Constants (SPEC section 3)
+// Constants
 export {
   ALERT_DESCRIPTION_ACCESS_DENIED,
   ALERT_DESCRIPTION_BAD_CERTIFICATE,
@@ -127,7 +127,7 @@ export {
 } from './constants/ssl-constants.js';
 
 // ---------------------------------------------------------------------------------------------
-// Certificates and randomness (SPEC section 4)
+// Certificates and randomness
 export type {
   DecodedCert,
   DistinguishedName,
@@ -164,7 +164,7 @@ export type { SubjectAltNames } from './x509/general-names.js';
 export type { KeyType } from './x509/key-pair.js';
 
 // ---------------------------------------------------------------------------------------------
-// Contexts (SPEC section 5)
+// Contexts
 export {
   createDefaultContext,
   type PskClientCallback,
@@ -180,7 +180,7 @@ export type { Password } from './context/credentials.js';
 export type { CertStoreStats } from './context/trust-store.js';
 
 // ---------------------------------------------------------------------------------------------
-// The sans-IO engine (SPEC section 6)
+// The sans-IO engine
 export { MemoryBIO, type MemoryBIOOptions } from './transport/sansio/memory-bio.js';
 export {
   type ReadinessEvent,
@@ -191,7 +191,7 @@ export {
 export type { CipherTuple, EngineKind } from './transport/sansio/engine.js';
 
 // ---------------------------------------------------------------------------------------------
-// Policies and dependency injection (SPEC section 5)
+// Policies and dependency injection
 export {
   CLIENT_CONTEXT,
   CLIENT_POLICY,
@@ -227,7 +227,7 @@ export {
 } from './transport/engines/native/native-engine.js';
 
 // ---------------------------------------------------------------------------------------------
-// Transports, secure streams and the reactor (SPEC section 7)
+// Transports, secure streams and the reactor
 export type { Transport, TransportAddress } from './transport/transport.js';
 export {
   type NativeTcpConnectOptions,
@@ -260,7 +260,7 @@ export { createServer, Server, type ServerOptions } from './endpoints/server.js'
 export { toNodeDuplex } from './protocol/node-duplex.js';
 
 // ---------------------------------------------------------------------------------------------
-// Protocols on decrypted streams (SPEC section 8)
+// Protocols on decrypted streams
 export {
   isProtocolClass,
   type Protocol,

@@ -5,7 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
-/** Exit codes of the `rxtls` command (SPEC section 9). */
+/** Exit codes of the `rxtls` command: 0 ok, 1 a TLS or verification failure, 2 bad usage. */
 export const EXIT_OK = 0;
 /** A TLS, verification, file or input failure; the message on stderr names the reason. */
 export const EXIT_FAILURE = 1;

@@ -1,5 +1,5 @@
 /**
- * What runs on a decrypted stream, in the two forms of SPEC section 8: asyncio's and Twisted's
+ * What runs on a decrypted stream, in two forms: asyncio's and Twisted's
  * `Protocol` object with lifecycle callbacks, and a function from the input stream to the output
  * stream.
  */

@@ -1,7 +1,8 @@
 /**
- * The Reactor: the registry every secure stream reports to. Each SSLSocket moves its own bytes
- * when its transport or engine says it can; the reactor keeps the live statistics, and shuts all
- * of them down gracefully when asked. One per process by default; tests make their own.
+ * The Reactor: the registry of live secure streams. It makes them (attach), counts them (stats)
+ * and closes them all gracefully (shutdown). It moves no bytes: each stream's own pump turns
+ * want-read and want-write into retries (docs/architecture.md, "The Reactor"). One per process by
+ * default; servers and tests may have their own.
  */
 import type { SSLObject } from '../sansio/ssl-object.js';
 import { SSLSocket } from './ssl-socket.js';
@@ -25,7 +26,7 @@ export interface ShutdownOptions {
   timeoutMs?: number;
 }
 
-/** Drives secure streams and accounts for them. */
+/** Makes secure streams, accounts for them, and shuts them down together. */
 export class Reactor {
   readonly #sockets = new Set<SSLSocket<unknown>>();
   readonly #stats: Omit<ReactorStats, 'connections'> = {
