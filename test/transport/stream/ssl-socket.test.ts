@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, tap, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../../src/context/ssl-context.js';
@@ -133,6 +133,64 @@ test('close() behind a paused reader waits for it instead of failing on unread d
   await closed;
   assert.is(received, payload.length);
   assert.is(client.error, undefined);
+});
+
+test('a stream destroyed while its reader is paused still delivers what it buffered, then completes', async () => {
+  const reactor = new Reactor();
+  const [a, b] = memoryPipe();
+  // The server's transport, with a tap that says when the client's bytes have passed through it
+  // (the stream decrypts them into its reader's buffer in the same call).
+  const payload = randomBytes(48 * 1024);
+  let passed = 0;
+  let arrived!: () => void;
+  const allArrived = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const tapped: Transport = {
+    data$: b.data$.pipe(
+      tap((chunk) => {
+        passed += chunk.length;
+        if (passed >= payload.length) arrived();
+      }),
+    ),
+    write: (bytes) => b.write(bytes),
+    writable$: b.writable$,
+    end: () => b.end(),
+    destroy: (error) => b.destroy(error),
+    pause: () => b.pause(),
+    resume: () => b.resume(),
+    closed$: b.closed$,
+    localAddress: b.localAddress,
+    remoteAddress: b.remoteAddress,
+  };
+  const client = fixture.clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
+  const server = fixture.serverCtx.wrapSocket(tapped, { serverSide: true, reactor });
+  await Promise.all([client.handshake(), server.handshake()]);
+  client.write(payload);
+  await allArrived;
+  const chunks: Uint8Array[] = [];
+  let end = 'none';
+  server.data$.subscribe({
+    next: (chunk) => {
+      chunks.push(Buffer.from(chunk));
+      if (chunks.length === 1) server.pause();
+    },
+    complete: () => {
+      end = 'complete';
+    },
+    error: () => {
+      end = 'error';
+    },
+  });
+  assert.is(chunks.length, 1);
+  server.destroy();
+  assert.is(server.state, 'closed');
+  assert.is(end, 'none');
+  // Resuming delivers the rest at once, and the end after it.
+  server.resume();
+  assert.is(end, 'complete');
+  assert.ok(Buffer.concat(chunks).equals(payload));
+  client.abort();
 });
 
 test('data$ has one consumer at a time: a second one reads on from where the first left', async () => {
