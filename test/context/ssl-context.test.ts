@@ -25,16 +25,6 @@ import { python } from '../helpers/python.js';
 let pki: Pki;
 test.before(async () => {
   pki = await makePki();
-  execFileSync('openssl', [
-    'pkey',
-    '-in',
-    pki.path('server-key'),
-    '-aes256',
-    '-passout',
-    'pass:secret',
-    '-out',
-    pki.path('server-enc-key'),
-  ]);
 });
 test.after(() => pki.remove());
 
@@ -202,7 +192,7 @@ test('loadVerifyLocations: cafile, hashed capath, PEM and DER cadata; stats and 
   mkdirSync(capath);
   copyFileSync(pki.path('otherCa'), join(capath, 'other.pem'));
   execFileSync('openssl', ['rehash', capath]);
-  const der = execFileSync('openssl', ['x509', '-in', pki.path('alt'), '-outform', 'DER']);
+  const der = pki.alt.der;
   const ours = new SSLContext(PROTOCOL_TLS_CLIENT);
   assert.equal(ours.certStoreStats(), { x509: 0, crl: 0, x509_ca: 0 });
   ours.loadVerifyLocations({ cafile: pki.path('ca') });

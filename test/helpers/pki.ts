@@ -1,9 +1,11 @@
 /**
  * A fresh PKI per test run (DESIGN: never commit certificates that expire): a CA, an unrelated
  * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, all written to
- * a temporary directory so file-based APIs can load them.
+ * a temporary directory so file-based APIs can load them. Each certificate also comes as DER, and
+ * the server's key also as an encrypted PKCS#8 file (`server-enc-key`, passphrase `secret`).
  */
 import 'reflect-metadata';
+import { createPrivateKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,21 +20,33 @@ import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ss
 import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
 import type { Test } from 'uvu';
 
+/** One certificate of the PKI: PEM certificate and key (as cert-factory makes them) and the DER. */
+export interface PkiCert extends CertificateAndKey {
+  /** The certificate's DER, as engines report peer certificates. */
+  readonly der: Buffer;
+}
+
 export interface Pki {
   dir: string;
-  ca: CertificateAndKey;
-  otherCa: CertificateAndKey;
-  server: CertificateAndKey;
-  serverRsa: CertificateAndKey;
-  client: CertificateAndKey;
-  untrustedClient: CertificateAndKey;
-  expired: CertificateAndKey;
-  notYetValid: CertificateAndKey;
-  alt: CertificateAndKey;
-  /** Path of `<name>.pem` (certificate) or `<name>-key.pem`. */
+  ca: PkiCert;
+  otherCa: PkiCert;
+  server: PkiCert;
+  serverRsa: PkiCert;
+  client: PkiCert;
+  untrustedClient: PkiCert;
+  expired: PkiCert;
+  notYetValid: PkiCert;
+  alt: PkiCert;
+  /**
+   * Path of `<name>.pem` (certificate), `<name>-key.pem`, `<name>-combined.pem` (key then
+   * certificate) or `server-enc-key.pem` (the server's key, encrypted with the passphrase `secret`).
+   */
   path(name: string): string;
   remove(): void;
 }
+
+/** The passphrase of `server-enc-key.pem`. */
+const ENCRYPTED_KEY_PASSPHRASE = 'secret';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -70,27 +84,39 @@ export async function makePki(): Promise<Pki> {
     notAfter: new Date(now + 30 * DAY),
   });
   const all = {
-    ca,
-    otherCa,
-    server,
-    serverRsa,
-    client,
-    untrustedClient,
-    expired,
-    notYetValid,
-    alt,
+    ca: withDer(ca),
+    otherCa: withDer(otherCa),
+    server: withDer(server),
+    serverRsa: withDer(serverRsa),
+    client: withDer(client),
+    untrustedClient: withDer(untrustedClient),
+    expired: withDer(expired),
+    notYetValid: withDer(notYetValid),
+    alt: withDer(alt),
   };
   for (const [name, pair] of Object.entries(all)) {
     writeFileSync(join(dir, `${name}.pem`), pair.cert);
     writeFileSync(join(dir, `${name}-key.pem`), pair.key, { mode: 0o600 });
     writeFileSync(join(dir, `${name}-combined.pem`), pair.key + pair.cert, { mode: 0o600 });
   }
+  // What `openssl pkey -aes256` writes: PKCS#8, PBES2 with PBKDF2 and AES-256-CBC.
+  const encryptedKey = createPrivateKey(server.key).export({
+    type: 'pkcs8',
+    format: 'pem',
+    cipher: 'aes-256-cbc',
+    passphrase: ENCRYPTED_KEY_PASSPHRASE,
+  });
+  writeFileSync(join(dir, 'server-enc-key.pem'), encryptedKey, { mode: 0o600 });
   return {
     dir,
     ...all,
     path: (name: string) => join(dir, `${name}.pem`),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+function withDer(pair: CertificateAndKey): PkiCert {
+  return { ...pair, der: new NodeX509Certificate(pair.cert).raw };
 }
 
 /** A CRL signed by `ca` revoking `revoked` (certificates, PEM), as PEM. */
