@@ -1,8 +1,12 @@
 /**
  * A fresh PKI per test run (DESIGN: never commit certificates that expire): a CA, an unrelated
- * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, all written to
- * a temporary directory so file-based APIs can load them. Each certificate also comes as DER, and
- * the server's key also as an encrypted PKCS#8 file (`server-enc-key`, passphrase `secret`).
+ * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, a self-signed
+ * leaf, all written to a temporary directory so file-based APIs can load them. Each certificate
+ * also comes as DER, and the server's key also as an encrypted PKCS#8 file (`server-enc-key`,
+ * passphrase `secret`). Every test that needs a working PKI takes it from here: contexts through
+ * {@link contextPair} / {@link useContextPair}, engine-level tests through {@link engineConfig}.
+ * (openssl-corpus.ts is not a PKI: it is certificates made by the `openssl` command itself, as
+ * input whose rendering decodeCert must match.)
  */
 import 'reflect-metadata';
 import { createPrivateKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
@@ -12,11 +16,13 @@ import { join } from 'node:path';
 import {
   type CertificateAndKey,
   createCertificateAuthority,
+  createSelfSignedCertificate,
   issueCertificate,
 } from '../../src/x509/cert-factory.js';
 import { importSigningKey } from '../../src/x509/key-pair.js';
 import { SSLContext } from '../../src/context/ssl-context.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
+import type { EngineConfig } from '../../src/transport/sansio/engine.js';
 import { X509Certificate, X509CrlGenerator } from '@peculiar/x509';
 import type { Test } from 'uvu';
 
@@ -37,6 +43,8 @@ export interface Pki {
   expired: PkiCert;
   notYetValid: PkiCert;
   alt: PkiCert;
+  /** A self-signed leaf for localhost (CA:FALSE), trusted by nobody: verification code 18. */
+  selfSigned: PkiCert;
   /**
    * Path of `<name>.pem` (certificate), `<name>-key.pem`, `<name>-combined.pem` (key then
    * certificate) or `server-enc-key.pem` (the server's key, encrypted with the passphrase `secret`).
@@ -68,6 +76,10 @@ export async function makePki(): Promise<Pki> {
     subject: 'CN=alt.test',
     subjectAltNames: { dns: ['alt.test'] },
   });
+  const selfSigned = await createSelfSignedCertificate({
+    subject: 'CN=localhost',
+    subjectAltNames: serverNames,
+  });
   const client = await issueCertificate(ca, { subject: 'CN=client' });
   const untrustedClient = await issueCertificate(otherCa, { subject: 'CN=stranger' });
   const now = Date.now();
@@ -93,6 +105,7 @@ export async function makePki(): Promise<Pki> {
     expired: withDer(expired),
     notYetValid: withDer(notYetValid),
     alt: withDer(alt),
+    selfSigned: withDer(selfSigned),
   };
   for (const [name, pair] of Object.entries(all)) {
     writeFileSync(join(dir, `${name}.pem`), pair.cert);
@@ -175,4 +188,42 @@ export function useContextPair(suite: Test): ContextPairFixture {
   });
   suite.after(() => fixture.pki.remove());
   return fixture;
+}
+
+/** Python 3.11's default SSLContext options (engine-level tests compare against python3). */
+export const PYTHON_OPTIONS = 0x82520050;
+
+/**
+ * A client EngineConfig with Python's defaults trusting `pki`'s CA (TLS 1.2 to 1.3, CERT_REQUIRED,
+ * hostname checks), with `overrides` on top: engine-level tests build every config from this.
+ */
+export function engineConfig(pki: Pki, overrides: Partial<EngineConfig> = {}): EngineConfig {
+  return Object.freeze({
+    serverSide: false,
+    options: PYTHON_OPTIONS,
+    minVersion: 0x0303,
+    maxVersion: 0x0304,
+    verifyMode: 2,
+    verifyFlags: 0x8000,
+    checkHostname: true,
+    hostnameChecksCommonName: false,
+    caCerts: [pki.ca.der],
+    crls: [],
+    credentials: undefined,
+    ciphers: undefined,
+    ciphersuites: undefined,
+    groups: undefined,
+    dhParamsPem: undefined,
+    alpnProtocols: undefined,
+    numTickets: 2,
+    keylog: undefined,
+    sni: undefined,
+    pskClient: undefined,
+    pskServer: undefined,
+    pskIdentityHint: undefined,
+    peerCheck: undefined,
+    postHandshakeAuth: false,
+    sessionCacheId: {},
+    ...overrides,
+  });
 }

@@ -13,7 +13,7 @@ import {
   createNativeEngine,
   nativeEngineAvailable,
 } from '../../src/transport/engines/native/native-engine.js';
-import { engineConfig, makePki, type Pki } from '../helpers/tls-pki.js';
+import { engineConfig, makePki, type Pki } from '../helpers/pki.js';
 
 const MAX_ROUNDS = 20;
 
@@ -162,16 +162,16 @@ if (!nativeEngineAvailable()) {
     assert.is(nativeEngineAvailable(), false);
   });
 } else {
-  test.before(() => {
-    pki = makePki();
+  test.before(async () => {
+    pki = await makePki();
   });
-  test.after(() => pki.dispose());
+  test.after(() => pki.remove());
 
   test('a native client and a Python server agree on the session and close cleanly', async () => {
     const peer = new PythonPeer({
       server: true,
-      cert: pki.ecServer.certFile,
-      key: pki.ecServer.keyFile,
+      cert: pki.path('server'),
+      key: pki.path('server-key'),
       alpn: ['h2'],
     });
     try {
@@ -221,9 +221,9 @@ if (!nativeEngineAvailable()) {
       checkHostname: false,
       caCerts: [],
       maxVersion: 0x0303,
-      credentials: { certChainPem: pki.rsaServer.certPem, keyPem: pki.rsaServer.keyPem },
+      credentials: { certChainPem: pki.serverRsa.cert, keyPem: pki.serverRsa.key },
     });
-    const peer = new PythonPeer({ server: false, ca: pki.ca.certFile, hostname: 'localhost' });
+    const peer = new PythonPeer({ server: false, ca: pki.path('ca'), hostname: 'localhost' });
     try {
       const incoming = new MemoryBIO();
       const outgoing = new MemoryBIO();
@@ -246,7 +246,7 @@ if (!nativeEngineAvailable()) {
 
     const strict = new PythonPeer({
       server: false,
-      ca: pki.ca.certFile,
+      ca: pki.path('ca'),
       hostname: 'other.example',
     });
     try {

@@ -14,7 +14,7 @@ import {
   createNativeEngine,
   nativeEngineAvailable,
 } from '../../../../src/transport/engines/native/native-engine.js';
-import { engineConfig, makePki, type Pki } from '../../../helpers/tls-pki.js';
+import { engineConfig, makePki, type Pki } from '../../../helpers/pki.js';
 
 const SEED = Number(process.env['FC_SEED'] ?? 0x7275);
 /** Enough rounds for any chunking of a handshake (each round moves at least one byte each way). */
@@ -78,18 +78,18 @@ function connect(sizes: readonly number[]): { c: Ends; s: Ends } {
 }
 
 if (nativeEngineAvailable()) {
-  test.before(() => {
-    pki = makePki();
+  test.before(async () => {
+    pki = await makePki();
     client = engineConfig(pki);
     server = engineConfig(pki, {
       serverSide: true,
       verifyMode: 0,
       checkHostname: false,
       caCerts: [],
-      credentials: { certChainPem: pki.ecServer.certPem, keyPem: pki.ecServer.keyPem },
+      credentials: { certChainPem: pki.server.cert, keyPem: pki.server.key },
     });
   });
-  test.after(() => pki.dispose());
+  test.after(() => pki.remove());
 
   test('any chunking of the ciphertext completes the handshake and delivers the data intact', () => {
     fc.assert(

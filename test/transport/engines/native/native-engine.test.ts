@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
@@ -24,7 +23,7 @@ import {
   nativeLoadError,
 } from '../../../../src/transport/engines/native/native-engine.js';
 import { python } from '../../../helpers/python.js';
-import { engineConfig, makePki, type Pki, PYTHON_OPTIONS } from '../../../helpers/tls-pki.js';
+import { engineConfig, makePki, type Pki, PYTHON_OPTIONS } from '../../../helpers/pki.js';
 
 /** Python 3.11's default SSLContext options on OpenSSL 3.0 (checked below against python3). */
 const TLS1_2 = 0x0303;
@@ -44,7 +43,7 @@ function serverConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
     verifyMode: 0,
     checkHostname: false,
     caCerts: [],
-    credentials: { certChainPem: pki.ecServer.certPem, keyPem: pki.ecServer.keyPem },
+    credentials: { certChainPem: pki.server.cert, keyPem: pki.server.key },
     ...overrides,
   });
 }
@@ -156,10 +155,10 @@ if (!nativeEngineAvailable()) {
     assert.is(nativeEngineAvailable(), false);
   });
 } else {
-  test.before(() => {
-    pki = makePki();
+  test.before(async () => {
+    pki = await makePki();
   });
-  test.after(() => pki.dispose());
+  test.after(() => pki.remove());
 
   test('the default options used here are Python 3.11 defaults', () => {
     const options = python<number>(
@@ -186,10 +185,10 @@ if (!nativeEngineAvailable()) {
     const cipher = p.client.cipher();
     assert.is(cipher?.[1], 'TLSv1.3');
     assert.is(cipher?.[2], 256);
-    assert.equal(p.client.peerCertificate(), pki.ecServer.der);
+    assert.equal(p.client.peerCertificate(), pki.server.der);
     assert.is(p.client.peerVerified, true);
-    assert.equal(p.client.verifiedChain(), [pki.ecServer.der, pki.ca.der]);
-    assert.equal(p.client.unverifiedChain(), [pki.ecServer.der]);
+    assert.equal(p.client.verifiedChain(), [pki.server.der, pki.ca.der]);
+    assert.equal(p.client.unverifiedChain(), [pki.server.der]);
     assert.is(p.server.peerCertificate(), null);
     assert.is(p.client.sharedCiphers(), null);
     assert.ok((p.server.sharedCiphers()?.length ?? 0) > 0);
@@ -223,11 +222,11 @@ if (!nativeEngineAvailable()) {
   });
 
   test('a TLS 1.2 handshake with an RSA certificate', () => {
-    const credentials = { certChainPem: pki.rsaServer.certPem, keyPem: pki.rsaServer.keyPem };
+    const credentials = { certChainPem: pki.serverRsa.cert, keyPem: pki.serverRsa.key };
     const p = connected(config({ maxVersion: TLS1_2 }), serverConfig({ credentials }));
     assert.is(p.client.version(), 'TLSv1.2');
     assert.equal(p.client.cipher(), ['ECDHE-RSA-AES256-GCM-SHA384', 'TLSv1.2', 256]);
-    assert.equal(p.client.peerCertificate(), pki.rsaServer.der);
+    assert.equal(p.client.peerCertificate(), pki.serverRsa.der);
   });
 
   test('application data flows both ways and pending() counts buffered plaintext', () => {
@@ -248,7 +247,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('an unknown CA fails verification with code 20 and the server gets the alert', () => {
-    const credentials = { certChainPem: pki.stranger.certPem, keyPem: pki.stranger.keyPem };
+    const credentials = { certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key };
     const p = handshake(pair(config(), serverConfig({ credentials })));
     const error = p.clientError as SSLCertVerificationError;
     assert.instance(error, SSLCertVerificationError);
@@ -274,7 +273,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('a server chained to a CA the client does not trust fails with code 20', () => {
-    const p = handshake(pair(config({ caCerts: [pki.stranger.der] }), serverConfig()));
+    const p = handshake(pair(config({ caCerts: [pki.otherCa.der] }), serverConfig()));
     const error = p.clientError as SSLCertVerificationError;
     assert.instance(error, SSLCertVerificationError);
     assert.is(error.verifyCode, 20);
@@ -282,7 +281,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('an expired certificate fails with code 10', () => {
-    const credentials = { certChainPem: pki.expired.certPem, keyPem: pki.expired.keyPem };
+    const credentials = { certChainPem: pki.expired.cert, keyPem: pki.expired.key };
     const p = handshake(pair(config(), serverConfig({ credentials })));
     const error = p.clientError as SSLCertVerificationError;
     assert.is(error.verifyCode, 10);
@@ -312,18 +311,18 @@ if (!nativeEngineAvailable()) {
   });
 
   test('CERT_NONE on the client accepts any certificate and getpeercert would be empty', () => {
-    const credentials = { certChainPem: pki.stranger.certPem, keyPem: pki.stranger.keyPem };
+    const credentials = { certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key };
     const p = connected(
       config({ verifyMode: 0, checkHostname: false }),
       serverConfig({ credentials }),
     );
-    assert.equal(p.client.peerCertificate(), pki.stranger.der);
+    assert.equal(p.client.peerCertificate(), pki.selfSigned.der);
     assert.is(p.client.peerVerified, false);
   });
 
   test('mutual TLS: CERT_REQUIRED servers verify the client certificate', () => {
     const mtls = serverConfig({ verifyMode: 2, caCerts: [pki.ca.der] });
-    const clientCredentials = { certChainPem: pki.client.certPem, keyPem: pki.client.keyPem };
+    const clientCredentials = { certChainPem: pki.client.cert, keyPem: pki.client.key };
     const p = connected(config({ credentials: clientCredentials }), mtls);
     assert.equal(p.server.peerCertificate(), pki.client.der);
     assert.is(p.server.peerVerified, true);
@@ -352,22 +351,20 @@ if (!nativeEngineAvailable()) {
 
   test('the SNI hook sees the name and can switch to another configuration', () => {
     const sniConfig = serverConfig({
-      credentials: { certChainPem: pki.sniServer.certPem, keyPem: pki.sniServer.keyPem },
+      credentials: { certChainPem: pki.alt.cert, keyPem: pki.alt.key },
     });
     const seen: (string | null)[] = [];
     const srv = serverConfig({
       sni: (_engine, name) => {
         seen.push(name);
-        return name === 'sni.example'
-          ? { kind: 'switch', config: sniConfig }
-          : { kind: 'continue' };
+        return name === 'alt.test' ? { kind: 'switch', config: sniConfig } : { kind: 'continue' };
       },
     });
-    const p = connected(config(), srv, 'sni.example');
-    assert.equal(seen, ['sni.example']);
-    assert.equal(p.client.peerCertificate(), pki.sniServer.der);
+    const p = connected(config(), srv, 'alt.test');
+    assert.equal(seen, ['alt.test']);
+    assert.equal(p.client.peerCertificate(), pki.alt.der);
     const q = connected(config(), srv, 'localhost');
-    assert.equal(q.client.peerCertificate(), pki.ecServer.der);
+    assert.equal(q.client.peerCertificate(), pki.server.der);
   });
 
   test('the SNI hook can abort with an alert, and a throwing hook is a handshake_failure', () => {
@@ -488,7 +485,7 @@ for text in data['inputs']:
         out.append([str(e), e.reason, o.pending])
 print(json.dumps(out))`,
       ),
-      { cert: pki.ecServer.certFile, key: pki.ecServer.keyFile, inputs },
+      { cert: pki.path('server'), key: pki.path('server-key'), inputs },
     );
     for (const [index, text] of inputs.entries()) {
       const p = pair(config(), serverConfig());
@@ -626,22 +623,12 @@ print(json.dumps(out))`,
   });
 
   test('a wrong key password and a mismatched key fail as Python reports them', () => {
-    const encrypted = `${pki.dir}/enc.key`;
-    execFileSync('openssl', [
-      'pkey',
-      '-in',
-      pki.ecServer.keyFile,
-      '-aes256',
-      '-passout',
-      'pass:secret',
-      '-out',
-      encrypted,
-    ]);
+    const encrypted = pki.path('server-enc-key');
     const cases: [string, string | null][] = [
       [encrypted, 'wrong'],
       [encrypted, 'secret'],
-      [pki.sniServer.keyFile, null],
-      [pki.rsaServer.keyFile, null],
+      [pki.path('alt-key'), null],
+      [pki.path('serverRsa-key'), null],
     ];
     const expected = python<string[]>(
       `
@@ -656,11 +643,11 @@ for key, pw in d['cases']:
     except ssl.SSLError as e:
         out.append(str(e))
 print(json.dumps(out))`,
-      { cert: pki.ecServer.certFile, cases },
+      { cert: pki.path('server'), cases },
     );
     for (const [index, [keyFile, passphrase]] of cases.entries()) {
       const credentials = {
-        certChainPem: pki.ecServer.certPem,
+        certChainPem: pki.server.cert,
         keyPem: readFileSync(keyFile, 'utf8'),
         passphrase: passphrase ?? undefined,
       };
