@@ -246,7 +246,7 @@ if (!nativeEngineAvailable()) {
     );
   });
 
-  test('an unknown CA fails verification with code 20 and the server gets the alert', () => {
+  test('a self-signed server certificate fails verification with code 18 and the server gets the alert', () => {
     const credentials = { certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key };
     const p = handshake(pair(config(), serverConfig({ credentials })));
     const error = p.clientError as SSLCertVerificationError;
