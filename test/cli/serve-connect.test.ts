@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeCert } from '../../src/x509/decode-cert.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { rxtls, rxtlsRun, serve, stopAll } from './cli-process.js';
 
 const curl = promisify(execFile);
@@ -15,16 +15,12 @@ const dir = mkdtempSync(join(tmpdir(), 'rxtls-serve-'));
 const CA = '.rxtls/ca.pem';
 const VERIFY_FAILED =
   'rxtls: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate\n';
-let pki: Pki;
 
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   await stopAll();
-  pki.remove();
   rmSync(dir, { recursive: true, force: true });
 });
+const pki = usePki(test);
 
 /** Stops a server as a service manager would and checks it exits 0. */
 async function terminate(server: ReturnType<typeof rxtls>): Promise<void> {

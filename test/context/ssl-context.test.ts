@@ -18,15 +18,11 @@ import {
 import { NotImplementedError, SSLError, ValueError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { throwsA } from '../helpers/assert-error.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { handshake, send } from '../helpers/pump.js';
 import { python } from '../helpers/python.js';
 
-let pki: Pki;
-test.before(async () => {
-  pki = await makePki();
-});
-test.after(() => pki.remove());
+const pki = usePki(test);
 
 test('defaults equal Python 3.11 for PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER and PROTOCOL_TLS', () => {
   const py = python<Record<string, unknown[]>>(`

@@ -46,15 +46,11 @@ import { SSLCertVerificationError, SSLError, ValueError } from '../../src/errors
 import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import type { ReadinessType, SSLObject } from '../../src/transport/sansio/ssl-object.js';
 import { throwsA } from '../helpers/assert-error.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { handshake, send } from '../helpers/pump.js';
 import { python } from '../helpers/python.js';
 
-let pki: Pki;
-test.before(async () => {
-  pki = await makePki();
-});
-test.after(() => pki.remove());
+const pki = usePki(test);
 
 /** A fresh container with the defaults, the test PKI's server certificate and CA. */
 function testContainer(options: Parameters<typeof registerDefaults>[1] = {}): DependencyContainer {

@@ -17,15 +17,13 @@ import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { throwsA } from '../helpers/assert-error.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
-let pki: Pki;
+const pki = usePki(test);
 let clientCtx: SSLContext;
-test.before(async () => {
-  pki = await makePki();
+test.before(() => {
   clientCtx = createDefaultContext(Purpose.SERVER_AUTH, { cafile: pki.path('ca') });
 });
-test.after(() => pki.remove());
 
 /** An application service, registered by the application under its own token. */
 const GREETER = Symbol('Greeter');

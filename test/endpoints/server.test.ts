@@ -16,20 +16,18 @@ import { SSLCertVerificationError, SSLError } from '../../src/errors/errors.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
 const run = promisify(execFile);
-let pki: Pki;
+const pki = usePki(test);
 let serverCtx: SSLContext;
 let clientCtx: SSLContext;
 
-test.before(async () => {
-  pki = await makePki();
+test.before(() => {
   serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
   serverCtx.loadCertChain(pki.path('server-combined'));
   clientCtx = createDefaultContext(Purpose.SERVER_AUTH, { cafile: pki.path('ca') });
 });
-test.after(() => pki.remove());
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -169,6 +169,21 @@ export function contextPair(pki: Pki): { serverCtx: SSLContext; clientCtx: SSLCo
   return { serverCtx, clientCtx };
 }
 
+/**
+ * Makes a PKI before `suite`'s tests and removes it after them. The object is filled in by the
+ * suite's `before`: read it inside tests and in hooks registered after this call. Hooks that must
+ * run before the PKI is removed (stopping peers that use its files) are registered before it.
+ */
+export function usePki(suite: Test): Pki {
+  const pki = {} as Pki;
+  suite.before(async () => {
+    Object.assign(pki, await makePki());
+  });
+  // remove is there only if makePki got that far.
+  suite.after(() => pki.remove?.());
+  return pki;
+}
+
 /** A test file's PKI and its server and client contexts (see {@link useContextPair}). */
 export interface ContextPairFixture {
   readonly pki: Pki;
@@ -181,12 +196,11 @@ export interface ContextPairFixture {
  * fields are set once the suite's `before` has run: read them inside the tests.
  */
 export function useContextPair(suite: Test): ContextPairFixture {
-  const fixture = {} as { pki: Pki; serverCtx: SSLContext; clientCtx: SSLContext };
-  suite.before(async () => {
-    fixture.pki = await makePki();
-    Object.assign(fixture, contextPair(fixture.pki));
+  const pki = usePki(suite);
+  const fixture = { pki } as { pki: Pki; serverCtx: SSLContext; clientCtx: SSLContext };
+  suite.before(() => {
+    Object.assign(fixture, contextPair(pki));
   });
-  suite.after(() => fixture.pki.remove());
   return fixture;
 }
 

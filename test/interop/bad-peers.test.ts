@@ -11,23 +11,19 @@ import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ss
 import { SSLEOFError, SSLError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { Peers, pythonResult, startPythonClient } from '../helpers/peers.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { connectDriver, DriverListener, type SocketDriver } from '../helpers/socket-driver.js';
 
 const test = suite('misbehaving peers over TCP');
 const peers = new Peers();
 const cleanups: (() => Promise<void>)[] = [];
-let pki: Pki;
 
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   // Last started, first stopped: a server closes only after its connections did.
   for (const cleanup of cleanups.reverse()) await cleanup();
   await peers.stopAll();
-  pki.remove();
 });
+const pki = usePki(test);
 
 function serverContext(): SSLContext {
   const ctx = new SSLContext(PROTOCOL_TLS_SERVER, { engine: 'node' });

@@ -17,22 +17,18 @@ import {
   startOpensslServer,
   startPythonServer,
 } from '../helpers/peers.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { connectDriver, type SocketDriver } from '../helpers/socket-driver.js';
 
 const test = suite('rxtls client against real servers');
 const peers = new Peers();
 const drivers: SocketDriver[] = [];
-let pki: Pki;
 
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   await Promise.all(drivers.map((driver) => driver.end()));
   await peers.stopAll();
-  pki.remove();
 });
+const pki = usePki(test);
 
 function clientContext(options: { clientCert?: boolean; alpn?: string[] } = {}): SSLContext {
   const ctx = new SSLContext(PROTOCOL_TLS_CLIENT, { engine: 'node' });

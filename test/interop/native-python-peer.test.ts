@@ -13,7 +13,7 @@ import {
   createNativeEngine,
   nativeEngineAvailable,
 } from '../../src/transport/engines/native/native-engine.js';
-import { engineConfig, makePki, type Pki } from '../helpers/pki.js';
+import { engineConfig, usePki } from '../helpers/pki.js';
 
 const MAX_ROUNDS = 20;
 
@@ -117,7 +117,7 @@ class PythonPeer {
   }
 }
 
-let pki: Pki;
+const pki = usePki(test);
 
 function config(overrides: Partial<EngineConfig> = {}): EngineConfig {
   return engineConfig(pki, overrides);
@@ -162,11 +162,6 @@ if (!nativeEngineAvailable()) {
     assert.is(nativeEngineAvailable(), false);
   });
 } else {
-  test.before(async () => {
-    pki = await makePki();
-  });
-  test.after(() => pki.remove());
-
   test('a native client and a Python server agree on the session and close cleanly', async () => {
     const peer = new PythonPeer({
       server: true,

@@ -19,19 +19,15 @@ import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { throwsA } from '../helpers/assert-error.js';
 import { type PeerProcess, PYTHON_COMMON, Peers, pythonResult } from '../helpers/peers.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
 const NATIVE = engineAvailable('native');
-let pki: Pki;
 const peers = new Peers();
 
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   await peers.stopAll();
-  pki.remove();
 });
+const pki = usePki(test);
 
 /** The common name of a certificate dictionary, or null. */
 function commonName(cert: object | null): string | null {

@@ -18,20 +18,16 @@ import {
 } from '../../src/constants/ssl-constants.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import { freePort, Peers } from '../helpers/peers.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
 const KEY_HEX = '000102030405060708090a0b0c0d0e0f';
 const KEY = Buffer.from(KEY_HEX, 'hex');
-let pki: Pki;
 const peers = new Peers();
 
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   await peers.stopAll();
-  pki.remove();
 });
+const pki = usePki(test);
 
 function pskClientContext(version: TLSVersion): SSLContext {
   const ctx = new SSLContext(PROTOCOL_TLS_CLIENT);

@@ -22,27 +22,25 @@ import {
   startPythonClient,
   startPythonServer,
 } from '../helpers/peers.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { digestOf, echo, sha256, writeSplit } from '../helpers/streams.js';
 
 const test = suite('reactor with real peers');
 const peers = new Peers();
 const VERSIONS = ['1.2', '1.3'] as const;
 const PY_VERSION = { '1.2': 'TLSv1_2', '1.3': 'TLSv1_3' } as const;
-let pki: Pki;
 let serverCtx: SSLContext;
 let clientCtx: SSLContext;
 
-test.before(async () => {
-  pki = await makePki();
+test.after(async () => {
+  await peers.stopAll();
+});
+const pki = usePki(test);
+test.before(() => {
   serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
   serverCtx.loadCertChain(pki.path('server'), pki.path('server-key'));
   clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
   clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
-});
-test.after(async () => {
-  await peers.stopAll();
-  pki.remove();
 });
 
 async function echoServer(reactor: Reactor): Promise<[Server, number]> {

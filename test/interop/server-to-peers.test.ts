@@ -17,22 +17,18 @@ import {
   startOpensslClient,
   startPythonClient,
 } from '../helpers/peers.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 import { DriverListener, type SocketDriver } from '../helpers/socket-driver.js';
 
 const test = suite('rxtls server with real clients');
 const peers = new Peers();
 const listeners: DriverListener[] = [];
-let pki: Pki;
 
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   await peers.stopAll();
   await Promise.all(listeners.map((listener) => listener.close()));
-  pki.remove();
 });
+const pki = usePki(test);
 
 function serverContext(options: { mtls?: boolean; alpn?: string[] } = {}): SSLContext {
   const ctx = new SSLContext(PROTOCOL_TLS_SERVER, { engine: 'node' });

@@ -6,13 +6,9 @@ import { runProtocol } from '../../src/endpoints/run-protocol.js';
 import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
-let pki: Pki;
-test.before(async () => {
-  pki = await makePki();
-});
-test.after(() => pki.remove());
+const pki = usePki(test);
 
 const MiB = 1024 * 1024;
 /** Each input byte becomes this many output bytes: 1 MiB in, 64 MiB out. */

@@ -17,21 +17,17 @@ import { PROTOCOL_TLS_CLIENT } from '../../src/constants/ssl-constants.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { rxtls, stopAll } from '../cli/cli-process.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
 const PAYLOAD = 1024 * 1024;
 const WRITE_CHUNK = 64 * 1024;
 /** Connections per pair of engines: the lost-records race showed in about a sixth of them. */
 const ROUNDS = 16;
 
-let pki: Pki;
-test.before(async () => {
-  pki = await makePki();
-});
 test.after(async () => {
   await stopAll();
-  pki.remove();
 });
+const pki = usePki(test);
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -9,7 +9,7 @@ import { FrameTooLongError, ValueError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import { throwsA, rejectionOf } from '../helpers/assert-error.js';
-import { makePki, type Pki } from '../helpers/pki.js';
+import { usePki } from '../helpers/pki.js';
 
 /** mulberry32: a small seeded PRNG, so every random case can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -155,11 +155,7 @@ test('framing options and encodeLengthPrefixed check their arguments', () => {
   assert.equal([...encodeLengthPrefixed(new Uint8Array([7]), 1)], [1, 7]);
 });
 
-let pki: Pki;
-test.before(async () => {
-  pki = await makePki();
-});
-test.after(() => pki.remove());
+const pki = usePki(test);
 
 test('an oversized frame ends a connection running a framed protocol with FrameTooLongError', async () => {
   const serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);

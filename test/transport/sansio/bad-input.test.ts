@@ -17,7 +17,7 @@ import { SSLError } from '../../../src/errors/errors.js';
 import { MAX_CIPHERTEXT_RECORD } from '../../../src/transport/limits.js';
 import { MemoryBIO } from '../../../src/transport/sansio/memory-bio.js';
 import type { SSLObject } from '../../../src/transport/sansio/ssl-object.js';
-import { makePki, type Pki } from '../../helpers/pki.js';
+import { usePki } from '../../helpers/pki.js';
 import { failureOf, handshake } from '../../helpers/pump.js';
 import {
   type AfterHandshakeCase,
@@ -42,7 +42,7 @@ interface NamedCase extends RawInputCase {
   name: string;
 }
 
-let pki: Pki;
+const pki = usePki(test);
 let fixed: NamedCase[];
 let random: RawInputCase[];
 let verdicts: { before: PythonBadInputVerdict[]; after: PythonBadInputVerdict[] };
@@ -157,7 +157,6 @@ function verdictOf(error: unknown, alert: string): PythonBadInputVerdict {
 }
 
 test.before(async () => {
-  pki = await makePki();
   const client = clientContext().wrapBio(new MemoryBIO(), new MemoryBIO(), {
     serverHostname: 'localhost',
   });
@@ -205,8 +204,6 @@ test.before(async () => {
     );
   }
 });
-
-test.after(() => pki.remove());
 
 test('garbage, HTTP, oversized and truncated input instead of a ClientHello fail as in Python', async () => {
   const ctx = serverContext();

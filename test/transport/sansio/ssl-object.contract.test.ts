@@ -40,7 +40,7 @@ import {
 } from '../../../src/errors/errors.js';
 import { MemoryBIO } from '../../../src/transport/sansio/memory-bio.js';
 import type { SSLObject } from '../../../src/transport/sansio/ssl-object.js';
-import { makeCrl, makePki, type Pki } from '../../helpers/pki.js';
+import { makeCrl, type Pki, usePki } from '../../helpers/pki.js';
 import { python } from '../../helpers/python.js';
 import { pythonHandshakes } from '../../helpers/python-tls.js';
 import { failureOf, handshake, pumpUntil, send, step, transfer } from '../../helpers/pump.js';
@@ -135,12 +135,7 @@ const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
 
 for (const engine of ENGINES) {
   const test = suite<{ pki: Pki }>(`SSLObject contract (${engine} engine)`);
-  let pki: Pki;
-
-  test.before(async () => {
-    pki = await makePki();
-  });
-  test.after(() => pki.remove());
+  const pki = usePki(test);
 
   function serverContext(name = 'server'): SSLContext {
     const ctx = new SSLContext(PROTOCOL_TLS_SERVER, { engine });

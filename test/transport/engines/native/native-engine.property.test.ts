@@ -14,13 +14,12 @@ import {
   createNativeEngine,
   nativeEngineAvailable,
 } from '../../../../src/transport/engines/native/native-engine.js';
-import { engineConfig, makePki, type Pki } from '../../../helpers/pki.js';
+import { engineConfig, usePki } from '../../../helpers/pki.js';
 
 const SEED = Number(process.env['FC_SEED'] ?? 0x7275);
 /** Enough rounds for any chunking of a handshake (each round moves at least one byte each way). */
 const MAX_ROUNDS = 10_000;
 
-let pki: Pki;
 let client: EngineConfig;
 let server: EngineConfig;
 
@@ -78,8 +77,8 @@ function connect(sizes: readonly number[]): { c: Ends; s: Ends } {
 }
 
 if (nativeEngineAvailable()) {
-  test.before(async () => {
-    pki = await makePki();
+  const pki = usePki(test);
+  test.before(() => {
     client = engineConfig(pki);
     server = engineConfig(pki, {
       serverSide: true,
@@ -89,7 +88,6 @@ if (nativeEngineAvailable()) {
       credentials: { certChainPem: pki.server.cert, keyPem: pki.server.key },
     });
   });
-  test.after(() => pki.remove());
 
   test('any chunking of the ciphertext completes the handshake and delivers the data intact', () => {
     fc.assert(

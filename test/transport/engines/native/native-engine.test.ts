@@ -23,7 +23,7 @@ import {
   nativeLoadError,
 } from '../../../../src/transport/engines/native/native-engine.js';
 import { python } from '../../../helpers/python.js';
-import { engineConfig, makePki, type Pki, PYTHON_OPTIONS } from '../../../helpers/pki.js';
+import { engineConfig, PYTHON_OPTIONS, usePki } from '../../../helpers/pki.js';
 
 /** Python 3.11's default SSLContext options on OpenSSL 3.0 (checked below against python3). */
 const TLS1_2 = 0x0303;
@@ -31,7 +31,7 @@ const TLS1_3 = 0x0304;
 const MAX_ROUNDS = 20;
 const MiB = 1024 * 1024;
 
-let pki: Pki;
+const pki = usePki(test);
 
 function config(overrides: Partial<EngineConfig> = {}): EngineConfig {
   return engineConfig(pki, overrides);
@@ -155,11 +155,6 @@ if (!nativeEngineAvailable()) {
     assert.is(nativeEngineAvailable(), false);
   });
 } else {
-  test.before(async () => {
-    pki = await makePki();
-  });
-  test.after(() => pki.remove());
-
   test('the default options used here are Python 3.11 defaults', () => {
     const options = python<number>(
       'import ssl, json; print(json.dumps(int(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).options)))',
