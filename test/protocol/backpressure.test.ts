@@ -1,14 +1,12 @@
 import { firstValueFrom, map } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SSLContext } from '../../src/context/ssl-context.js';
 import { runProtocol } from '../../src/endpoints/run-protocol.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
-import { usePki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 
-const pki = usePki(test);
+const contexts = useContextPair(test);
 
 const MiB = 1024 * 1024;
 /** Each input byte becomes this many output bytes: 1 MiB in, 64 MiB out. */
@@ -19,10 +17,7 @@ const INPUT_TOTAL = 1 * MiB;
 const IN_FLIGHT_BOUND = 8 * MiB;
 
 test('a function protocol producing 64 MiB against a slow reader pauses its input and keeps memory bounded', async () => {
-  const serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
-  serverCtx.loadCertChain(pki.path('server-combined'));
-  const clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
-  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  const { serverCtx, clientCtx } = contexts;
   const reactor = new Reactor();
   const [a, b] = memoryPipe();
   const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });

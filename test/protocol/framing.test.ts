@@ -1,15 +1,13 @@
 import { from, lastValueFrom, map, Subject, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SSLContext } from '../../src/context/ssl-context.js';
 import { encodeLengthPrefixed, lengthPrefixed, lines } from '../../src/protocol/framing.js';
 import { runProtocol } from '../../src/endpoints/run-protocol.js';
-import { PROTOCOL_TLS_CLIENT, PROTOCOL_TLS_SERVER } from '../../src/constants/ssl-constants.js';
 import { FrameTooLongError, ValueError } from '../../src/errors/errors.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import { throwsA, rejectionOf } from '../helpers/assert-error.js';
-import { usePki } from '../helpers/pki.js';
+import { useContextPair } from '../helpers/pki.js';
 
 /** mulberry32: a small seeded PRNG, so every random case can be replayed from its seed. */
 function prng(seed: number): () => number {
@@ -155,13 +153,10 @@ test('framing options and encodeLengthPrefixed check their arguments', () => {
   assert.equal([...encodeLengthPrefixed(new Uint8Array([7]), 1)], [1, 7]);
 });
 
-const pki = usePki(test);
+const contexts = useContextPair(test);
 
 test('an oversized frame ends a connection running a framed protocol with FrameTooLongError', async () => {
-  const serverCtx = new SSLContext(PROTOCOL_TLS_SERVER);
-  serverCtx.loadCertChain(pki.path('server-combined'));
-  const clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
-  clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
+  const { serverCtx, clientCtx } = contexts;
   const reactor = new Reactor();
   const [a, b] = memoryPipe();
   const client = clientCtx.wrapSocket(a, { serverHostname: 'localhost', reactor });
