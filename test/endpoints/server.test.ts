@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -14,9 +14,9 @@ import { createServer, type Server } from '../../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../../src/constants/ssl-constants.js';
 import { SSLCertVerificationError, SSLError } from '../../src/errors/errors.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
-import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import { usePki } from '../helpers/pki.js';
+import { echo, sha256 } from '../helpers/streams.js';
 
 const run = promisify(execFile);
 const pki = usePki(test);
@@ -28,19 +28,6 @@ test.before(() => {
   serverCtx.loadCertChain(pki.path('server-combined'));
   clientCtx = createDefaultContext(Purpose.SERVER_AUTH, { cafile: pki.path('ca') });
 });
-
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-function echo(socket: SSLSocket<unknown>): void {
-  socket.data$.subscribe({
-    next: (chunk) => {
-      if (!socket.write(chunk)) socket.pause();
-    },
-    complete: () => void socket.close(),
-    error: () => undefined,
-  });
-  socket.writable$.subscribe(() => socket.resume());
-}
 
 async function echoServer(
   reactor: Reactor,
@@ -70,7 +57,7 @@ test('connect and createServer echo data over TCP; close() stops accepting and s
   const [server, port] = await echoServer(reactor);
   const payload = randomBytes(256 * 1024);
   const back = await roundTrip(port, payload, reactor);
-  assert.is(sha(back), sha(payload));
+  assert.is(sha256(back), sha256(payload));
   await server.close({ timeoutMs: 2_000 });
   let refused: unknown;
   await connect({ host: 'localhost', port, context: clientCtx, reactor }).catch((e: unknown) => {
@@ -87,7 +74,7 @@ test('many concurrent connections each echo 64 KiB and close cleanly; stats agre
   const payloads = Array.from({ length: count }, () => randomBytes(64 * 1024));
   const results = await Promise.all(payloads.map((p) => roundTrip(port, p, reactor)));
   results.forEach((back, i) => {
-    assert.is(sha(back), sha(payloads[i] as Buffer));
+    assert.is(sha256(back), sha256(payloads[i] as Buffer));
   });
   await server.close({ timeoutMs: 5_000 });
   const stats = reactor.stats();

@@ -6,7 +6,7 @@
  * as if the peer had hung up, and lost whole records). The server is `rxtls serve --echo` in its
  * own process: the race needs the two ends running in parallel, as they do in production.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLContext } from '../../src/context/ssl-context.js';
@@ -18,6 +18,7 @@ import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { rxtls, stopAll } from '../cli/cli-process.js';
 import { usePki } from '../helpers/pki.js';
+import { sha256 } from '../helpers/streams.js';
 
 const PAYLOAD = 1024 * 1024;
 const WRITE_CHUNK = 64 * 1024;
@@ -28,8 +29,6 @@ test.after(async () => {
   await stopAll();
 });
 const pki = usePki(test);
-
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Writes `payload`, ends, and reads the echo to the end, pausing after every third chunk. */
 async function roundTrip(socket: SSLSocket<SSLContext>, payload: Buffer): Promise<Buffer> {
@@ -100,7 +99,7 @@ for (const serverEngine of engines) {
           });
           const echoed = await roundTrip(socket, payload);
           assert.is(echoed.length, payload.length, `round ${round}`);
-          assert.is(sha(echoed), sha(payload), `round ${round}`);
+          assert.is(sha256(echoed), sha256(payload), `round ${round}`);
           await socket.close();
         }
       } finally {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   firstValueFrom,
   lastValueFrom,
@@ -22,6 +21,7 @@ import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { useContextPair } from '../helpers/pki.js';
+import { sha256 } from '../helpers/streams.js';
 
 const fixture = useContextPair(test);
 
@@ -327,8 +327,7 @@ test('echoed data is byte-exact through the function form', async () => {
   }
   void client.close();
   const got = Buffer.concat(await back);
-  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-  assert.is(sha(got), sha(payload));
+  assert.is(sha256(got), sha256(payload));
   await run.done;
 });
 

@@ -1,16 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SSLEOFError, ValueError } from '../../../src/errors/errors.js';
 import { Reactor } from '../../../src/transport/stream/reactor.js';
 import { useContextPair } from '../../helpers/pki.js';
-import { streamPair } from '../../helpers/streams.js';
+import { sha256, streamPair } from '../../helpers/streams.js';
 import { rejectionOf } from '../../helpers/assert-error.js';
 
 const fixture = useContextPair(test);
-
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 test('end() while the reader is paused with data in flight still delivers it all after resume', async () => {
   const reactor = new Reactor();
@@ -37,7 +35,7 @@ test('end() while the reader is paused with data in flight still delivers it all
   await serverSaw; // our close_notify
   await server.close();
   await done;
-  assert.is(sha(Buffer.concat(chunks)), sha(payload));
+  assert.is(sha256(Buffer.concat(chunks)), sha256(payload));
   await firstValueFrom(client.closed$);
   assert.is(client.error, undefined);
   assert.is(reactor.stats().connections, 0);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { firstValueFrom, lastValueFrom, tap, toArray } from 'rxjs';
 import { test } from 'uvu';
@@ -15,10 +15,9 @@ import { TcpTransport } from '../../../src/transport/tcp-transport.js';
 import type { Transport } from '../../../src/transport/transport.js';
 import { contextPair, useContextPair } from '../../helpers/pki.js';
 import { rejectionOf } from '../../helpers/assert-error.js';
+import { sha256 } from '../../helpers/streams.js';
 
 const fixture = useContextPair(test);
-
-const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function collect(socket: SSLSocket | Transport): Promise<Buffer> {
   const chunks = await lastValueFrom(socket.data$.pipe(toArray()));
@@ -259,7 +258,7 @@ test('echo of random data over TCP on 127.0.0.1 arrives byte-exact in both direc
     client.end();
     const back = await echoed;
     assert.is(back.length, payload.length);
-    assert.is(sha(back), sha(payload));
+    assert.is(sha256(back), sha256(payload));
     await firstValueFrom(client.closed$);
   } finally {
     await reactor.shutdown({ timeoutMs: 1_000 });
