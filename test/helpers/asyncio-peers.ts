@@ -100,14 +100,8 @@ export async function startAsyncioServer(
   peers: Peers,
   options: AsyncioServerOptions,
 ): Promise<PeerProcess> {
-  const peer = peers.spawn('python asyncio server', 'python3', [
-    '-I',
-    '-c',
-    ASYNCIO_SERVER,
-    JSON.stringify(options),
-  ]);
-  const match = await peer.waitFor(/^\{"port": (\d+)\}$/m, 'stdout');
-  peer.port = Number(match[1]);
+  const peer = peers.spawnPython('python asyncio server', ASYNCIO_SERVER, options);
+  await peer.announcedPort();
   return peer;
 }
 
@@ -125,12 +119,7 @@ export function startAsyncioClient(
   port: number,
   options: AsyncioClientOptions,
 ): PeerProcess {
-  return peers.spawn('python asyncio client', 'python3', [
-    '-I',
-    '-c',
-    ASYNCIO_CLIENT,
-    JSON.stringify({ ...options, port }),
-  ]);
+  return peers.spawnPython('python asyncio client', ASYNCIO_CLIENT, { ...options, port });
 }
 
 /** The JSON result line an asyncio peer printed, once it has exited. */

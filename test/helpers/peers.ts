@@ -114,6 +114,13 @@ export class PeerProcess {
     }
   }
 
+  /** Waits for the `{"port": N}` line a Python server prints when it listens; records the port. */
+  async announcedPort(): Promise<number> {
+    const match = await this.waitFor(/^\{"port": (\d+)\}$/m, 'stdout');
+    this.port = Number(match[1]);
+    return this.port;
+  }
+
   /** Writes to the child's stdin (openssl's interactive mode sends it to the TLS peer). */
   send(text: string): void {
     this.child.stdin.write(text);
@@ -144,6 +151,11 @@ export class Peers {
     const peer = new PeerProcess(name, command, args);
     this.#running.add(peer);
     return peer;
+  }
+
+  /** Starts `python3 -I -c program` with `config` as JSON in sys.argv[1] (PYTHON_COMMON's cfg). */
+  spawnPython(name: string, program: string, config: unknown): PeerProcess {
+    return this.spawn(name, 'python3', ['-I', '-c', program, JSON.stringify(config)]);
   }
 
   /** Kills and awaits every child started here. */
@@ -367,14 +379,8 @@ export async function startPythonServer(
   peers: Peers,
   options: PythonServerOptions,
 ): Promise<PeerProcess> {
-  const peer = peers.spawn('python ssl server', 'python3', [
-    '-I',
-    '-c',
-    PYTHON_SERVER,
-    JSON.stringify(options),
-  ]);
-  const match = await peer.waitFor(/^\{"port": (\d+)\}$/m, 'stdout');
-  peer.port = Number(match[1]);
+  const peer = peers.spawnPython('python ssl server', PYTHON_SERVER, options);
+  await peer.announcedPort();
   return peer;
 }
 
@@ -395,13 +401,11 @@ export function startPythonClient(
   port: number,
   options: PythonClientOptions,
 ): PeerProcess {
-  const cfg = { hostname: 'localhost', ...options, port };
-  return peers.spawn('python ssl client', 'python3', [
-    '-I',
-    '-c',
-    PYTHON_CLIENT,
-    JSON.stringify(cfg),
-  ]);
+  return peers.spawnPython('python ssl client', PYTHON_CLIENT, {
+    hostname: 'localhost',
+    ...options,
+    port,
+  });
 }
 
 /** The last JSON line a Python peer printed, once it has exited. */

@@ -108,17 +108,12 @@ test('an rxtls server asks a Python client for its certificate after the handsha
     });
   });
   const { port } = await server.listen(0, '127.0.0.1');
-  const client: PeerProcess = peers.spawn('python pha client', 'python3', [
-    '-I',
-    '-c',
-    PYTHON_PHA_CLIENT,
-    JSON.stringify({
-      port,
-      ca: pki.path('ca'),
-      cert: pki.path('client'),
-      key: pki.path('client-key'),
-    }),
-  ]);
+  const client: PeerProcess = peers.spawnPython('python pha client', PYTHON_PHA_CLIENT, {
+    port,
+    ca: pki.path('ca'),
+    cert: pki.path('client'),
+    key: pki.path('client-key'),
+  });
   const result = await pythonResult(client);
   await server.close();
   await reactor.shutdown();
@@ -128,17 +123,12 @@ test('an rxtls server asks a Python client for its certificate after the handsha
 
 test('an rxtls client with postHandshakeAuth answers a Python server that asks after the handshake', async () => {
   if (!NATIVE) return;
-  const server = peers.spawn('python pha server', 'python3', [
-    '-I',
-    '-c',
-    PYTHON_PHA_SERVER,
-    JSON.stringify({
-      ca: pki.path('ca'),
-      cert: pki.path('server'),
-      key: pki.path('server-key'),
-    }),
-  ]);
-  const port = Number((await server.waitFor(/^\{"port": (\d+)\}$/m, 'stdout'))[1]);
+  const server = peers.spawnPython('python pha server', PYTHON_PHA_SERVER, {
+    ca: pki.path('ca'),
+    cert: pki.path('server'),
+    key: pki.path('server-key'),
+  });
+  const port = await server.announcedPort();
   const context = new SSLContext(PROTOCOL_TLS_CLIENT, { engine: 'native' });
   context.loadVerifyLocations({ cafile: pki.path('ca') });
   context.loadCertChain(pki.path('client'), pki.path('client-key'));
