@@ -13,6 +13,7 @@ import {
   createNativeEngine,
   nativeEngineAvailable,
 } from '../../src/transport/engines/native/native-engine.js';
+import { handshake as handshakeNatives, pair } from '../helpers/native-engine-pair.js';
 import { engineConfig, usePki } from '../helpers/pki.js';
 
 const MAX_ROUNDS = 20;
@@ -257,34 +258,7 @@ if (!nativeEngineAvailable()) {
       incoming.write(Buffer.from(first.out, 'hex'));
       const { peerError, localError } = await handshake(engine, incoming, outgoing, strict);
       // The native client, against the same server and name, says exactly what Python says.
-      const cIn = new MemoryBIO();
-      const cOut = new MemoryBIO();
-      const sIn = new MemoryBIO();
-      const sOut = new MemoryBIO();
-      const client = createNativeEngine(
-        config({}),
-        { serverSide: false, serverHostname: 'other.example', session: null },
-        cIn,
-        cOut,
-      );
-      const native = createNativeEngine(
-        server,
-        { serverSide: true, serverHostname: null, session: null },
-        sIn,
-        sOut,
-      );
-      let clientError: unknown;
-      for (let round = 0; round < MAX_ROUNDS && clientError === undefined; round++) {
-        for (const side of [client, native]) {
-          try {
-            side.doHandshake();
-          } catch (error) {
-            if (!(error instanceof SSLWantReadError) && side === client) clientError = error;
-          }
-        }
-        sIn.write(cOut.read());
-        cIn.write(sOut.read());
-      }
+      const { clientError } = handshakeNatives(pair(config({}), server, 'other.example'));
       assert.is(peerError?.[0], 'SSLCertVerificationError');
       assert.is((clientError as SSLError).message, peerError?.[1].replace(/ \(_ssl\.c:\d+\)$/, ''));
       assert.is(

@@ -22,13 +22,13 @@ import {
   nativeEngineAvailable,
   nativeLoadError,
 } from '../../../../src/transport/engines/native/native-engine.js';
+import { connected, flush, handshake, pair } from '../../../helpers/native-engine-pair.js';
 import { python } from '../../../helpers/python.js';
 import { engineConfig, PYTHON_OPTIONS, usePki } from '../../../helpers/pki.js';
 
 /** Python 3.11's default SSLContext options on OpenSSL 3.0 (checked below against python3). */
 const TLS1_2 = 0x0303;
 const TLS1_3 = 0x0304;
-const MAX_ROUNDS = 20;
 const MiB = 1024 * 1024;
 
 const pki = usePki(test);
@@ -46,80 +46,6 @@ function serverConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
     credentials: { certChainPem: pki.server.cert, keyPem: pki.server.key },
     ...overrides,
   });
-}
-
-interface Pair {
-  client: TlsEngine;
-  server: TlsEngine;
-  cIn: MemoryBIO;
-  cOut: MemoryBIO;
-  sIn: MemoryBIO;
-  sOut: MemoryBIO;
-  clientError?: unknown;
-  serverError?: unknown;
-}
-
-function pair(
-  clientConfig: EngineConfig,
-  srvConfig: EngineConfig,
-  hostname: string | null = 'localhost',
-  session: EngineSession | null = null,
-): Pair {
-  const cIn = new MemoryBIO();
-  const cOut = new MemoryBIO();
-  const sIn = new MemoryBIO();
-  const sOut = new MemoryBIO();
-  const client = createNativeEngine(
-    clientConfig,
-    { serverSide: false, serverHostname: hostname, session },
-    cIn,
-    cOut,
-  );
-  const server = createNativeEngine(
-    srvConfig,
-    { serverSide: true, serverHostname: null, session: null },
-    sIn,
-    sOut,
-  );
-  return { client, server, cIn, cOut, sIn, sOut };
-}
-
-function flush(p: Pair): number {
-  const a = p.cOut.read();
-  const b = p.sOut.read();
-  if (a.length > 0) p.sIn.write(a);
-  if (b.length > 0) p.cIn.write(b);
-  return a.length + b.length;
-}
-
-function step(engine: TlsEngine): unknown {
-  try {
-    engine.doHandshake();
-  } catch (error) {
-    if (!(error instanceof SSLWantReadError)) return error;
-  }
-  return undefined;
-}
-
-/** Runs both handshakes over the BIOs until both finish or one fails (bounded). */
-function handshake(p: Pair): Pair {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    if (p.clientError === undefined && !p.client.handshakeComplete) p.clientError = step(p.client);
-    flush(p);
-    if (p.serverError === undefined && !p.server.handshakeComplete) p.serverError = step(p.server);
-    const moved = flush(p);
-    const clientDone = p.clientError !== undefined || p.client.handshakeComplete;
-    const serverDone = p.serverError !== undefined || p.server.handshakeComplete;
-    if (clientDone && serverDone && moved === 0) break;
-  }
-  return p;
-}
-
-function connected(clientConfig: EngineConfig, srvConfig: EngineConfig, hostname = 'localhost') {
-  const p = handshake(pair(clientConfig, srvConfig, hostname));
-  if (p.clientError !== undefined) throw p.clientError;
-  if (p.serverError !== undefined) throw p.serverError;
-  return p;
 }
 
 /** Reads everything `engine` can decrypt now. */
