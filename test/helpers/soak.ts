@@ -2,7 +2,7 @@
  * The slow-reader soak: an rxtls client pushes `total` bytes through TCP on 127.0.0.1 to an
  * rxtls server whose reader pauses after every chunk and resumes on the next turn of the event
  * loop (a consumer doing a little work per chunk), while the heap plus array buffers are sampled
- * at every chunk. Used by test/transport/tcp-flow.test.ts.
+ * at every chunk. Used by test/transport/stream/tcp-flow.test.ts.
  */
 import { createHash } from 'node:crypto';
 import type { SSLContext } from '../../src/context/ssl-context.js';
