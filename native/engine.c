@@ -5,11 +5,10 @@
  * and the ciphertext left unread after a close_notify.
  */
 #include "rxtls.h"
+#include "abi.h"
 #include <stdlib.h>
 #include <string.h>
 
-/* The most ciphertext the read BIO holds at once: four full TLS records (see limits.ts). */
-#define FEED_LIMIT (4 * (16384 + 2048))
 /* One TLS record's plaintext: the most a single SSL_read_ex returns without read-ahead. */
 #define READ_CHUNK 16384
 /* The most OP_READ_AVAILABLE gathers in one call: four records, the secure stream's read size. */
@@ -20,25 +19,6 @@
 static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 /* Python's PySSL_CB_MAXLEN: the largest Finished message kept for tls-unique. */
 #define CB_MAXLEN 128
-
-/* The Int32Array every drive() call fills (native-engine.ts reads it by the same indices). */
-enum {
-  DRIVE_TAKEN = 0, DRIVE_HANDSHAKE_COMPLETE, DRIVE_STARVED, DRIVE_SSL_ERROR,
-  /* fused engines: bytes the socket still queues, ciphertext the read BIO holds, bytes sent */
-  DRIVE_QUEUED, DRIVE_INCOMING, DRIVE_SENT, DRIVE_STATE_LENGTH
-};
-
-enum {
-  OP_HANDSHAKE = 0, OP_READ = 1, OP_WRITE = 2, OP_SHUTDOWN = 3, OP_READ_AVAILABLE = 4,
-  OP_READ_INTO = 5, /* as OP_READ_AVAILABLE, into the caller's buffer (data); answers the count */
-};
-
-enum {
-  INFO_HANDSHAKE_COMPLETE = 0, INFO_PENDING, INFO_PEER_CERT, INFO_PEER_VERIFIED,
-  INFO_VERIFIED_CHAIN, INFO_UNVERIFIED_CHAIN, INFO_CIPHER, INFO_SHARED_CIPHERS, INFO_VERSION,
-  INFO_ALPN, INFO_SERVER_NAME, INFO_TLS_UNIQUE, INFO_SESSION, INFO_SESSION_REUSED,
-  INFO_VERIFY_RESULT,
-};
 
 /*
  * What one live SSL holds outside V8's heap (its record buffers, its two memory BIOs, the handshake

@@ -4,26 +4,16 @@
  * goes from the socket into the SSL's read BIO, and from the SSL straight to the socket, without
  * entering JavaScript, which sees plaintext only (as Node's TLSWrap, but driven by rxtls's
  * SSLSocket and its Python semantics). Reading, writing and closing stay asynchronous and are
- * reported as events: events(kind, a, b), the kinds below (socket.ts has the same numbers).
+ * reported as events: events(kind, a, b), with the EV_* kinds of abi.h, which
+ * src/transport/engines/native/native-tcp.ts handles under the same names (SocketEvent in
+ * native-binding.ts, from the generated abi.ts).
  */
 #define _GNU_SOURCE /* libuv's headers need POSIX types that -std=c11 hides */
 #include "rxtls.h"
+#include "abi.h"
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-
-enum {
-  EV_DATA = 0,   /* a: Buffer (plain mode) */
-  EV_FED,        /* a: bytes fed to the read BIO, b: bytes it now holds (fused mode) */
-  EV_END,        /* the peer's FIN */
-  EV_ERROR,      /* a: libuv error number, b: its name */
-  EV_DRAIN,      /* every queued write has reached the kernel */
-  EV_FINISH,     /* our FIN is out (after end()) */
-  EV_CLOSE,      /* the handle is closed: no more events */
-  EV_CONNECTION, /* (listeners) a: the new socket's handle */
-  EV_CONNECT,    /* (connecting sockets) a: 0 or a libuv error number, b: its name */
-  EV_WRITE_ERROR, /* a write failed: a: libuv error number, b: its name */
-};
 
 /* The most one uv_buf_t carries (its length is an unsigned int): larger sends go in pieces. */
 #define MAX_PIECE ((size_t)1 << 30)

@@ -93,56 +93,12 @@ export type NativeDriveResult =
       error: NativeErrorDescription | undefined,
     ];
 
-/** Where `drive` writes its numbers (an Int32Array of {@link DRIVE_STATE_LENGTH}). */
-export const DriveState = {
-  /** Bytes taken from the input. */
-  Taken: 0,
-  /** SSL_is_init_finished after the call: 1 or 0. */
-  HandshakeComplete: 1,
-  /** The call ended wanting more ciphertext (SSL_ERROR_WANT_READ), with or without data. */
-  Starved: 2,
-  /**
-   * SSL_get_error's answer (0: none). SSL_ERROR_WANT_READ with nothing on OpenSSL's error queue
-   * comes without an error description: this is all there is to say.
-   */
-  SslError: 3,
-  /** Fused engines (see native-tcp.ts): bytes the socket still queues for the kernel. */
-  Queued: 4,
-  /** Fused engines: ciphertext the read BIO holds, not yet consumed. */
-  Incoming: 5,
-  /** Fused engines: ciphertext the call sent to the socket. */
-  Sent: 6,
-} as const;
-export const DRIVE_STATE_LENGTH = 7;
+export { DRIVE_STATE_LENGTH, DriveState, SocketEvent } from './abi.js';
 
 /** A TCP handle on Node's libuv loop, owned by the addon (native/socket.c). */
 export interface NativeSocketHandle {
   readonly __nativeSocket: unique symbol;
 }
-
-/** What a native socket reports: events(kind, a, b), with these kinds (native/socket.c). */
-export const SocketEvent = {
-  /** a: the bytes read (plain mode). */
-  Data: 0,
-  /** a: bytes fed to the fused engine's read BIO, b: the bytes it now holds. */
-  Fed: 1,
-  /** The peer's FIN. */
-  End: 2,
-  /** a: libuv's (negative) error number, b: its name (ECONNRESET). */
-  Error: 3,
-  /** Every queued write has reached the kernel. */
-  Drain: 4,
-  /** Our FIN is out (after end()); a: 0 or an error number. */
-  Finish: 5,
-  /** The handle is closed; no more events. */
-  Close: 6,
-  /** Listeners: a: the accepted socket. */
-  Connection: 7,
-  /** Connecting sockets: a: 0 or an error number, b: its name. */
-  Connect: 8,
-  /** A write failed: a: libuv's error number, b: its name (EPIPE). */
-  WriteError: 9,
-} as const;
 
 export type SocketEvents = (kind: number, a: unknown, b: unknown) => void;
 

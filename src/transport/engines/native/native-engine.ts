@@ -19,12 +19,11 @@ import {
   wantRead,
   wantWrite,
 } from '../../../errors/errors.js';
-import { DEFAULT_READ_SIZE, MAX_CIPHERTEXT_RECORD } from '../../limits.js';
+import { DEFAULT_READ_SIZE } from '../../limits.js';
+import { DRIVE_STATE_LENGTH, DriveState, FEED_LIMIT, Info, Op } from './abi.js';
 import type { FusedPath } from './fused-path.js';
 import type { MemoryBIO } from '../../sansio/memory-bio.js';
 import {
-  DRIVE_STATE_LENGTH,
-  DriveState,
   type NativeEngineHandle,
   type NativeErrorDescription,
   type NativeSessionHandle,
@@ -35,39 +34,10 @@ import { isNativeErrorDescription, nativeError } from './native-error.js';
 
 export { nativeEngineAvailable, nativeLoadError } from './native-binding.js';
 
-/** What the addon's read BIO holds at most (native/engine.c FEED_LIMIT): four full records. */
-const FEED_LIMIT = 4 * MAX_CIPHERTEXT_RECORD;
 /** TLS alert handshake_failure: what Python sends when the SNI callback raises. */
 const ALERT_HANDSHAKE_FAILURE = 40;
 /** The addon's answer to the SNI hook that means "carry on" (any negative number). */
 const SNI_CONTINUE = -1;
-
-enum Op {
-  Handshake = 0,
-  Read = 1,
-  Write = 2,
-  Shutdown = 3,
-  ReadAvailable = 4,
-  ReadInto = 5,
-}
-
-enum Info {
-  HandshakeComplete = 0,
-  Pending,
-  PeerCert,
-  PeerVerified,
-  VerifiedChain,
-  UnverifiedChain,
-  Cipher,
-  SharedCiphers,
-  Version,
-  Alpn,
-  ServerName,
-  TlsUnique,
-  Session,
-  SessionReused,
-  VerifyResult,
-}
 
 const NO_KEY = new Uint8Array(0);
 const WANT_READ = SSLErrorNumber.SSL_ERROR_WANT_READ;
