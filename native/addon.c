@@ -3,6 +3,7 @@
  * Python's exception classes (the class choice and message wording live there, next to errors.ts).
  */
 #include "rxtls.h"
+#include "abi.h"
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,35 @@ static napi_value openssl_version(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* Sets table[group][name] = value (table[name] without a group), making the group's object. */
+static void abi_entry(napi_env env, napi_value table, const char *group, const char *name,
+                      double value) {
+  napi_value target = table, number;
+  if (group != NULL) {
+    bool has = false;
+    napi_has_named_property(env, table, group, &has);
+    if (has) {
+      napi_get_named_property(env, table, group, &target);
+    } else {
+      napi_create_object(env, &target);
+      napi_set_named_property(env, table, group, target);
+    }
+  }
+  napi_create_double(env, value, &number);
+  napi_set_named_property(env, target, name, number);
+}
+
+/* The numbers this addon was built with (abi.h), exported as `abi`: native-binding.ts refuses an
+ * addon whose table differs from its abi.ts (see docs/architecture.md, The ABI). */
+static napi_value abi_table(napi_env env) {
+  napi_value table;
+  napi_create_object(env, &table);
+#define RX_ABI_ENTRY(group, name, value) abi_entry(env, table, group, name, value);
+  RX_ABI_TABLE(RX_ABI_ENTRY)
+#undef RX_ABI_ENTRY
+  return table;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   if (ctx_data_index < 0) {
     ctx_data_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_ctx_data);
@@ -208,6 +238,7 @@ static napi_value init(napi_env env, napi_value exports) {
     RX_METHOD("opensslVersion", openssl_version),
   };
   RX_DEFINE(env, exports, props);
+  napi_set_named_property(env, exports, "abi", abi_table(env));
   if (rx_engine_init(env, exports) == NULL) return NULL;
   return rx_socket_init(env, exports);
 }

@@ -1,9 +1,10 @@
 /**
  * Loads the native addon (build/Release/rxtls_native.node) and describes what it exports. Loading
- * never throws: where the addon is missing or does not load, {@link nativeEngineAvailable} is
- * false and the node engine is used instead.
+ * never throws: where the addon is missing, does not load, or was built with other ABI numbers than
+ * abi.ts holds, {@link nativeEngineAvailable} is false and the node engine is used instead.
  */
 import { createRequire } from 'node:module';
+import { ABI } from './abi.js';
 
 /** The addon's path from dist/src/transport/engines/native (the compiled location of this file). */
 const ADDON_PATH = '../../../../../build/Release/rxtls_native.node';
@@ -153,6 +154,56 @@ export interface NativeBinding {
   /** SSL_verify_client_post_handshake; throws a {@link NativeErrorDescription} on failure. */
   verifyClientPostHandshake(engine: NativeEngineHandle): void;
   readonly socket: NativeSocketBinding;
+  /** The ABI numbers the addon was built with (native/abi.h), checked against abi.ts at load. */
+  readonly abi: unknown;
+}
+
+/** The table abi.ts holds ({@link ABI}), or any other of its shape. */
+export type AbiTable = { readonly version: number } & {
+  readonly [key: string]: number | { readonly [name: string]: number };
+};
+
+/**
+ * Why an addon that exports `built` as its ABI table cannot serve code expecting `expected`: one
+ * line naming the first difference, or undefined when every number agrees. Pure, for tests.
+ */
+export function abiMismatch(built: unknown, expected: AbiTable = ABI): string | undefined {
+  const rebuild = 'run npm rebuild';
+  const table = isTable(built) ? built : undefined;
+  if (table === undefined || typeof table['version'] !== 'number') {
+    return `rxtls: the native addon exports no ABI version but this code expects ABI ${expected.version}: ${rebuild}`;
+  }
+  if (table['version'] !== expected.version) {
+    return `rxtls: the native addon was built for ABI ${table['version']} but this code expects ABI ${expected.version}: ${rebuild}`;
+  }
+  const differs = (path: string, got: unknown, want: unknown) =>
+    `rxtls: the native addon's ABI ${expected.version} differs from this code's at ${path} ` +
+    `(${describe(got)} in the addon, ${describe(want)} here): ${rebuild}`;
+  for (const key of keysOf(expected, table)) {
+    const want = expected[key];
+    const got = table[key];
+    if (isTable(want) && isTable(got)) {
+      for (const name of keysOf(want, got)) {
+        if (got[name] !== want[name]) return differs(`${key}.${name}`, got[name], want[name]);
+      }
+    } else if (got !== want) {
+      return differs(key, got, want);
+    }
+  }
+  return undefined;
+}
+
+function isTable(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === 'object' && value !== null;
+}
+
+function keysOf(a: object, b: object): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])];
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  return typeof value === 'number' ? String(value) : typeof value;
 }
 
 let loaded: NativeBinding | undefined;
@@ -163,7 +214,11 @@ function load(): NativeBinding | undefined {
   if (!attempted) {
     attempted = true;
     try {
-      loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+      const binding = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+      // An addon built from other sources would read the numbers otherwise: refused, not guessed.
+      const mismatch = abiMismatch(binding.abi);
+      if (mismatch === undefined) loaded = binding;
+      else loadError = new Error(mismatch);
     } catch (error) {
       loadError = error;
     }
@@ -176,7 +231,10 @@ export function nativeEngineAvailable(): boolean {
   return load() !== undefined;
 }
 
-/** Why the addon did not load (for a debug message), or undefined when it did. */
+/**
+ * Why the addon did not load (for a debug message), or undefined when it did: the loader's error,
+ * or an Error whose one-line message names the ABI mismatch.
+ */
 export function nativeLoadError(): unknown {
   load();
   return loadError;
