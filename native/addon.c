@@ -2,8 +2,13 @@
  * Module entry, shared helpers, and the raw error description that the TypeScript side turns into
  * Python's exception classes (the class choice and message wording live there, next to errors.ts).
  */
-#include "rxtls.h"
+#include "addon.h"
 #include "abi.h"
+#include "context.h"
+#include "engine.h"
+#include "error.h"
+#include "socket.h"
+#include <openssl/err.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +29,6 @@ static const struct { int lib; const char *name; } LIBRARY_NAMES[] = {
   {ERR_LIB_CMP, "CMP"}, {ERR_LIB_OSSL_ENCODER, "OSSL_ENCODER"},
   {ERR_LIB_OSSL_DECODER, "OSSL_DECODER"}, {ERR_LIB_HTTP, "HTTP"}, {ERR_LIB_USER, "USER"},
 };
-
-static int ctx_data_index = -1;
-
-static void free_ctx_data(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-                          void *argp) {
-  (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
-  rx_ctx_data *data = ptr;
-  if (data == NULL) return;
-  OPENSSL_free(data->alpn);
-  OPENSSL_free(data);
-}
-
-int rx_ctx_data_index(void) { return ctx_data_index; }
 
 napi_value rx_undefined(napi_env env) {
   napi_value v;
@@ -99,9 +91,9 @@ static const char *library_name(unsigned long code) {
 /*
  * Describes the failure of an OpenSSL call as PySSL_SetError sees it: SSL_get_error's value, the
  * call's return value, and the last error on the queue (ERR_peek_last_error, as Python uses).
- * engine may be NULL (context-level errors). Clears the error queue.
+ * ssl may be NULL (context-level errors). Clears the error queue.
  */
-napi_value rx_error_object(napi_env env, rx_engine *engine, int ssl_error, int ret) {
+napi_value rx_error_object(napi_env env, const SSL *ssl, int ssl_error, int ret) {
   napi_value obj;
   napi_create_object(env, &obj);
   napi_value flag;
@@ -118,9 +110,9 @@ napi_value rx_error_object(napi_env env, rx_engine *engine, int ssl_error, int r
     free(mnemonic);
     set_string(env, obj, "reasonText", ERR_reason_error_string(code));
     if (ERR_SYSTEM_ERROR(code)) set_int(env, obj, "systemError", ERR_GET_REASON(code));
-    if (engine != NULL && engine->ssl != NULL && ERR_GET_LIB(code) == ERR_LIB_SSL &&
+    if (ssl != NULL && ERR_GET_LIB(code) == ERR_LIB_SSL &&
         ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-      long verify = SSL_get_verify_result(engine->ssl);
+      long verify = SSL_get_verify_result(ssl);
       set_int(env, obj, "verifyCode", (double)verify);
       set_string(env, obj, "verifyMessage", X509_verify_cert_error_string(verify));
     }
@@ -226,19 +218,12 @@ static napi_value abi_table(napi_env env) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
-  if (ctx_data_index < 0) {
-    ctx_data_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_ctx_data);
-    if (ctx_data_index < 0) {
-      napi_throw_error(env, NULL, "rxtls: SSL_CTX_get_ex_new_index failed");
-      return NULL;
-    }
-  }
   napi_property_descriptor props[] = {
-    RX_METHOD("newContext", rx_new_context),
     RX_METHOD("opensslVersion", openssl_version),
   };
   RX_DEFINE(env, exports, props);
   napi_set_named_property(env, exports, "abi", abi_table(env));
+  if (rx_context_init(env, exports) == NULL) return NULL;
   if (rx_engine_init(env, exports) == NULL) return NULL;
   return rx_socket_init(env, exports);
 }

@@ -2,8 +2,12 @@
  * One SSL_CTX per EngineConfig, configured in the order and with the calls of CPython's _ssl.c
  * (_SSLContext.__new__, set_ciphers, load_cert_chain, load_verify_locations, set_alpn_protocols...).
  */
-#include "rxtls.h"
+#include "context.h"
+#include "engine.h"
+#include "error.h"
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +16,26 @@ static const char DEFAULT_CIPHERS[] =
   "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
 /* SSL_CTX_set_tlsext_ticket_keys wants exactly 80 bytes: name, HMAC key, AES key. */
 #define TICKET_KEYS_LENGTH 80
+
+static int ctx_data_index = -1;
+
+static void free_ctx_data(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                          void *argp) {
+  (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+  rx_ctx_data *data = ptr;
+  if (data == NULL) return;
+  OPENSSL_free(data->alpn);
+  OPENSSL_free(data);
+}
+
+int rx_ctx_data_index(void) { return ctx_data_index; }
+
+bool rx_context_unwrap(napi_env env, napi_value value, rx_context **out) {
+  void *data = NULL;
+  if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) return false;
+  *out = data;
+  return true;
+}
 
 static void finalize_context(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
@@ -273,7 +297,7 @@ static bool configure(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value 
 }
 
 /* newContext(options) -> an object owning the compiled SSL_CTX; throws an error description. */
-napi_value rx_new_context(napi_env env, napi_callback_info info) {
+static napi_value new_context(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
@@ -319,4 +343,19 @@ napi_value rx_new_context(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return result;
+}
+
+napi_value rx_context_init(napi_env env, napi_value exports) {
+  if (ctx_data_index < 0) {
+    ctx_data_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_ctx_data);
+    if (ctx_data_index < 0) {
+      napi_throw_error(env, NULL, "rxtls: SSL_CTX_get_ex_new_index failed");
+      return NULL;
+    }
+  }
+  napi_property_descriptor props[] = {
+    RX_METHOD("newContext", new_context),
+  };
+  RX_DEFINE(env, exports, props);
+  return exports;
 }

@@ -4,8 +4,13 @@
  * BIO's bytes, the error description (never thrown: the bytes moved must still be accounted for),
  * and the ciphertext left unread after a close_notify.
  */
-#include "rxtls.h"
+#include "engine.h"
 #include "abi.h"
+#include "context.h"
+#include "error.h"
+#include "socket.h"
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +24,11 @@
 static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
 /* Python's PySSL_CB_MAXLEN: the largest Finished message kept for tls-unique. */
 #define CB_MAXLEN 128
+
+/* A resumable session: one SSL_SESSION reference owned by a JS object. */
+typedef struct rx_session {
+  SSL_SESSION *session;
+} rx_session;
 
 /*
  * What one live SSL holds outside V8's heap (its record buffers, its two memory BIOs, the handshake
@@ -58,17 +68,7 @@ static void finalize_session(napi_env env, void *data, void *hint) {
   free(session);
 }
 
-bool rx_context_unwrap(napi_env env, napi_value value, rx_context **out) {
-  void *data = NULL;
-  if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) return false;
-  *out = data;
-  return true;
-}
-
 /* The live engine behind a JS handle, or NULL (with a JS exception) when destroyed or invalid. */
-static rx_engine *live_engine(napi_env env, napi_value value);
-rx_engine *rx_engine_unwrap(napi_env env, napi_value value) { return live_engine(env, value); }
-
 static rx_engine *live_engine(napi_env env, napi_value value) {
   void *data = NULL;
   if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) {
@@ -82,6 +82,8 @@ static rx_engine *live_engine(napi_env env, napi_value value) {
   }
   return engine;
 }
+
+rx_engine *rx_engine_unwrap(napi_env env, napi_value value) { return live_engine(env, value); }
 
 // ---------------------------------------------------------------------------------------------
 // Callbacks from OpenSSL into JS
@@ -474,7 +476,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
         starved = late == SSL_ERROR_WANT_READ;
         if (late != SSL_ERROR_NONE && late != SSL_ERROR_WANT_READ && late != SSL_ERROR_WANT_WRITE &&
             late != SSL_ERROR_ZERO_RETURN)
-          error = rx_error_object(env, engine, late, ret); /* JS keeps it for the next call */
+          error = rx_error_object(env, ssl, late, ret); /* JS keeps it for the next call */
       } else {
         ssl_error = SSL_get_error(ssl, ret);
         if (ssl_error == SSL_ERROR_ZERO_RETURN && SSL_get_shutdown(ssl) == SSL_RECEIVED_SHUTDOWN) {
@@ -506,7 +508,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   /* The common "feed me" answer needs no description: state[DRIVE_SSL_ERROR] says it all. */
   bool plain_want_read = ssl_error == SSL_ERROR_WANT_READ && ERR_peek_error() == 0;
   if (ssl_error != SSL_ERROR_NONE && !plain_want_read)
-    error = rx_error_object(env, engine, ssl_error, ret);
+    error = rx_error_object(env, ssl, ssl_error, ret);
   ERR_clear_error();
 
   /* Fused, the ciphertext goes to the socket, and what follows a close_notify stays in the read
@@ -788,7 +790,7 @@ static napi_value verify_client_post_handshake(napi_env env, napi_callback_info 
   }
   ERR_clear_error();
   if (SSL_verify_client_post_handshake(engine->ssl) != 1) {
-    napi_throw(env, rx_error_object(env, engine, SSL_ERROR_SSL, 0));
+    napi_throw(env, rx_error_object(env, engine->ssl, SSL_ERROR_SSL, 0));
     return NULL;
   }
   return rx_undefined(env);

@@ -9,8 +9,10 @@
  * native-binding.ts, from the generated abi.ts).
  */
 #define _GNU_SOURCE /* libuv's headers need POSIX types that -std=c11 hides */
-#include "rxtls.h"
+#include "socket.h"
 #include "abi.h"
+#include "engine.h"
+#include "error.h"
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
