@@ -7,6 +7,7 @@
 #include "context.h"
 #include "engine.h"
 #include "error.h"
+#include "fusion.h"
 #include "socket.h"
 #include <openssl/err.h>
 #include <ctype.h>
@@ -225,7 +226,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "abi", abi_table(env));
   if (rx_context_init(env, exports) == NULL) return NULL;
   if (rx_engine_init(env, exports) == NULL) return NULL;
-  return rx_socket_init(env, exports);
+  if (rx_socket_init(env, exports) == NULL) return NULL;
+  return rx_fusion_init(env, exports);
 }
 
 NAPI_MODULE_INIT() { return init(env, exports); }

@@ -8,7 +8,6 @@
 #include "abi.h"
 #include "context.h"
 #include "error.h"
-#include "socket.h"
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
@@ -38,7 +37,12 @@ typedef struct rx_session {
 #define ENGINE_EXTERNAL_BYTES (64 * 1024)
 
 static void release(rx_engine *engine) {
-  if (engine->socket != NULL) rx_socket_detach(engine->socket);
+  const rx_engine_output *output = engine->output;
+  if (output != NULL) {
+    engine->output = NULL;
+    output->detach(engine->output_owner);
+    engine->output_owner = NULL;
+  }
   if (engine->ssl != NULL) {
     SSL_set_app_data(engine->ssl, NULL);
     SSL_free(engine->ssl); /* frees both BIOs */
@@ -511,15 +515,13 @@ static napi_value drive(napi_env env, napi_callback_info info) {
     error = rx_error_object(env, ssl, ssl_error, ret);
   ERR_clear_error();
 
-  /* Fused, the ciphertext goes to the socket, and what follows a close_notify stays in the read
-   * BIO until unfuse() takes it; otherwise both come back to JS. */
+  /* With an output hook (fused) the ciphertext goes there, and what follows a close_notify stays
+   * in the read BIO until unfuse() takes it; otherwise both come back to JS. */
   napi_value out = rx_undefined(env);
   napi_value remainder = rx_undefined(env);
-  rx_socket *socket = engine->socket;
-  double sent_before = 0;
-  if (socket != NULL) {
-    sent_before = rx_socket_sent(socket);
-    rx_socket_flush(socket);
+  rx_output_report report = {0, 0};
+  if (engine->output != NULL) {
+    engine->output->flush(engine->output_owner, &report);
   } else {
     out = drain_bio(env, engine->wbio);
     if (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) remainder = drain_bio(env, engine->rbio);
@@ -530,10 +532,9 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   state[DRIVE_STARVED] = starved || ssl_error == SSL_ERROR_WANT_READ;
   state[DRIVE_SSL_ERROR] = ssl_error;
   /* Always written: the array is shared by every engine, and a detached link must read zeros. */
-  size_t queued = socket != NULL ? rx_socket_queued(socket) : 0;
-  state[DRIVE_QUEUED] = queued > INT32_MAX ? INT32_MAX : (int32_t)queued;
+  state[DRIVE_QUEUED] = report.queued > INT32_MAX ? INT32_MAX : (int32_t)report.queued;
   state[DRIVE_INCOMING] = (int32_t)BIO_ctrl_pending(engine->rbio);
-  state[DRIVE_SENT] = socket != NULL ? (int32_t)(rx_socket_sent(socket) - sent_before) : 0;
+  state[DRIVE_SENT] = (int32_t)report.sent;
 
   /* Last: a callback that destroyed the engine frees it (and its SSL) only now. */
   engine->depth--;

@@ -8,7 +8,22 @@
 #include "addon.h"
 #include <openssl/ssl.h>
 
-struct rx_socket;
+/* What an output hook reports of a driving call, for the state array's DRIVE_QUEUED and
+ * DRIVE_SENT. */
+typedef struct rx_output_report {
+  size_t queued; /* bytes the transport still queues */
+  double sent;   /* bytes the call sent */
+} rx_output_report;
+
+/* Where an engine's output goes instead of back to JS: fusion.c sets one while the engine is
+ * fused (see docs/architecture.md, The fused path). Without one, drive() hands JS the write BIO's
+ * bytes, and the ciphertext the read BIO holds after a close_notify. */
+typedef struct rx_engine_output {
+  /* After each driving call, once OpenSSL is done: sends what the call wrote and reports it. */
+  void (*flush)(void *owner, rx_output_report *report);
+  /* The engine is being freed, its SSL and BIOs with it: the owner lets go of it. */
+  void (*detach)(void *owner);
+} rx_engine_output;
 
 /* One connection. Owned by a JS object through napi_wrap. */
 typedef struct rx_engine {
@@ -22,7 +37,8 @@ typedef struct rx_engine {
   bool counted;        /* its memory is counted in V8's external memory (see release()) */
   int depth;           /* nested native calls in progress (callbacks may re-enter) */
   char *hostname;      /* server_hostname as given (clients), for Python's mismatch message */
-  struct rx_socket *socket; /* fused: the socket its ciphertext travels on (socket.c), or NULL */
+  const rx_engine_output *output; /* set while fused (fusion.c), else NULL */
+  void *output_owner;             /* what `output`'s functions are called with */
 } rx_engine;
 
 /* Defines newEngine, drive, destroy, setContext, info, exportKeyingMaterial and

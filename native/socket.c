@@ -1,24 +1,25 @@
 /*
  * TCP in C on Node's own libuv loop. A socket is a plain byte transport (each read becomes a JS
- * Buffer) until an engine is bound to it: from then on it is the fused path, where ciphertext
- * goes from the socket into the SSL's read BIO, and from the SSL straight to the socket, without
- * entering JavaScript, which sees plaintext only (as Node's TLSWrap, but driven by rxtls's
- * SSLSocket and its Python semantics). Reading, writing and closing stay asynchronous and are
- * reported as events: events(kind, a, b), with the EV_* kinds of abi.h, which
+ * Buffer) unless a sink takes what it reads: fusion.c installs one for the fused path (see
+ * docs/architecture.md, The fused path), where ciphertext goes from the socket into an SSL's read
+ * BIO and from the SSL straight to the socket without entering JavaScript. This file knows
+ * nothing of OpenSSL: it hands its reads, the peer's FIN and its closing to the sink, and offers a
+ * C API to send bytes. Reading, writing and closing stay asynchronous and are reported as events:
+ * events(kind, a, b), with the EV_* kinds of abi.h, which
  * src/transport/engines/native/native-tcp.ts handles under the same names (SocketEvent in
  * native-binding.ts, from the generated abi.ts).
  */
 #define _GNU_SOURCE /* libuv's headers need POSIX types that -std=c11 hides */
 #include "socket.h"
 #include "abi.h"
-#include "engine.h"
-#include "error.h"
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 /* The most one uv_buf_t carries (its length is an unsigned int): larger sends go in pieces. */
 #define MAX_PIECE ((size_t)1 << 30)
+/* A write goes as at most eight pieces: the limit socket.h announces. */
+_Static_assert(RX_SOCKET_SEND_MAX == 8 * MAX_PIECE, "RX_SOCKET_SEND_MAX is eight pieces");
 
 /* What one read takes from the kernel: a few records, the size Node's own reads use. */
 #define READ_SIZE (64 * 1024)
@@ -29,12 +30,10 @@ struct rx_socket {
   napi_ref self;   /* strong while the handle is open: an open socket is never collected */
   napi_ref events; /* events(kind, a, b) */
   napi_async_context async; /* its own, so async_hooks and AsyncLocalStorage see each socket */
-  rx_engine *engine; /* the bound engine (fused mode), or NULL */
-  BIO *out_bio;      /* the engine's write BIO while bound (writes into `out`) */
-  char *out;         /* ciphertext the engine wrote during the current call, not yet sent */
-  size_t out_len, out_cap;
+  const rx_socket_sink *sink; /* where reads go instead of JS (fused mode), or NULL */
+  void *sink_context;
   size_t queued;     /* bytes in write requests the kernel has not taken yet */
-  double sent;       /* every byte handed to the kernel or queued for it (fused mode) */
+  double sent;       /* every byte rx_socket_send handed to the kernel or queued for it */
   bool listener, reading, shut, closing, closed, finalized;
   struct rx_instance *instance;
   rx_socket *prev, *next; /* the instance's open handles */
@@ -102,20 +101,6 @@ static void emit_error(rx_socket *s, int kind, int code) {
 // ---------------------------------------------------------------------------------------------
 // Lifetime
 
-static void free_socket(rx_socket *s) {
-  free(s->out);
-  free(s);
-}
-
-/* Unbinds the engine: its write BIO (the engine's to free) stops reaching this socket. */
-void rx_socket_detach(rx_socket *s) {
-  if (s->out_bio != NULL) BIO_set_data(s->out_bio, NULL);
-  if (s->engine != NULL) s->engine->socket = NULL;
-  s->engine = NULL;
-  s->out_bio = NULL;
-  s->out_len = 0;
-}
-
 static void on_close(uv_handle_t *handle) {
   rx_socket *s = handle->data;
   s->closed = true;
@@ -123,12 +108,12 @@ static void on_close(uv_handle_t *handle) {
   if (s->prev != NULL) s->prev->next = s->next; else instance->open = s->next;
   if (s->next != NULL) s->next->prev = s->prev;
   if (instance->tearing_down) {
-    if (s->finalized) free_socket(s);
+    if (s->finalized) free(s);
     if (instance->open == NULL) napi_remove_async_cleanup_hook(instance->cleanup);
     return;
   }
   if (s->finalized) {
-    free_socket(s);
+    free(s);
     return;
   }
   emit_numbers(s, EV_CLOSE, 0, 0);
@@ -145,9 +130,12 @@ static void on_close(uv_handle_t *handle) {
 static void close_socket(rx_socket *s, bool reset) {
   if (s->closing) return;
   s->closing = true;
-  /* No byte will come any more: the engine must see the end, as on the peer's FIN. */
-  if (s->engine != NULL && s->engine->rbio != NULL) BIO_set_mem_eof_return(s->engine->rbio, 0);
-  rx_socket_detach(s);
+  /* No byte will come any more, and none can be sent: the sink is told, and let go. */
+  const rx_socket_sink *sink = s->sink;
+  void *context = s->sink_context;
+  s->sink = NULL;
+  s->sink_context = NULL;
+  if (sink != NULL) sink->closed(context);
   if (s->reading) uv_read_stop((uv_stream_t *)&s->tcp);
   s->reading = false;
   if (!reset || s->listener || uv_tcp_close_reset(&s->tcp, on_close) != 0)
@@ -158,7 +146,7 @@ static void finalize_socket(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   rx_socket *s = data;
   if (s->closed) {
-    free_socket(s);
+    free(s);
     return;
   }
   /* The environment is going away with the handle open: free it once libuv has closed it. */
@@ -197,7 +185,7 @@ static rx_socket *new_socket(napi_env env, napi_value *handle) {
   return s;
 }
 
-static rx_socket *unwrap_socket(napi_env env, napi_value value) {
+rx_socket *rx_socket_unwrap(napi_env env, napi_value value) {
   void *data = NULL;
   if (napi_unwrap(env, value, &data) != napi_ok || data == NULL) {
     napi_throw_type_error(env, NULL, "rxtls: not a native socket");
@@ -221,10 +209,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   rx_socket *s = stream->data;
   if (nread == 0) return;
   if (nread > 0) {
-    rx_engine *engine = s->engine;
-    if (engine != NULL && engine->rbio != NULL) {
-      BIO_write(engine->rbio, buf->base, (int)nread);
-      emit_numbers(s, EV_FED, (double)nread, (double)BIO_ctrl_pending(engine->rbio));
+    if (s->sink != NULL) {
+      size_t held = s->sink->read(s->sink_context, buf->base, (size_t)nread);
+      emit_numbers(s, EV_FED, (double)nread, (double)held);
       return;
     }
     napi_handle_scope scope;
@@ -236,7 +223,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   uv_read_stop(stream);
   s->reading = false;
   if (nread == UV_EOF) {
-    if (s->engine != NULL && s->engine->rbio != NULL) BIO_set_mem_eof_return(s->engine->rbio, 0);
+    if (s->sink != NULL) s->sink->eof(s->sink_context);
     emit_numbers(s, EV_END, 0, 0);
   } else {
     emit_error(s, EV_ERROR, (int)nread);
@@ -305,7 +292,7 @@ static size_t try_send(rx_socket *s, const char *data, size_t len) {
 /* Sends what it can now (one syscall when nothing waits ahead), queues the rest as a copy. */
 static int send_bytes(rx_socket *s, const char *data, size_t len) {
   if (s->closing || s->shut) return UV_EPIPE;
-  if (len > 8 * MAX_PIECE) return UV_E2BIG;
+  if (len > RX_SOCKET_SEND_MAX) return UV_E2BIG;
   size_t done = 0;
   if (s->queued == 0) done = try_send(s, data, len);
   if (done == len) return 0;
@@ -315,64 +302,35 @@ static int send_bytes(rx_socket *s, const char *data, size_t len) {
   return queue_owned(s, copy, len - done);
 }
 
-/* Sends the ciphertext the engine wrote during a driving call (engine.c calls this after each). */
-void rx_socket_flush(rx_socket *s) {
-  size_t len = s->out_len;
-  if (len == 0) return;
-  s->out_len = 0;
-  /* After end() or close() nothing can be sent: the bytes are not counted as sent either. */
-  if (!s->closing && !s->shut) {
-    s->sent += (double)len;
-    /* Out of memory: the stream cannot go on, and its peer must not wait for bytes never sent. */
-    if (send_bytes(s, s->out, len) < 0) close_socket(s, true);
-  }
-  /* An idle connection keeps no staging buffer (a few thousand of them add up). */
-  free(s->out);
-  s->out = NULL;
-  s->out_cap = 0;
+// ---------------------------------------------------------------------------------------------
+// The C API (socket.h): what fusion.c sends and reads through
+
+bool rx_socket_can_sink(const rx_socket *s) {
+  return s->sink == NULL && !s->closing && !s->listener;
 }
+
+void rx_socket_set_sink(rx_socket *s, const rx_socket_sink *sink, void *context) {
+  s->sink = sink;
+  s->sink_context = sink == NULL ? NULL : context;
+}
+
+void *rx_socket_sink_context(const rx_socket *s, const rx_socket_sink *sink) {
+  return s->sink == sink ? s->sink_context : NULL;
+}
+
+bool rx_socket_writable(const rx_socket *s) { return !s->closing && !s->shut; }
+
+int rx_socket_send(rx_socket *s, const char *data, size_t len) {
+  if (!rx_socket_writable(s)) return UV_EPIPE;
+  s->sent += (double)len;
+  return send_bytes(s, data, len);
+}
+
+void rx_socket_reset(rx_socket *s) { close_socket(s, true); }
 
 size_t rx_socket_queued(const rx_socket *s) { return s->queued; }
 
 double rx_socket_sent(const rx_socket *s) { return s->sent; }
-
-// The engine's write BIO while bound: it collects a call's records for one send.
-
-static BIO_METHOD *socket_bio_method;
-
-static int socket_bio_write(BIO *bio, const char *data, int len) {
-  rx_socket *s = BIO_get_data(bio);
-  if (len <= 0) return 0;
-  if (s == NULL) return len; /* the socket is gone: nothing can be sent any more */
-  size_t need = s->out_len + (size_t)len;
-  if (need > 8 * MAX_PIECE) return -1; /* one call's output; SSL_write refuses such a size first */
-  if (need > s->out_cap) {
-    size_t cap = s->out_cap == 0 ? 16 * 1024 : s->out_cap;
-    while (cap < need) cap *= 2;
-    char *grown = realloc(s->out, cap);
-    if (grown == NULL) return -1;
-    s->out = grown;
-    s->out_cap = cap;
-  }
-  memcpy(s->out + s->out_len, data, (size_t)len);
-  s->out_len = need;
-  return len;
-}
-
-static long socket_bio_ctrl(BIO *bio, int cmd, long num, void *ptr) {
-  (void)bio; (void)num; (void)ptr;
-  switch (cmd) {
-    case BIO_CTRL_FLUSH:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
-static int socket_bio_create(BIO *bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
 
 // ---------------------------------------------------------------------------------------------
 // JS functions
@@ -395,7 +353,7 @@ static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_va
 /* The socket a call is about (its first argument), with the call's other arguments in argv. */
 static rx_socket *socket_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
   if (!get_args(env, info, want, argv)) return NULL;
-  return unwrap_socket(env, argv[0]);
+  return rx_socket_unwrap(env, argv[0]);
 }
 
 static int parse_address(napi_env env, napi_value host, napi_value port, struct sockaddr_storage *out) {
@@ -622,62 +580,6 @@ static napi_value address(napi_env env, napi_callback_info info) {
   return result;
 }
 
-/* fuse(socket, engine): the engine's ciphertext travels on this socket from now on. Its read
- * BIO must hold nothing the socket has not fed it, and its write BIO nothing unsent. */
-static napi_value fuse(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  rx_socket *s = socket_call(env, info, 2, argv);
-  rx_engine *engine = s == NULL ? NULL : rx_engine_unwrap(env, argv[1]);
-  if (engine == NULL) return NULL;
-  if (s->engine != NULL || engine->socket != NULL || s->closing || s->listener ||
-      engine->depth > 0 || BIO_ctrl_pending(engine->wbio) > 0 ||
-      BIO_ctrl_pending(engine->rbio) > 0) {
-    napi_throw_error(env, NULL, "rxtls: the socket or the engine cannot be fused now");
-    return NULL;
-  }
-  BIO *bio = BIO_new(socket_bio_method);
-  if (bio == NULL) {
-    rx_throw_openssl(env, "rxtls: BIO_new failed");
-    return NULL;
-  }
-  BIO_set_data(bio, s);
-  SSL_set0_wbio(engine->ssl, bio); /* frees the memory BIO it replaces */
-  engine->wbio = bio;
-  engine->socket = s;
-  s->engine = engine;
-  s->out_bio = bio;
-  return rx_undefined(env);
-}
-
-/* unfuse(socket) -> the ciphertext the engine's read BIO still holds (bytes after the peer's
- * close_notify: a STARTTLS downgrade reads them first). The socket is a plain transport again. */
-static napi_value unfuse(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  rx_socket *s = socket_call(env, info, 1, argv);
-  if (s == NULL) return NULL;
-  rx_engine *engine = s->engine;
-  if (engine == NULL || engine->rbio == NULL) {
-    rx_socket_detach(s);
-    return rx_buffer(env, (const unsigned char *)"", 0);
-  }
-  size_t pending = BIO_ctrl_pending(engine->rbio);
-  napi_value leftover;
-  void *data;
-  if (napi_create_buffer(env, pending, &data, &leftover) != napi_ok) return NULL;
-  if (pending > 0) BIO_read(engine->rbio, data, (int)pending);
-  BIO *bio = BIO_new(BIO_s_mem());
-  if (bio == NULL) {
-    rx_throw_openssl(env, "rxtls: BIO_new failed");
-    return NULL;
-  }
-  BIO_set_mem_eof_return(bio, -1);
-  /* Detach first: SSL_set0_wbio frees the socket BIO that s->out_bio points to. */
-  rx_socket_detach(s);
-  SSL_set0_wbio(engine->ssl, bio);
-  engine->wbio = bio;
-  return leftover;
-}
-
 /* Environment teardown (worker exit): every handle must be closed, and its close callback run,
  * before Node unloads this library. */
 static void teardown(napi_async_cleanup_hook_handle handle, void *arg) {
@@ -691,29 +593,12 @@ static void teardown(napi_async_cleanup_hook_handle handle, void *arg) {
   for (rx_socket *s = instance->open; s != NULL; s = s->next) close_socket(s, false);
 }
 
-static CRYPTO_ONCE bio_method_once = CRYPTO_ONCE_STATIC_INIT;
-
-/* Once per process, whichever thread (worker) loads the addon first. */
-static void make_bio_method(void) {
-  BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rxtls socket");
-  if (method == NULL || !BIO_meth_set_write(method, socket_bio_write) ||
-      !BIO_meth_set_ctrl(method, socket_bio_ctrl) || !BIO_meth_set_create(method, socket_bio_create)) {
-    BIO_meth_free(method);
-    return;
-  }
-  socket_bio_method = method;
-}
-
 static void free_instance(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   free(data);
 }
 
 napi_value rx_socket_init(napi_env env, napi_value exports) {
-  if (!CRYPTO_THREAD_run_once(&bio_method_once, make_bio_method) || socket_bio_method == NULL) {
-    napi_throw_error(env, NULL, "rxtls: BIO_meth_new failed");
-    return NULL;
-  }
   rx_instance *instance = calloc(1, sizeof(*instance));
   if (instance == NULL || napi_set_instance_data(env, instance, free_instance, NULL) != napi_ok) {
     free(instance);
@@ -731,8 +616,6 @@ napi_value rx_socket_init(napi_env env, napi_value exports) {
     RX_METHOD("end", end_socket),
     RX_METHOD("close", close_js),
     RX_METHOD("address", address),
-    RX_METHOD("fuse", fuse),
-    RX_METHOD("unfuse", unfuse),
   };
   napi_value sockets;
   napi_create_object(env, &sockets);
