@@ -212,7 +212,7 @@ export class NativeTcpTransport implements Transport {
       case SocketEvent.Close:
         clearTimeout(this.#lingerTimer);
         this.#closing = true;
-        // Closed here rather than by the peer's FIN: the engine has seen the end (socket.c).
+        // Closed here rather than by the peer's FIN: the engine has seen the end (native/fusion.c).
         this.#fused?.endReached();
         this.#reader?.complete();
         this.#closed.next();
