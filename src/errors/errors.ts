@@ -239,6 +239,35 @@ export function isWouldBlock(error: unknown): error is SSLWantReadError | SSLWan
 }
 
 /**
+ * OpenSSL's refusals of a call made at the wrong time (writing after our close_notify, unwrapping
+ * before the handshake): the call fails, the connection carries on as it was (Python's does).
+ */
+const MISUSE_REASONS: ReadonlySet<string> = new Set([
+  'PROTOCOL_IS_SHUTDOWN',
+  'SHUTDOWN_WHILE_IN_INIT',
+]);
+
+/**
+ * Whether an error a driving call threw ends the connection, so that every later driving call
+ * throws it again. Python would answer those later calls with whatever OpenSSL's dead state gives
+ * (SSLSyscallError "Some I/O error occurred", SHUTDOWN_WHILE_IN_INIT); rxtls keeps the first
+ * error instead. Not fatal: "not yet" (want-read, want-write), the peer's close_notify
+ * (SSLZeroReturnError, which later calls report for themselves), misuse refusals, and anything
+ * that is not an SSLError (a destroyed engine's ValueError, NotImplementedError).
+ */
+export function isFatal(error: unknown): error is SSLError {
+  if (!(error instanceof SSLError)) return false;
+  switch (error.errno) {
+    case SSLErrorNumber.SSL_ERROR_WANT_READ:
+    case SSLErrorNumber.SSL_ERROR_WANT_WRITE:
+    case SSLErrorNumber.SSL_ERROR_ZERO_RETURN:
+      return false;
+    default:
+      return error.reason === undefined || !MISUSE_REASONS.has(error.reason);
+  }
+}
+
+/**
  * Want-read and want-write are control flow, thrown for every record a stream waits for: a stack
  * trace costs most of their price and says nothing useful, so engines make them without one
  * (Netty's stackless exceptions do the same).

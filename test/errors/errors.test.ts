@@ -14,6 +14,7 @@ import {
   SSLZeroReturnError,
   ValueError,
 } from '../../src/index.js';
+import { isFatal } from '../../src/errors/errors.js';
 import { python } from '../helpers/python.js';
 
 test('every SSL error subclass is an SSLError and an Error, with Python errno values', () => {
@@ -96,6 +97,31 @@ test('isWouldBlock is true for want-read and want-write only', () => {
     null,
   ]) {
     assert.not.ok(isWouldBlock(other), String(other));
+  }
+});
+
+test('isFatal: failures end the connection; waiting, close_notify and misuse refusals do not', () => {
+  for (const fatal of [
+    new SSLError('x'),
+    new SSLError('bad record mac', { reason: 'DECRYPTION_FAILED_OR_BAD_RECORD_MAC' }),
+    new SSLEOFError(),
+    new SSLSyscallError(),
+    SSLCertVerificationError.fromVerifyResult(20, 'unable to get local issuer certificate'),
+  ]) {
+    assert.ok(isFatal(fatal), fatal.message);
+  }
+  for (const other of [
+    new SSLWantReadError(),
+    new SSLWantWriteError(),
+    new SSLZeroReturnError(),
+    new SSLError('protocol is shutdown', { reason: 'PROTOCOL_IS_SHUTDOWN' }),
+    new SSLError('shutdown while in init', { reason: 'SHUTDOWN_WHILE_IN_INIT' }),
+    new ValueError('SSLObject was destroyed'),
+    new NotImplementedError('x'),
+    new Error('x'),
+    undefined,
+  ]) {
+    assert.not.ok(isFatal(other), String(other));
   }
 });
 

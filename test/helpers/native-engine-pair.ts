@@ -6,14 +6,21 @@ import { SSLWantReadError } from '../../src/errors/errors.js';
 import { createNativeEngine } from '../../src/transport/engines/native/native-engine.js';
 import type { EngineConfig, EngineSession, TlsEngine } from '../../src/transport/sansio/engine.js';
 import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
+import { SSLObject } from '../../src/transport/sansio/ssl-object.js';
 
 /** Handshake rounds before {@link handshake} gives up (a full handshake needs a few). */
 const MAX_ROUNDS = 20;
 
-/** A client and a server engine with their BIOs, and how each one's handshake failed. */
-export interface EnginePair {
-  client: TlsEngine;
-  server: TlsEngine;
+/** What the handshake loop drives: an engine, or the SSLObject over one. */
+export interface Side {
+  doHandshake(): void;
+  readonly handshakeComplete: boolean;
+}
+
+/** A client and a server engine (or SSLObjects over them) with their BIOs, and how each failed. */
+export interface EnginePair<S extends Side = TlsEngine> {
+  client: S;
+  server: S;
   cIn: MemoryBIO;
   cOut: MemoryBIO;
   sIn: MemoryBIO;
@@ -48,8 +55,30 @@ export function pair(
   return { client, server, cIn, cOut, sIn, sOut };
 }
 
+/**
+ * The same engines behind SSLObjects, as SSLContext.wrapBio() puts them: for what the object adds
+ * (an engine reports a fatal error once; the object keeps it for every later call).
+ */
+export function wrapped(p: EnginePair): EnginePair<SSLObject> {
+  const wrap = (engine: TlsEngine, incoming: MemoryBIO, outgoing: MemoryBIO, serverSide: boolean) =>
+    new SSLObject({
+      engine,
+      incoming,
+      outgoing,
+      serverSide,
+      serverHostname: null,
+      context: undefined,
+      decodeCert: () => ({}),
+    });
+  return {
+    ...p,
+    client: wrap(p.client, p.cIn, p.cOut, false),
+    server: wrap(p.server, p.sIn, p.sOut, true),
+  };
+}
+
 /** Moves what each side wrote to the other; returns how many bytes moved. */
-export function flush(p: EnginePair): number {
+export function flush(p: EnginePair<Side>): number {
   const a = p.cOut.read();
   const b = p.sOut.read();
   if (a.length > 0) p.sIn.write(a);
@@ -57,9 +86,9 @@ export function flush(p: EnginePair): number {
   return a.length + b.length;
 }
 
-function step(engine: TlsEngine): unknown {
+function step(side: Side): unknown {
   try {
-    engine.doHandshake();
+    side.doHandshake();
   } catch (error) {
     if (!(error instanceof SSLWantReadError)) return error;
   }
@@ -67,7 +96,7 @@ function step(engine: TlsEngine): unknown {
 }
 
 /** Runs both handshakes over the BIOs until both finish or one fails (bounded). */
-export function handshake(p: EnginePair): EnginePair {
+export function handshake<S extends Side>(p: EnginePair<S>): EnginePair<S> {
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (p.clientError === undefined && !p.client.handshakeComplete) p.clientError = step(p.client);
     flush(p);

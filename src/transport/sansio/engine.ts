@@ -7,6 +7,12 @@
  * exactly where Python's would; a call that throws has consumed nothing, so retrying is safe.
  * An engine that makes progress outside the calls (the node engine works across event-loop
  * turns) says so on `progress$`, and the SSLObject turns that into readiness events.
+ *
+ * An engine reports a fatal error (see isFatal) once: the driving call that meets it throws it,
+ * or, for one met between calls, the next driving call. The SSLObject keeps that first error and
+ * answers every later driving call with it without asking the engine, so what an engine would
+ * answer after its failure is no part of this contract. Engines trust their caller's arguments:
+ * the SSLObject (and SSLContext, for the role) validate them as Python does.
  */
 import type { Observable } from 'rxjs';
 import type { MemoryBIO } from './memory-bio.js';

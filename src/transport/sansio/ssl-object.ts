@@ -11,7 +11,13 @@ import type {
   EngineSession,
   TlsEngine,
 } from './engine.js';
-import { SSLWantReadError, SSLWantWriteError, typeError, ValueError } from '../../errors/errors.js';
+import {
+  isFatal,
+  SSLWantReadError,
+  SSLWantWriteError,
+  typeError,
+  ValueError,
+} from '../../errors/errors.js';
 import { DEFAULT_READ_SIZE, STREAM_READ_SIZE } from '../limits.js';
 import type { MemoryBIO } from './memory-bio.js';
 
@@ -138,9 +144,15 @@ export class SSLObject<C = unknown> {
   /** Inside #announce: a destroy() there completes readiness$ only after the event is out. */
   #announcing = false;
   #handshakeAnnounced = false;
-  /** What `checkPeer` said of the peer; #peerRejection is what it threw. */
+  /** What `checkPeer` said of the peer (what it threw, if it rejected it, is the #failure). */
   #peerVerdict: 'unchecked' | 'accepted' | 'rejected' = 'unchecked';
-  #peerRejection: unknown;
+  /**
+   * The first fatal error (see isFatal) a driving call threw, or what `checkPeer` threw: the
+   * connection is over, and every later driving call throws it again. Engines report a failure
+   * once; remembering it is this object's alone.
+   */
+  #failed = false;
+  #failure: unknown;
   /** verifyClientPostHandshake() was called and the client's certificate has not come yet. */
   #awaitingPhaCertificate = false;
 
@@ -269,10 +281,12 @@ export class SSLObject<C = unknown> {
    * Runs a driving call and announces what it changed. A synchronous engine (native) makes all
    * its progress inside the call, so the object itself reports a completed handshake and
    * ciphertext waiting in `outgoing`; the node engine also reports progress between calls.
+   * Every driving call passes here, so here the first fatal error is kept and thrown again;
+   * `canFail` false: the call's errors refuse the call and leave the connection as it was.
    */
-  #drive<T>(call: () => T): T {
+  #drive<T>(call: () => T, canFail = true): T {
     if (this.#destroyed) throw new ValueError('SSLObject was destroyed');
-    this.#throwIfPeerRejected();
+    this.#throwIfFailed();
     let result: T;
     try {
       result = call();
@@ -280,7 +294,8 @@ export class SSLObject<C = unknown> {
       // A synchronous engine completes the handshake (or takes a post-handshake certificate)
       // inside a call that may still throw.
       this.#checkPhaCertificate();
-      this.#throwIfPeerRejected();
+      this.#throwIfFailed();
+      if (canFail && isFatal(error)) this.#fail(error);
       if (error instanceof SSLWantReadError) this.#announce('want-read');
       if (error instanceof SSLWantWriteError) this.#announce('want-write');
       throw error;
@@ -289,8 +304,21 @@ export class SSLObject<C = unknown> {
       if (this.#init.outgoing.pending > 0) this.#announce('want-write');
     }
     this.#checkPhaCertificate();
-    this.#throwIfPeerRejected();
+    this.#throwIfFailed();
     return result;
+  }
+
+  /** Keeps the connection's first fatal error; later ones are consequences of it. */
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#failure = error;
+  }
+
+  /** Throws the connection's fatal error, if it failed (the peer checks run first). */
+  #throwIfFailed(): void {
+    this.#peerAccepted();
+    if (this.#failed) throw this.#failure;
   }
 
   /**
@@ -306,16 +334,12 @@ export class SSLObject<C = unknown> {
         check(this);
       } catch (error) {
         this.#peerVerdict = 'rejected';
-        this.#peerRejection = error;
+        this.#fail(error);
         this.#announce('error');
         this.#announce('closed');
       }
     }
     return this.#peerVerdict === 'accepted';
-  }
-
-  #throwIfPeerRejected(): void {
-    if (!this.#peerAccepted()) throw this.#peerRejection;
   }
 
   #announceHandshake(): void {
@@ -419,8 +443,9 @@ export class SSLObject<C = unknown> {
     return this.#engine.channelBinding(type);
   }
 
-  /** RFC 5705 keying material exported from the session. */
+  /** RFC 5705 keying material exported from the session; after a fatal error, that error. */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    if (this.#failed) throw this.#failure;
     return this.#engine.exportKeyingMaterial(length, label, context);
   }
 
@@ -435,7 +460,9 @@ export class SSLObject<C = unknown> {
    * throws NotImplementedError.
    */
   verifyClientPostHandshake(): void {
-    this.#drive(() => this.#engine.verifyClientPostHandshake());
+    // OpenSSL refuses the request (NOT_SERVER, WRONG_SSL_VERSION...) without touching the
+    // connection, which carries on as Python's does.
+    this.#drive(() => this.#engine.verifyClientPostHandshake(), false);
     this.#awaitingPhaCertificate = true;
   }
 

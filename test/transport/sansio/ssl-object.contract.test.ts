@@ -186,6 +186,19 @@ for (const engine of ENGINES) {
     throw new Error('handshake unexpectedly succeeded');
   }
 
+  /** Every call that drives the connection (each must throw a failed object's first error). */
+  function everyDrivingCall(obj: SSLObject): (() => unknown)[] {
+    return [
+      () => obj.doHandshake(),
+      () => obj.read(),
+      () => obj.readAvailable(),
+      () => obj.readAvailableInto(Buffer.alloc(16)),
+      () => obj.write(Buffer.from('x')),
+      () => obj.unwrap(),
+      () => obj.verifyClientPostHandshake(),
+    ];
+  }
+
   // ------------------------------------------------------------------------------------------
   // handshake
 
@@ -264,6 +277,13 @@ for (const engine of ENGINES) {
       // A failed object stays failed: every later call reports the same error.
       assert.throws(
         () => c.read(),
+        (later: unknown) => later === error,
+      );
+      for (const call of everyDrivingCall(c)) {
+        assert.throws(call, (later: unknown) => later === error, call.toString());
+      }
+      assert.throws(
+        () => c.exportKeyingMaterial(16, 'EXPERIMENTAL test'),
         (later: unknown) => later === error,
       );
       c.destroy();
@@ -672,6 +692,51 @@ print(json.dumps(out))`,
       },
     );
     throwsA(() => s.read(), SSLEOFError);
+  });
+
+  test('after a bare EOF every driving call throws the same SSLEOFError (Python: read and write do)', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    s.incoming.writeEof();
+    const error = await failureOf(s, () => s.read());
+    assert.instance(error, SSLEOFError);
+    // Python's write() raises SSLEOFError too; its later do_handshake() and unwrap() answer from
+    // OpenSSL's dead state (SSLSyscallError, SHUTDOWN_WHILE_IN_INIT): rxtls keeps the first error.
+    for (const call of everyDrivingCall(s)) {
+      assert.throws(call, (later: unknown) => later === error, call.toString());
+    }
+  });
+
+  test('unwrap() before the handshake is SHUTDOWN_WHILE_IN_INIT and the handshake still completes, as Python', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    for (const side of [c, s]) {
+      const refused = throwsA(() => side.unwrap(), SSLError) as SSLError;
+      assert.is(refused.reason, 'SHUTDOWN_WHILE_IN_INIT');
+      assert.is(refused.message, '[SSL: SHUTDOWN_WHILE_IN_INIT] shutdown while in init');
+    }
+    await handshake(c, s);
+    assert.is(
+      (await send(c, s, Buffer.from('after a refused unwrap'))).toString(),
+      'after a refused unwrap',
+    );
+  });
+
+  test('a write after our close_notify is refused, and the connection carries on', async () => {
+    const [c, s] = pair(clientContext(), serverContext());
+    await handshake(c, s);
+    throwsA(() => c.unwrap(), SSLWantReadError);
+    const refused = throwsA(() => c.write(Buffer.from('late')), SSLError);
+    // The refusal is not the connection's end: the peer's data and close_notify still arrive.
+    assert.is(throwsA(() => c.write(Buffer.from('late')), SSLError).message, refused.message);
+    assert.is((await send(s, c, Buffer.from('still open'))).toString(), 'still open');
+    await pumpUntil(
+      c,
+      s,
+      step(() => c.unwrap()),
+      step(() => s.unwrap()),
+    );
+    throwsA(() => c.read(), SSLZeroReturnError);
+    throwsA(() => c.read(), SSLZeroReturnError);
   });
 
   test('a peer that disconnects mid-handshake gives SSLEOFError', async () => {

@@ -82,8 +82,6 @@ export class NativeEngine implements TlsEngine {
   readonly #outgoing: MemoryBIO;
   /** What a user hook threw during the current call: the cause of the error that follows. */
   #callbackError: unknown;
-  /** The fatal error that ended the connection: every later driving call throws it again. */
-  #failure: SSLError | undefined;
   /** An error met after a read had gathered data: thrown by the next call, after the data. */
   #deferred: SSLError | undefined;
   /** SSL_is_init_finished after the last driving call (only those calls change it). */
@@ -192,7 +190,6 @@ export class NativeEngine implements TlsEngine {
   /** One OpenSSL operation, with the BIO traffic around it; retried while ciphertext waits. */
   #drive(op: Op, n: number, data: Uint8Array | undefined): unknown {
     const handle = this.#live();
-    if (this.#failure !== undefined) throw this.#failure;
     const deferred = this.#deferred;
     if (deferred !== undefined) {
       this.#deferred = undefined;
@@ -260,16 +257,12 @@ export class NativeEngine implements TlsEngine {
       }
       if (error === undefined) return result;
       if (gathering && result !== undefined) {
-        const late = nativeError(error, this.#role.serverHostname, this.#callbackError);
-        if (isFatal(late)) this.#failure = late;
-        else this.#deferred = late;
+        this.#deferred = nativeError(error, this.#role.serverHostname, this.#callbackError);
         return result;
       }
       const starved = error.sslError === SSLErrorNumber.SSL_ERROR_WANT_READ;
       if (starved && taken > 0 && incoming.pending > 0 && remainder === undefined) continue;
-      const failure = nativeError(error, this.#role.serverHostname, this.#callbackError);
-      if (isFatal(failure)) this.#failure = failure;
-      throw failure;
+      throw nativeError(error, this.#role.serverHostname, this.#callbackError);
     }
   }
 
@@ -404,22 +397,6 @@ export class NativeEngine implements TlsEngine {
   #live(): NativeEngineHandle {
     if (this.#handle === null) throw new ValueError('the TLS engine was destroyed');
     return this.#handle;
-  }
-}
-
-/**
- * Whether an error ends the connection. Python would answer later calls with whatever OpenSSL's
- * dead state gives (SSLSyscallError "Some I/O error occurred"); the engine contract keeps the
- * first error instead. Misuse errors (writing after our close_notify) are not fatal.
- */
-function isFatal(error: SSLError): boolean {
-  switch (error.errno) {
-    case SSLErrorNumber.SSL_ERROR_WANT_READ:
-    case SSLErrorNumber.SSL_ERROR_WANT_WRITE:
-    case SSLErrorNumber.SSL_ERROR_ZERO_RETURN:
-      return false;
-    default:
-      return error.reason !== 'PROTOCOL_IS_SHUTDOWN';
   }
 }
 

@@ -116,7 +116,11 @@ class NodeEngine implements TlsEngine {
 
   #state: EngineState = 'idle';
   #tls: tls.TLSSocket | undefined;
-  #error: SSLError | undefined;
+  /**
+   * The failure (state 'failed'), until a driving call has thrown it: Node fails between calls,
+   * so the next call reports it. From then on the SSLObject keeps it, not this engine.
+   */
+  #unreported: SSLError | undefined;
   /** OpenSSL failed and may still be writing its fatal alert: let that out. */
   #alerting = false;
   #facts: HandshakeFacts | undefined;
@@ -173,6 +177,10 @@ class NodeEngine implements TlsEngine {
     this.#state = next;
   }
 
+  get #failed(): boolean {
+    return this.#state === 'failed';
+  }
+
   get handshakeComplete(): boolean {
     return this.#facts !== undefined;
   }
@@ -182,8 +190,8 @@ class NodeEngine implements TlsEngine {
    * goes out as Python's would. Failures found here after OpenSSL finished send nothing.
    */
   #fail(error: SSLError, sendAlert = false): void {
-    if (this.#error) return;
-    this.#error = error;
+    if (this.#failed) return;
+    this.#unreported = error;
     this.#alerting = sendAlert;
     if (sendAlert) this.#commitHeld();
     this.#held = [];
@@ -197,8 +205,12 @@ class NodeEngine implements TlsEngine {
     this.#progress.next('closed');
   }
 
-  #throwIfFailed(): void {
-    if (this.#error) throw this.#error;
+  /** Throws the failure once: the driving call that meets it reports it (see #unreported). */
+  #reportFailure(): void {
+    const error = this.#unreported;
+    if (error === undefined) return;
+    this.#unreported = undefined;
+    throw error;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -312,10 +324,10 @@ class NodeEngine implements TlsEngine {
   }
 
   doHandshake(): void {
-    this.#throwIfFailed();
+    this.#reportFailure();
     this.#start();
     this.#feed();
-    this.#throwIfFailed();
+    this.#reportFailure();
     if (this.#facts) return;
     if (this.#peerClosed) throw new SSLEOFError();
     throw wantRead();
@@ -341,7 +353,7 @@ class NodeEngine implements TlsEngine {
 
   #onSecure(): void {
     const socket = this.#tls;
-    if (!socket || this.#error) return;
+    if (!socket || this.#failed) return;
     // Read the peer chain once, before anything else: on a client, getPeerX509Certificate()
     // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
     const detailed = this.#nodePeerCert ?? socket.getPeerCertificate(true);
@@ -432,14 +444,14 @@ class NodeEngine implements TlsEngine {
   // incoming: ciphertext from the incoming BIO into Node, one record at a time
 
   #feed(): void {
-    if (this.#feeding || this.#error) return;
+    if (this.#feeding || this.#failed) return;
     if (!this.#tls) {
       if (this.#state !== 'handshaking' || !this.#decideServerName()) return;
       if (!this.#tls) return;
     }
     this.#feeding = true;
     try {
-      while (!this.#error && !this.#peerClosed && this.#duplex.readableFlowing === true) {
+      while (!this.#failed && !this.#peerClosed && this.#duplex.readableFlowing === true) {
         const available = this.#incoming.pending;
         if (available === 0) {
           if (this.#incoming.eofWritten && !this.#eofFed) {
@@ -475,7 +487,7 @@ class NodeEngine implements TlsEngine {
     const socket = this.#tls;
     if (!socket) return;
     const errored = (socket as unknown as { errored?: unknown }).errored;
-    if (errored && !this.#error) this.#fail(mapTlsSocketError(errored), true);
+    if (errored) this.#fail(mapTlsSocketError(errored), true);
     const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
     if (state?.ended && !this.#peerClosed) this.#onReadableEnded();
   }
@@ -499,7 +511,7 @@ class NodeEngine implements TlsEngine {
   // outgoing: ciphertext from Node into the outgoing BIO
 
   #onCiphertextOut(chunk: Buffer): void {
-    if (this.#error && !this.#alerting) return;
+    if (this.#failed && !this.#alerting) return;
     if (this.#feeding) {
       // Held until the feed's verdict: a client that rejects the server's certificate must not
       // send its Finished (Python's client stops before it).
@@ -544,11 +556,11 @@ class NodeEngine implements TlsEngine {
   }
 
   read(n: number): Buffer {
-    this.#throwIfFailed();
+    this.#reportFailure();
     if (!this.#facts) this.doHandshake();
     if (this.#plainPending > 0) return this.#takePlaintext(n);
     this.#feed();
-    this.#throwIfFailed();
+    this.#reportFailure();
     if (this.#plainPending > 0) return this.#takePlaintext(n);
     const socket = this.#tls;
     if (socket && socket.readableLength > 0) {
@@ -599,7 +611,7 @@ class NodeEngine implements TlsEngine {
   }
 
   write(data: Uint8Array): number {
-    this.#throwIfFailed();
+    this.#reportFailure();
     if (!this.#facts) this.doHandshake();
     if (this.#shutdownRequested || this.#peerClosed === 'eof') {
       throw new SSLZeroReturnError();
@@ -619,7 +631,7 @@ class NodeEngine implements TlsEngine {
     this.#plaintextInFlight += length;
     socket.write(Buffer.from(data), () => {
       this.#plaintextInFlight -= length;
-      if (!this.#error) this.#progress.next('writable');
+      if (!this.#failed) this.#progress.next('writable');
     });
     return data.length;
   }
@@ -632,7 +644,7 @@ class NodeEngine implements TlsEngine {
   // shutdown
 
   shutdown(): void {
-    this.#throwIfFailed();
+    this.#reportFailure();
     if (!this.#facts) {
       throw new SSLError('shutdown while in init', { reason: 'SHUTDOWN_WHILE_IN_INIT' });
     }
@@ -641,7 +653,7 @@ class NodeEngine implements TlsEngine {
       this.#tls?.end();
     }
     this.#feed();
-    this.#throwIfFailed();
+    this.#reportFailure();
     if (this.#shutdownSent && this.#peerClosed === 'close_notify') return;
     if (this.#peerClosed === 'eof') throw new SSLEOFError();
     throw wantRead();
@@ -725,7 +737,8 @@ class NodeEngine implements TlsEngine {
   }
 
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
-    this.#throwIfFailed();
+    // A failure no driving call has reported yet (the SSLObject answers for reported ones).
+    if (this.#unreported !== undefined) throw this.#unreported;
     if (!this.#tls || !this.#facts) throw new ValueError('handshake not done yet');
     // Node's typings make the context mandatory; RFC 5705 distinguishes none from empty.
     const exportKeyingMaterial = this.#tls.exportKeyingMaterial.bind(this.#tls) as (

@@ -22,7 +22,7 @@ import {
   nativeEngineAvailable,
   nativeLoadError,
 } from '../../../../src/transport/engines/native/native-engine.js';
-import { connected, flush, handshake, pair } from '../../../helpers/native-engine-pair.js';
+import { connected, flush, handshake, pair, wrapped } from '../../../helpers/native-engine-pair.js';
 import { python } from '../../../helpers/python.js';
 import { engineConfig, PYTHON_OPTIONS, usePki } from '../../../helpers/pki.js';
 
@@ -119,7 +119,7 @@ if (!nativeEngineAvailable()) {
 
   test('readAvailable() returns what decrypted before a corrupt record, then the error read() gives for it', () => {
     const outcome = (gather: boolean) => {
-      const p = connected(config(), serverConfig());
+      const p = wrapped(connected(config(), serverConfig()));
       p.client.write(Buffer.from('first'));
       p.client.write(Buffer.from('second'));
       const wire = p.cOut.read();
@@ -169,7 +169,7 @@ if (!nativeEngineAvailable()) {
 
   test('a self-signed server certificate fails verification with code 18 and the server gets the alert', () => {
     const credentials = { certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key };
-    const p = handshake(pair(config(), serverConfig({ credentials })));
+    const p = handshake(wrapped(pair(config(), serverConfig({ credentials }))));
     const error = p.clientError as SSLCertVerificationError;
     assert.instance(error, SSLCertVerificationError);
     assert.is(error.verifyCode, 18);
