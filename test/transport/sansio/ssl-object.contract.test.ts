@@ -229,6 +229,19 @@ for (const engine of ENGINES) {
     }
   }
 
+  test('sizes and buffers are checked by the SSLObject, before any engine work, as Python checks them', () => {
+    const [c] = pair(clientContext(), serverContext());
+    // Python: read(0) is b'' and read(0, buffer) 0 even before the handshake; read(-1) refuses.
+    assert.is(c.read(0).length, 0);
+    assert.is(c.readAvailable(0).length, 0);
+    assert.is(c.readAvailableInto(new Uint8Array(0)), 0);
+    throwsA(() => c.read(-1), ValueError, 'size should not be negative');
+    throwsA(() => c.readAvailable(-1), ValueError, 'size should not be negative');
+    throwsA(() => c.read(1.5), TypeError);
+    throwsA(() => c.write('x' as never), TypeError);
+    assert.is(c.outgoing.pending, 0, 'no ClientHello: none of these started the handshake');
+  });
+
   test('writes before the handshake throw SSLWantReadError and are not lost when retried', async () => {
     const [c, s] = pair(clientContext(), serverContext());
     throwsA(() => c.write(Buffer.from('early')), SSLWantReadError);

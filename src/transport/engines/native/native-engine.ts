@@ -19,7 +19,6 @@ import {
   wantRead,
   wantWrite,
 } from '../../../errors/errors.js';
-import { DEFAULT_READ_SIZE } from '../../limits.js';
 import { DRIVE_STATE_LENGTH, DriveState, FEED_LIMIT, Info, Op } from './abi.js';
 import type { FusedPath } from './fused-path.js';
 import type { MemoryBIO } from '../../sansio/memory-bio.js';
@@ -131,9 +130,7 @@ export class NativeEngine implements TlsEngine {
     this.#drive(Op.Handshake, 0, undefined);
   }
 
-  read(n: number = DEFAULT_READ_SIZE): Buffer {
-    if (n < 0) throw new ValueError('size should not be negative');
-    if (n === 0) return Buffer.alloc(0);
+  read(n: number): Buffer {
     return this.#drive(Op.Read, n, undefined) as Buffer;
   }
 
@@ -158,12 +155,10 @@ export class NativeEngine implements TlsEngine {
   }
 
   readAvailable(max: number): Buffer {
-    if (max <= 0) return Buffer.alloc(0);
     return this.#drive(Op.ReadAvailable, max, undefined) as Buffer;
   }
 
   readAvailableInto(buffer: Uint8Array): number {
-    if (buffer.length === 0) return 0;
     return this.#drive(Op.ReadInto, buffer.length, buffer) as number;
   }
 

@@ -160,9 +160,11 @@ if (!nativeEngineAvailable()) {
     p.server.write(Buffer.from('hello client'));
     flush(p);
     assert.is(drain(p.client).toString(), 'hello client');
-    assert.is(p.client.read(0).length, 0);
+    // Sizes are the SSLObject's to check: the engine trusts its caller.
+    const client = wrapped(p).client;
+    assert.is(client.read(0).length, 0);
     assert.throws(
-      () => p.client.read(-1),
+      () => client.read(-1),
       (e: unknown) => e instanceof ValueError,
     );
   });
