@@ -25,6 +25,7 @@ export {
   StartTlsError,
   type TimeoutPhase,
   TLSTimeoutError,
+  UnicodeError,
   ValueError,
   type VerificationDetails,
 } from './errors/errors.js';

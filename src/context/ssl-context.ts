@@ -4,7 +4,6 @@
  * change, so changing a context affects later connections only.
  */
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import tls from 'node:tls';
 import {
   CERT_NONE,
@@ -49,6 +48,7 @@ import type { CipherInfo } from './cipher-table.js';
 import { leafRevocationCheck } from '../x509/crl-check.js';
 import { credentialsFrom, credentialsFromFiles, type Password } from './credentials.js';
 import { decodeCert } from '../x509/decode-cert.js';
+import { idnaEncode } from '../x509/idna.js';
 import type { DecodedCert } from '../x509/decoded-cert.js';
 import { getDefaultVerifyPaths } from './default-verify-paths.js';
 import { type CertStoreStats, readPemBlocks, TrustStore } from './trust-store.js';
@@ -705,23 +705,10 @@ export class SSLContext {
     if (serverSide && serverHostname !== null) {
       throw new ValueError('server_hostname can only be specified in client mode');
     }
-    if (!serverSide && this.#checkHostname && !serverHostname) {
+    if (!serverSide && this.#checkHostname && serverHostname === null) {
       throw new ValueError('check_hostname requires server_hostname');
     }
-    if (serverHostname !== null) {
-      if (typeof serverHostname !== 'string') {
-        throw typeError('serverHostname', 'a string', serverHostname);
-      }
-      if (serverHostname.startsWith('.'))
-        throw new ValueError('server_hostname cannot start with a dot');
-      if (serverHostname.includes('\0'))
-        throw new ValueError('server_hostname cannot contain null character');
-      // Python sends IP addresses without SNI and checks them as addresses.
-      if (isIP(serverHostname) === 0 && /[^\x00-\x7f]/.test(serverHostname)) {
-        return new URL(`https://${serverHostname}`).hostname;
-      }
-    }
-    return serverHostname;
+    return serverHostname === null ? null : encodeServerHostname(serverHostname);
   }
 
   readonly #countHandshake = (sslobj: SSLObject<SSLContext>): void => {
@@ -730,6 +717,24 @@ export class SSLContext {
     else stats.connect_good += 1;
     if (sslobj.sessionReused) stats.hits += 1;
   };
+}
+
+/**
+ * A client's server_hostname as Python takes it, the one place rxtls checks it: encoded by
+ * `SSLContext._encode_hostname` (IDNA, which refuses empty labels such as a leading dot's), then
+ * refused by _ssl when it holds a NUL or is empty. The A-label is what the SSLObject reports,
+ * what goes out as SNI and what the certificate is checked against.
+ */
+function encodeServerHostname(name: unknown): string {
+  if (typeof name !== 'string') throw typeError('serverHostname', 'a string', name);
+  const encoded = idnaEncode(name);
+  if (encoded.includes('\0')) {
+    throw new TypeError('argument must be encoded string without null bytes, not str');
+  }
+  if (encoded === '' || encoded.startsWith('.')) {
+    throw new ValueError('server_hostname cannot be an empty string or start with a leading dot.');
+  }
+  return encoded;
 }
 
 /** An SSLObject's context may be switched only to another SSLContext (Python's TypeError). */

@@ -184,6 +184,15 @@ export class ValueError extends Error {
   }
 }
 
+/**
+ * Python's `UnicodeError` (a ValueError): text a codec cannot encode, such as a server_hostname
+ * that IDNA refuses (an empty label, a prohibited character).
+ */
+export class UnicodeError extends ValueError {
+  override name = 'UnicodeError';
+  override readonly code: string = 'ERR_RXTLS_UNICODE';
+}
+
 /** Python's `NotImplementedError`: a feature the OpenSSL inside Node does not offer (NPN). */
 export class NotImplementedError extends Error {
   override name = 'NotImplementedError';

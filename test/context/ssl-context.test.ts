@@ -15,7 +15,12 @@ import {
   Purpose,
   TLSVersion,
 } from '../../src/constants/ssl-constants.js';
-import { NotImplementedError, SSLError, ValueError } from '../../src/errors/errors.js';
+import {
+  NotImplementedError,
+  SSLError,
+  UnicodeError,
+  ValueError,
+} from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { throwsA } from '../helpers/assert-error.js';
 import { usePki } from '../helpers/pki.js';
@@ -351,6 +356,11 @@ test('wrapBio checks sides and names as Python does', () => {
     'server_hostname can only be specified in client mode',
   );
   throwsA(() => client.wrapBio(...bios(), { serverHostname: '.x' }), ValueError);
+  throwsA(
+    () => client.wrapBio(...bios(), { serverHostname: '.example' }),
+    UnicodeError,
+    "encoding with 'idna' codec failed (UnicodeError: label empty or too long)",
+  );
   throwsA(() => client.wrapBio('x' as never, new MemoryBIO()), TypeError);
   const obj = client.wrapBio(...bios(), { serverHostname: 'bücher.example' });
   assert.is(obj.serverHostname, 'xn--bcher-kva.example', 'IDNA-encoded as Python does');

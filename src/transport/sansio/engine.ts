@@ -105,7 +105,7 @@ export interface PeerCheckFailure {
 /** A per-connection role, fixed when the SSLObject is made. */
 export interface EngineRole {
   readonly serverSide: boolean;
-  /** The name to send as SNI and to check (clients only). */
+  /** The name to send as SNI and to check (clients only): an A-label SSLContext has checked. */
   readonly serverHostname: string | null;
   /** A session to resume (clients only): an engine's own opaque session object. */
   readonly session: EngineSession | null;

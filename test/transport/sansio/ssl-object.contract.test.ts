@@ -970,6 +970,50 @@ print(json.dumps(out))`,
   // ------------------------------------------------------------------------------------------
   // bad input
 
+  test("serverHostname is refused or encoded as Python 3.11's wrap_bio() does, with checkHostname on and off", () => {
+    // The node engine used to take '' with checkHostname off, where Python refuses it.
+    const names = [
+      '',
+      '.',
+      '.x',
+      'a..b',
+      'a\x00b',
+      'x.',
+      'bücher.example',
+      'Bücher.Example',
+      'straße.de',
+    ];
+    const theirs = python<[string, string][]>(
+      `
+import json, re, ssl, sys
+names, out = json.load(sys.stdin), []
+for check in (True, False):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = check
+    for name in names:
+        try:
+            out.append(['ok', ctx.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname=name).server_hostname])
+        except Exception as e:
+            out.append([type(e).__name__, re.sub(r' \\(_ssl\\.c:\\d+\\)$', '', str(e))])
+print(json.dumps(out))`,
+      names,
+    );
+    const ours: [string, string][] = [];
+    for (const check of [true, false]) {
+      const ctx = clientContext();
+      ctx.checkHostname = check;
+      for (const name of names) {
+        try {
+          const obj = ctx.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverHostname: name });
+          ours.push(['ok', obj.serverHostname ?? '']);
+        } catch (error) {
+          ours.push([(error as Error).name, (error as Error).message]);
+        }
+      }
+    }
+    assert.equal(ours, theirs);
+  });
+
   test('garbage instead of a ClientHello is an SSLError with OpenSSL reason, and only that object fails', async () => {
     const s = serverContext().wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
     s.incoming.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));

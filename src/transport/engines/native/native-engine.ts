@@ -97,12 +97,6 @@ export class NativeEngine implements TlsEngine {
   #fused: FusedPath | undefined;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
-    const hostname = role.serverHostname;
-    if (hostname !== null && (hostname.length === 0 || hostname.startsWith('.'))) {
-      throw new ValueError(
-        'server_hostname cannot be an empty string or start with a leading dot.',
-      );
-    }
     let session: NativeSessionHandle | null = null;
     if (role.session !== null) {
       if (!(role.session instanceof NativeSession)) {
@@ -118,7 +112,7 @@ export class NativeEngine implements TlsEngine {
     this.#handle = nativeBinding().newEngine(
       context,
       role.serverSide,
-      role.serverSide ? null : hostname,
+      role.serverSide ? null : role.serverHostname,
       config.checkHostname,
       session,
     );
