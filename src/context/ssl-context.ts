@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import tls from 'node:tls';
 import {
+  ALERT_DESCRIPTION_HANDSHAKE_FAILURE,
   CERT_NONE,
   CERT_REQUIRED,
   OP_ALL,
@@ -621,9 +622,10 @@ export class SSLContext {
     let alert: number | null | undefined;
     try {
       alert = callback(sslobj, name, this);
-    } catch {
-      // Python reports the exception as unraisable and refuses with handshake_failure.
-      return { kind: 'alert', alert: 40 };
+    } catch (error) {
+      // Python reports the exception as unraisable and refuses with handshake_failure; rxtls
+      // chains it onto the CALLBACK_FAILED error instead. The one place a throw becomes an alert.
+      return { kind: 'alert', alert: ALERT_DESCRIPTION_HANDSHAKE_FAILURE, cause: error };
     }
     if (typeof alert === 'number') return { kind: 'alert', alert };
     const chosen = sslobj.context;

@@ -29,11 +29,14 @@ export interface EngineCredentials {
   readonly passphrase?: string | undefined;
 }
 
-/** What a server's SNI hook may answer. */
+/**
+ * What a server's SNI hook may answer. `cause`: what made it refuse (the user's callback threw),
+ * for the engine to chain onto the error it reports.
+ */
 export type SniDecision =
   | { readonly kind: 'continue' }
   | { readonly kind: 'switch'; readonly config: EngineConfig }
-  | { readonly kind: 'alert'; readonly alert: number };
+  | { readonly kind: 'alert'; readonly alert: number; readonly cause?: unknown };
 
 /**
  * A context's policy as plain data, resolved by SSLContext for engines. Engines may compile it
@@ -71,7 +74,10 @@ export interface EngineConfig {
   readonly numTickets: number;
   /** Called with each NSS key log line (no newline) when key logging is on. */
   readonly keylog: ((line: string) => void) | undefined;
-  /** A server's SNI hook: called with the name the client asked for (null: none). */
+  /**
+   * A server's SNI hook: called with the name the client asked for (null: none). It never throws:
+   * a failing user callback comes back as an alert decision, so engines act on decisions only.
+   */
   readonly sni: ((engine: TlsEngine, serverName: string | null) => SniDecision) | undefined;
   /** A client's PSK hook: identity hint in, `[identity, key]` out (null: no PSK). */
   readonly pskClient: ((hint: string | null) => [string | null, Uint8Array] | null) | undefined;

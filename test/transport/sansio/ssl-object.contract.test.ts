@@ -967,6 +967,25 @@ print(json.dumps(out))`,
     assert.is(clientError.reason, 'TLSV1_UNRECOGNIZED_NAME');
   });
 
+  test('an SNI callback that throws refuses the handshake with handshake_failure, as Python', async () => {
+    const boom = new Error('boom');
+    const server = serverContext();
+    server.sniCallback = () => {
+      throw boom;
+    };
+    const [c, s] = pair(clientContext(), server);
+    const { error } = await failingHandshake(c, s);
+    assert.instance(error, SSLError);
+    // Python: CALLBACK_FAILED on the server (its callback's error reported as unraisable; rxtls
+    // chains it), the handshake_failure alert on the client.
+    const serverError = (await failureOf(s, () => s.doHandshake())) as SSLError;
+    assert.is(serverError.reason, 'CALLBACK_FAILED');
+    assert.is(serverError.cause, boom);
+    transfer(c, s);
+    const clientError = (await failureOf(c, () => c.doHandshake())) as SSLError;
+    assert.is(clientError.reason, 'SSLV3_ALERT_HANDSHAKE_FAILURE');
+  });
+
   // ------------------------------------------------------------------------------------------
   // bad input
 

@@ -33,8 +33,6 @@ import { isNativeErrorDescription, nativeError } from './native-error.js';
 
 export { nativeEngineAvailable, nativeLoadError } from './native-binding.js';
 
-/** TLS alert handshake_failure: what Python sends when the SNI callback raises. */
-const ALERT_HANDSHAKE_FAILURE = 40;
 /** The addon's answer to the SNI hook that means "carry on" (any negative number). */
 const SNI_CONTINUE = -1;
 
@@ -79,7 +77,7 @@ export class NativeEngine implements TlsEngine {
   readonly #role: EngineRole;
   readonly #incoming: MemoryBIO;
   readonly #outgoing: MemoryBIO;
-  /** What a user hook threw during the current call: the cause of the error that follows. */
+  /** Why a hook failed during the current call: the cause of the error that follows. */
   #callbackError: unknown;
   /** An error met after a read had gathered data: thrown by the next call, after the data. */
   #deferred: SSLError | undefined;
@@ -274,9 +272,10 @@ export class NativeEngine implements TlsEngine {
           return undefined;
       }
     } catch (error) {
-      // Python reports these as unraisable and fails the handshake; we chain them instead.
+      // A user's PSK or keylog callback: Python reports it as unraisable and fails the
+      // handshake; we chain it instead. (The SNI hook answers failures as decisions.)
       this.#callbackError = error;
-      return kind === 'sni' ? ALERT_HANDSHAKE_FAILURE : kind === 'psk-server' ? NO_KEY : null;
+      return kind === 'psk-server' ? NO_KEY : null;
     }
   };
 
@@ -284,7 +283,10 @@ export class NativeEngine implements TlsEngine {
     const hook = this.#config.sni;
     if (hook === undefined) return SNI_CONTINUE;
     const decision = hook(this, serverName);
-    if (decision.kind === 'alert') return decision.alert;
+    if (decision.kind === 'alert') {
+      if (decision.cause !== undefined) this.#callbackError = decision.cause;
+      return decision.alert;
+    }
     if (decision.kind === 'switch') this.setConfig(decision.config);
     return SNI_CONTINUE;
   }

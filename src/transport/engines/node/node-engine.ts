@@ -75,8 +75,6 @@ const CERT_NONE = 0;
 const CERT_REQUIRED = 2;
 /** OP_IGNORE_UNEXPECTED_EOF: a bare EOF counts as a clean close. */
 const OP_IGNORE_UNEXPECTED_EOF = 0x80;
-/** The alert Python sends when an SNI callback raises. */
-const ALERT_HANDSHAKE_FAILURE = 40;
 
 /** What Node's 'data', 'secure' and 'error' events leave behind for the driving calls. */
 interface HandshakeFacts {
@@ -237,9 +235,9 @@ class NodeEngine implements TlsEngine {
     const hello = length === undefined ? undefined : parseClientHello(first.subarray(0, length));
     const hook = this.#config.sni;
     if (hello && hook) {
-      const decision = this.#runSniHook(hook, hello.serverName);
+      const decision = hook(this, hello.serverName);
       if (decision.kind === 'alert') {
-        this.#refuseWithAlert(decision.alert);
+        this.#refuseWithAlert(decision.alert, decision.cause);
         return true;
       }
       if (decision.kind === 'switch') this.#config = decision.config;
@@ -249,19 +247,11 @@ class NodeEngine implements TlsEngine {
     return true;
   }
 
-  #runSniHook(hook: NonNullable<EngineConfig['sni']>, name: string | null): SniDecision {
-    try {
-      return hook(this, name);
-    } catch {
-      return { kind: 'alert', alert: ALERT_HANDSHAKE_FAILURE };
-    }
-  }
-
   /** A fatal alert before any key exists is a plaintext record; OpenSSL reports CALLBACK_FAILED. */
-  #refuseWithAlert(alert: number): void {
+  #refuseWithAlert(alert: number, cause: unknown): void {
     this.#outgoing.writeOwned(Buffer.from([21, 3, 3, 0, 2, 2, alert & 0xff]));
     this.#progress.next('outgoing');
-    this.#fail(new SSLError('callback failed', { reason: 'CALLBACK_FAILED' }));
+    this.#fail(new SSLError('callback failed', { reason: 'CALLBACK_FAILED', cause }));
   }
 
   #createSocket(): void {
@@ -336,11 +326,10 @@ class NodeEngine implements TlsEngine {
   /** SNICallback for a ClientHello rxtls could not read itself (one spanning several records). */
   #onServerName(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
     const hook = this.#config.sni;
-    const decision: SniDecision = hook
-      ? this.#runSniHook(hook, name || null)
-      : { kind: 'continue' };
+    const decision: SniDecision = hook ? hook(this, name || null) : { kind: 'continue' };
     if (decision.kind === 'alert') {
-      cb(new SSLError(`SNI callback refused the name with alert ${decision.alert}`));
+      const { alert, cause } = decision;
+      cb(new SSLError(`SNI callback refused the name with alert ${alert}`, { cause }));
       return;
     }
     if (decision.kind === 'switch') {
