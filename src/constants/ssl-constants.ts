@@ -34,6 +34,11 @@ export const VERIFY_X509_STRICT = VerifyFlags.VERIFY_X509_STRICT;
 export const VERIFY_ALLOW_PROXY_CERTS = VerifyFlags.VERIFY_ALLOW_PROXY_CERTS;
 export const VERIFY_X509_TRUSTED_FIRST = VerifyFlags.VERIFY_X509_TRUSTED_FIRST;
 export const VERIFY_X509_PARTIAL_CHAIN = VerifyFlags.VERIFY_X509_PARTIAL_CHAIN;
+/**
+ * OpenSSL's X509_V_FLAG_CRL_CHECK_ALL, which has no Python name: what VERIFY_CRL_CHECK_CHAIN adds
+ * to VERIFY_CRL_CHECK_LEAF (CRLs checked for the whole chain, not only the leaf).
+ */
+export const X509_V_FLAG_CRL_CHECK_ALL = VERIFY_CRL_CHECK_CHAIN & ~VERIFY_CRL_CHECK_LEAF;
 
 // ---------------------------------------------------------------------------------------------
 // Protocols and versions

@@ -5,6 +5,7 @@
  * table generated from Python (cipher-table.ts). SRP suites, which Node cannot negotiate, are the
  * one thing a ClientHello never shows, so they are missing from the list.
  */
+import { CERT_NONE, TLSVersion } from '../constants/ssl-constants.js';
 import { parseClientHello } from '../transport/sansio/client-hello.js';
 import { engineFactory } from '../transport/engines/engines.js';
 import type { EngineConfig } from '../transport/sansio/engine.js';
@@ -17,8 +18,8 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
   const probe: EngineConfig = {
     ...config,
     serverSide: false,
-    maxVersion: 0x0304,
-    verifyMode: 0,
+    maxVersion: TLSVersion.TLSv1_3,
+    verifyMode: CERT_NONE,
     checkHostname: false,
     credentials: undefined,
     sni: undefined,

@@ -27,6 +27,7 @@ import {
   VERIFY_CRL_CHECK_LEAF,
   VERIFY_X509_TRUSTED_FIRST,
   VerifyMode,
+  X509_V_FLAG_CRL_CHECK_ALL,
 } from '../constants/ssl-constants.js';
 import type { EngineConfig, EngineKind, SniDecision } from '../transport/sansio/engine.js';
 import { defaultEngineKind, engineFactory } from '../transport/engines/engines.js';
@@ -110,9 +111,6 @@ export interface SessionStats {
   timeouts: number;
   cache_full: number;
 }
-
-/** X509_V_FLAG_CRL_CHECK_ALL: what VERIFY_CRL_CHECK_CHAIN adds to VERIFY_CRL_CHECK_LEAF. */
-const CRL_CHECK_ALL = 0x8;
 
 /** Python 3.11's default options for every context. */
 const DEFAULT_OPTIONS =
@@ -608,7 +606,8 @@ export class SSLContext {
   /** CRL_CHECK_LEAF without CRL_CHECK_CHAIN: the leaf's own CRL, checked by rxtls (crl-check.ts). */
   #leafOnlyCrlCheck(): EngineConfig['peerCheck'] {
     const flags = this.#verifyFlags;
-    const leafOnly = (flags & VERIFY_CRL_CHECK_LEAF) !== 0 && (flags & CRL_CHECK_ALL) === 0;
+    const leafOnly =
+      (flags & VERIFY_CRL_CHECK_LEAF) !== 0 && (flags & X509_V_FLAG_CRL_CHECK_ALL) === 0;
     return leafOnly ? leafRevocationCheck(this.#trust.crls) : undefined;
   }
 

@@ -5,6 +5,8 @@
 
 // The codes rxtls's own checks report (the node engine's ordering and hostname check, the CRL leaf
 // check, application checks). Each equals the table's number for its name: a test holds them to it.
+/** What a verify error without a known name counts as. */
+export const X509_V_ERR_UNSPECIFIED = 1;
 export const X509_V_ERR_UNABLE_TO_GET_CRL = 3;
 export const X509_V_ERR_CRL_NOT_YET_VALID = 11;
 export const X509_V_ERR_CRL_HAS_EXPIRED = 12;
@@ -147,4 +149,20 @@ export function verifyCodeOf(nameOrText: string): number | undefined {
 /** OpenSSL's text for a verification error number, as X509_verify_cert_error_string. */
 export function verifyMessageOf(code: number): string {
   return X509_VERIFY_ERRORS.get(code)?.[1] ?? 'unknown certificate verification error';
+}
+
+/**
+ * The numbers of the named X509_V_ERR codes (names without the prefix, as in the table), for code
+ * that groups codes by name; an unknown name throws, so a misspelt group fails where it is made.
+ */
+export function verifyCodesNamed(...names: string[]): ReadonlySet<number> {
+  return new Set(
+    names.map((name) => {
+      const code = verifyCodeOf(name);
+      if (code === undefined || X509_VERIFY_ERRORS.get(code)?.[0] !== name) {
+        throw new Error(`no X509_V_ERR_${name}`);
+      }
+      return code;
+    }),
+  );
 }

@@ -16,4 +16,10 @@ test("verifyMessageOf gives OpenSSL's text, and verifyCodeOf finds a code by its
   assert.is(codes.verifyMessageOf(100_000), 'unknown certificate verification error');
 });
 
+test('verifyCodesNamed gives the numbers of names, and refuses a name the table lacks', () => {
+  assert.equal([...codes.verifyCodesNamed('CERT_HAS_EXPIRED', 'PATH_LOOP')], [10, 55]);
+  assert.throws(() => codes.verifyCodesNamed('CERT_HAS_EXPIRED', 'CERT_HAS_EXPIRD'), /EXPIRD/);
+  assert.throws(() => codes.verifyCodesNamed('certificate has expired'), /certificate/);
+});
+
 test.run();

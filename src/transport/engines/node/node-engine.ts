@@ -52,13 +52,20 @@ import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
 import {
   verifyCodeOf,
+  verifyCodesNamed,
   verifyMessageOf,
   X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
   X509_V_ERR_HOSTNAME_MISMATCH,
   X509_V_ERR_IP_ADDRESS_MISMATCH,
   X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
   X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+  X509_V_ERR_UNSPECIFIED,
 } from '../../../errors/verify-codes.js';
+import {
+  CERT_NONE,
+  CERT_REQUIRED,
+  OP_IGNORE_UNEXPECTED_EOF,
+} from '../../../constants/ssl-constants.js';
 
 type EngineState = 'idle' | 'handshaking' | 'open' | 'closed' | 'failed';
 
@@ -69,12 +76,6 @@ const TRANSITIONS: Record<EngineState, readonly EngineState[]> = {
   closed: ['failed'],
   failed: [],
 };
-
-/** CERT_NONE / CERT_REQUIRED as numbers (the constants live in the same layer). */
-const CERT_NONE = 0;
-const CERT_REQUIRED = 2;
-/** OP_IGNORE_UNEXPECTED_EOF: a bare EOF counts as a clean close. */
-const OP_IGNORE_UNEXPECTED_EOF = 0x80;
 
 /** What Node's 'data', 'secure' and 'error' events leave behind for the driving calls. */
 interface HandshakeFacts {
@@ -401,7 +402,10 @@ class NodeEngine implements TlsEngine {
     )._handle?.verifyError();
     let nodeCode: number | undefined;
     if (verifyError) {
-      const last = verifyCodeOf(verifyError.message) ?? verifyCodeOf(verifyError.code ?? '') ?? 1;
+      const last =
+        verifyCodeOf(verifyError.message) ??
+        verifyCodeOf(verifyError.code ?? '') ??
+        X509_V_ERR_UNSPECIFIED;
       nodeCode = firstVerifyError(last, peerCert);
     }
     const failed = (code: number, message = verifyMessageOf(code)) =>
@@ -806,9 +810,48 @@ enum Stage {
 }
 
 /** X509_V_ERR codes by the verify_chain() step that reports them. */
-const CHAIN_ERRORS = new Set([2, 18, 19, 20, 21, 22, 55]);
-const EXTENSION_ERRORS = new Set([24, 25, 26, 32, 34, 37, 38, 39, 40, 41, 42, 43, 79, 80, 81, 82]);
-const REVOCATION_ERRORS = new Set([3, 5, 8, 11, 12, 15, 16, 23, 33, 35, 36, 44, 54]);
+const CHAIN_ERRORS = verifyCodesNamed(
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LOOP',
+);
+const EXTENSION_ERRORS = verifyCodesNamed(
+  'NO_ISSUER_PUBLIC_KEY',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'KEYUSAGE_NO_CERTSIGN',
+  'UNHANDLED_CRITICAL_EXTENSION',
+  'INVALID_NON_CA',
+  'PROXY_PATH_LENGTH_EXCEEDED',
+  'KEYUSAGE_NO_DIGITAL_SIGNATURE',
+  'PROXY_CERTIFICATES_NOT_ALLOWED',
+  'INVALID_EXTENSION',
+  'INVALID_POLICY_EXTENSION',
+  'NO_EXPLICIT_POLICY',
+  'INVALID_CA',
+  'PATHLEN_INVALID_FOR_NON_CA',
+  'PATHLEN_WITHOUT_KU_KEY_CERT_SIGN',
+  'KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA',
+);
+const REVOCATION_ERRORS = verifyCodesNamed(
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'CERT_REVOKED',
+  'UNABLE_TO_GET_CRL_ISSUER',
+  'KEYUSAGE_NO_CRL_SIGN',
+  'UNHANDLED_CRITICAL_CRL_EXTENSION',
+  'DIFFERENT_CRL_SCOPE',
+  'CRL_PATH_VALIDATION_ERROR',
+);
 
 function stageOf(code: number): Stage {
   if (CHAIN_ERRORS.has(code)) return Stage.Chain;

@@ -6,6 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
+import {
+  TLSVersion,
+  VERIFY_X509_PARTIAL_CHAIN,
+  X509_V_FLAG_CRL_CHECK_ALL,
+} from '../../../constants/ssl-constants.js';
 import type { EngineConfig } from '../../sansio/engine.js';
 import { mapNodeError } from './node-errors.js';
 
@@ -27,16 +32,11 @@ export const PYTHON_DEFAULT_CIPHERS =
   '@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM';
 
 const VERSION_NAMES = new Map<number, tls.SecureVersion>([
-  [0x0301, 'TLSv1'],
-  [0x0302, 'TLSv1.1'],
-  [0x0303, 'TLSv1.2'],
-  [0x0304, 'TLSv1.3'],
+  [TLSVersion.TLSv1, 'TLSv1'],
+  [TLSVersion.TLSv1_1, 'TLSv1.1'],
+  [TLSVersion.TLSv1_2, 'TLSv1.2'],
+  [TLSVersion.TLSv1_3, 'TLSv1.3'],
 ]);
-
-/** X509_V_FLAG_PARTIAL_CHAIN: trust an intermediate in the store as an anchor. */
-const FLAG_PARTIAL_CHAIN = 0x80000;
-/** X509_V_FLAG_CRL_CHECK_ALL: the CHAIN half of VERIFY_CRL_CHECK_CHAIN. */
-const FLAG_CRL_CHECK_ALL = 0x8;
 
 function toPem(der: Buffer, label: string): string {
   const body = der.toString('base64').replace(/(.{64})/g, '$1\n');
@@ -67,10 +67,11 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
     secureOptions: config.options,
     ticketKeys: ticketKeysFor(config.sessionCacheId),
   };
-  if (config.crls.length > 0 && (config.verifyFlags & FLAG_CRL_CHECK_ALL) !== 0) {
+  if (config.crls.length > 0 && (config.verifyFlags & X509_V_FLAG_CRL_CHECK_ALL) !== 0) {
     options.crl = config.crls.map((der) => toPem(der, 'X509 CRL'));
   }
-  if ((config.verifyFlags & FLAG_PARTIAL_CHAIN) !== 0) {
+  // PARTIAL_CHAIN: an intermediate in the store anchors the chain.
+  if ((config.verifyFlags & VERIFY_X509_PARTIAL_CHAIN) !== 0) {
     (options as { allowPartialTrustChain?: boolean }).allowPartialTrustChain = true;
   }
   if (config.groups !== undefined) options.ecdhCurve = config.groups;
