@@ -42,13 +42,13 @@ import {
   DEFAULT_PLAINTEXT_HIGH_WATER_MARK,
   RECORD_HEADER_LENGTH,
 } from '../../limits.js';
-import type { MemoryBIO } from '../../sansio/memory-bio.js';
+import { MemoryBIO } from '../../sansio/memory-bio.js';
 import { cipherBits } from './cipher-bits.js';
 import { firstRecordLength, parseClientHello } from '../../sansio/client-hello.js';
 import { mapTlsSocketError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
-import { chainOf, type NodeVerifyError, sentChainOf, verifyPeer } from './verify-peer.js';
+import { chainOf, sentChainOf, verifyErrorOf, verifyPeer } from './verify-peer.js';
 import {
   CERT_NONE,
   CERT_REQUIRED,
@@ -125,10 +125,8 @@ class NodeEngine implements TlsEngine {
   // outgoing: what Node writes while a feed is in progress waits until the feed's verdict
   #held: Buffer[] = [];
 
-  // plaintext decrypted ahead of read()
-  #plain: Buffer[] = [];
-  #plainOffset = 0;
-  #plainPending = 0;
+  /** Plaintext decrypted ahead of read(), in Node's own buffers (a byte queue, not a BIO). */
+  readonly #plain = new MemoryBIO();
 
   /** Whether the SNI hook already ran on the ClientHello (so Node's SNICallback must not). */
   #sniDecided = false;
@@ -336,25 +334,20 @@ class NodeEngine implements TlsEngine {
     // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
     const detailed = this.#nodePeerCert ?? socket.getPeerCertificate(true);
     const peerCert = detailed && Object.keys(detailed).length > 0 ? detailed : null;
-    const verifyError = (
-      socket as unknown as { _handle?: { verifyError(): NodeVerifyError | null } }
-    )._handle?.verifyError();
-    const failure = verifyPeer(verifyError, peerCert, this.#config, this.#role);
+    const failure = verifyPeer(verifyErrorOf(socket), peerCert, this.#config, this.#role);
     if (failure) {
       this.#fail(failure);
       return;
     }
     const cipher = socket.getCipher();
-    const hasPeerCert = peerCert !== null;
-    const reused = socket.isSessionReused();
     const servername = (socket as unknown as { servername?: string | false }).servername;
     this.#facts = {
       cipher: cipher ? [cipher.name, cipher.version, cipherBits(cipher.name)] : null,
       version: socket.getProtocol(),
       alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
       peerCert,
-      peerVerified: hasPeerCert && this.#config.verifyMode !== CERT_NONE,
-      reused,
+      peerVerified: peerCert !== null && this.#config.verifyMode !== CERT_NONE,
+      reused: socket.isSessionReused(),
       finished: socket.getFinished() ?? null,
       peerFinished: socket.getPeerFinished() ?? null,
       serverName: this.#role.serverSide
@@ -369,8 +362,7 @@ class NodeEngine implements TlsEngine {
   }
 
   #onSession(der: Buffer): void {
-    const parsed = parseSessionDer(der);
-    this.#session = { ...parsed, der };
+    this.#session = { ...parseSessionDer(der), der };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -467,9 +459,8 @@ class NodeEngine implements TlsEngine {
   // application data
 
   #onPlaintext(chunk: Buffer): void {
-    this.#plain.push(chunk);
-    this.#plainPending += chunk.length;
-    if (this.#plainPending >= DEFAULT_PLAINTEXT_HIGH_WATER_MARK) this.#tls?.pause();
+    this.#plain.writeOwned(chunk);
+    if (this.#plain.pending >= DEFAULT_PLAINTEXT_HIGH_WATER_MARK) this.#tls?.pause();
     this.#progress.next('readable');
   }
 
@@ -491,10 +482,10 @@ class NodeEngine implements TlsEngine {
   read(n: number): Buffer {
     this.#reportFailure();
     if (!this.#facts) this.doHandshake();
-    if (this.#plainPending > 0) return this.#takePlaintext(n);
+    if (this.#plain.pending > 0) return this.#takePlaintext(n);
     this.#feed();
     this.#reportFailure();
-    if (this.#plainPending > 0) return this.#takePlaintext(n);
+    if (this.#plain.pending > 0) return this.#takePlaintext(n);
     const socket = this.#tls;
     if (socket && socket.readableLength > 0) {
       // Node decrypted more than we took while paused; it flows on resume, before the end.
@@ -510,34 +501,8 @@ class NodeEngine implements TlsEngine {
   }
 
   #takePlaintext(n: number): Buffer {
-    const first = this.#plain[0] as Buffer;
-    let out: Buffer;
-    if (first.length - this.#plainOffset >= n) {
-      out = first.subarray(this.#plainOffset, this.#plainOffset + n);
-      this.#plainOffset += n;
-    } else {
-      const wanted = Math.min(n, this.#plainPending);
-      out = Buffer.allocUnsafe(wanted);
-      let copied = 0;
-      while (copied < wanted) {
-        const chunk = this.#plain[0] as Buffer;
-        const take = Math.min(chunk.length - this.#plainOffset, wanted - copied);
-        chunk.copy(out, copied, this.#plainOffset, this.#plainOffset + take);
-        copied += take;
-        this.#plainOffset += take;
-        if (this.#plainOffset === chunk.length) {
-          this.#plain.shift();
-          this.#plainOffset = 0;
-        }
-      }
-    }
-    const head = this.#plain[0];
-    if (head && this.#plainOffset === head.length) {
-      this.#plain.shift();
-      this.#plainOffset = 0;
-    }
-    this.#plainPending -= out.length;
-    if (this.#plainPending < DEFAULT_PLAINTEXT_HIGH_WATER_MARK && this.#tls?.isPaused()) {
+    const out = this.#plain.read(n);
+    if (this.#plain.pending < DEFAULT_PLAINTEXT_HIGH_WATER_MARK && this.#tls?.isPaused()) {
       this.#tls.resume();
     }
     return out;
@@ -570,7 +535,7 @@ class NodeEngine implements TlsEngine {
   }
 
   pending(): number {
-    return this.#plainPending;
+    return this.#plain.pending;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -605,8 +570,7 @@ class NodeEngine implements TlsEngine {
     this.#incomingSubscription.unsubscribe();
     this.#tls?.destroy();
     this.#duplex.destroy();
-    this.#plain = [];
-    this.#plainPending = 0;
+    this.#plain.discard(this.#plain.pending);
     this.#progress.complete();
   }
 

@@ -24,6 +24,13 @@ import type { EngineConfig, EngineRole } from '../../sansio/engine.js';
 /** What a TLSSocket's verifyError() returns when the chain did not verify. */
 export type NodeVerifyError = Error & { code?: string };
 
+/** The verify error OpenSSL left on the socket (Node keeps it on its handle, unexposed). */
+export function verifyErrorOf(socket: tls.TLSSocket): NodeVerifyError | null | undefined {
+  const handle = (socket as unknown as { _handle?: { verifyError(): NodeVerifyError | null } })
+    ._handle;
+  return handle?.verifyError();
+}
+
 /**
  * Python's verification verdict for the handshake that just finished, or undefined if fine.
  * Node reports one error (its last); OpenSSL stops at the first, checking in this order
