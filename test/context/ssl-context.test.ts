@@ -132,6 +132,11 @@ test('version, ticket and callback setters reject what Python rejects, with its 
     SSLError,
     'ALPN protocols must be 1 to 255 in length',
   );
+  throwsA(
+    () => server.setAlpnProtocols(['']),
+    SSLError,
+    'ALPN protocols must be 1 to 255 in length',
+  );
   throwsA(() => server.setEcdhCurve('nope'), ValueError, "unknown elliptic curve name 'nope'");
   server.setEcdhCurve('prime256v1');
 });

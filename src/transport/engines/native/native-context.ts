@@ -5,14 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { EngineConfig } from '../../sansio/engine.js';
-import { ValueError } from '../../../errors/errors.js';
 import { type NativeContextHandle, nativeBinding } from './native-binding.js';
 import { isNativeErrorDescription, nativeError } from './native-error.js';
 
 /** SSL_CTX_set_tlsext_ticket_keys: a 16-byte name, a 32-byte HMAC key and a 32-byte AES key. */
 const TICKET_KEYS_LENGTH = 80;
-/** An ALPN protocol name is 1 to 255 bytes (RFC 7301). */
-const MAX_ALPN_PROTOCOL_LENGTH = 255;
 
 const compiled = new WeakMap<EngineConfig, NativeContextHandle>();
 const ticketKeys = new WeakMap<object, Buffer>();
@@ -26,15 +23,15 @@ function ticketKeysFor(owner: object): Buffer {
   return keys;
 }
 
-/** ALPN's wire format (length-prefixed names), with Python's length check. */
+/**
+ * ALPN's wire format: length-prefixed names. SSLContext.setAlpnProtocols has checked that each
+ * is 1 to 255 bytes, as Python's set_alpn_protocols does.
+ */
 export function encodeAlpn(protocols: readonly string[] | undefined): Buffer | undefined {
   if (protocols === undefined || protocols.length === 0) return undefined;
   const parts: Buffer[] = [];
   for (const protocol of protocols) {
     const name = Buffer.from(protocol, 'utf8');
-    if (name.length < 1 || name.length > MAX_ALPN_PROTOCOL_LENGTH) {
-      throw new ValueError('ALPN protocols must be 1 to 255 in length');
-    }
     parts.push(Buffer.from([name.length]), name);
   }
   return Buffer.concat(parts);
