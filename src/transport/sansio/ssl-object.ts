@@ -443,9 +443,13 @@ export class SSLObject<C = unknown> {
     return this.#engine.channelBinding(type);
   }
 
-  /** RFC 5705 keying material exported from the session; after a fatal error, that error. */
+  /**
+   * RFC 5705 keying material exported from the session: ValueError before the handshake (as
+   * getpeercert()), the connection's fatal error after one.
+   */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     if (this.#failed) throw this.#failure;
+    if (!this.#engine.handshakeComplete) throw new ValueError('handshake not done yet');
     return this.#engine.exportKeyingMaterial(length, label, context);
   }
 

@@ -239,6 +239,12 @@ for (const engine of ENGINES) {
     throwsA(() => c.readAvailable(-1), ValueError, 'size should not be negative');
     throwsA(() => c.read(1.5), TypeError);
     throwsA(() => c.write('x' as never), TypeError);
+    // As getpeercert(): nothing to export before the handshake (the native engine said SSLError).
+    throwsA(
+      () => c.exportKeyingMaterial(16, 'EXPERIMENTAL x'),
+      ValueError,
+      'handshake not done yet',
+    );
     assert.is(c.outgoing.pending, 0, 'no ClientHello: none of these started the handshake');
   });
 

@@ -35,7 +35,6 @@ import {
   SSLEOFError,
   SSLError,
   SSLZeroReturnError,
-  ValueError,
 } from '../../../errors/errors.js';
 import {
   DEFAULT_OUTGOING_HIGH_WATER_MARK,
@@ -626,9 +625,9 @@ class NodeEngine implements TlsEngine {
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     // A failure no driving call has reported yet (the SSLObject answers for reported ones).
     if (this.#unreported !== undefined) throw this.#unreported;
-    if (!this.#tls || !this.#facts) throw new ValueError('handshake not done yet');
+    const socket = this.#tls as tls.TLSSocket; // the handshake is done: the SSLObject checked
     // Node's typings make the context mandatory; RFC 5705 distinguishes none from empty.
-    const exportKeyingMaterial = this.#tls.exportKeyingMaterial.bind(this.#tls) as (
+    const exportKeyingMaterial = socket.exportKeyingMaterial.bind(socket) as (
       length: number,
       label: string,
       context?: Buffer,
