@@ -152,6 +152,24 @@ export function verifyMessageOf(code: number): string {
 }
 
 /**
+ * The verify message Python shows for `code` on a connection to `hostname`: for a name that does
+ * not match, _ssl.c's own wording naming it; otherwise `otherwise` (OpenSSL's text by default).
+ */
+export function verifyMessageFor(
+  code: number,
+  hostname: string | null,
+  otherwise = verifyMessageOf(code),
+): string {
+  if (code === X509_V_ERR_HOSTNAME_MISMATCH) {
+    return `Hostname mismatch, certificate is not valid for '${hostname}'.`;
+  }
+  if (code === X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    return `IP address mismatch, certificate is not valid for '${hostname}'.`;
+  }
+  return otherwise;
+}
+
+/**
  * The numbers of the named X509_V_ERR codes (names without the prefix, as in the table), for code
  * that groups codes by name; an unknown name throws, so a misspelt group fails where it is made.
  */

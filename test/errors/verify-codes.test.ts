@@ -16,6 +16,19 @@ test("verifyMessageOf gives OpenSSL's text, and verifyCodeOf finds a code by its
   assert.is(codes.verifyMessageOf(100_000), 'unknown certificate verification error');
 });
 
+test("verifyMessageFor names the hostname in Python's mismatch wording, else OpenSSL's text", () => {
+  assert.is(
+    codes.verifyMessageFor(codes.X509_V_ERR_HOSTNAME_MISMATCH, 'wrong.example'),
+    "Hostname mismatch, certificate is not valid for 'wrong.example'.",
+  );
+  assert.is(
+    codes.verifyMessageFor(codes.X509_V_ERR_IP_ADDRESS_MISMATCH, '127.0.0.2'),
+    "IP address mismatch, certificate is not valid for '127.0.0.2'.",
+  );
+  assert.is(codes.verifyMessageFor(10, 'x'), 'certificate has expired');
+  assert.is(codes.verifyMessageFor(10, 'x', 'as the addon said'), 'as the addon said');
+});
+
 test('verifyCodesNamed gives the numbers of names, and refuses a name the table lacks', () => {
   assert.equal([...codes.verifyCodesNamed('CERT_HAS_EXPIRED', 'PATH_LOOP')], [10, 55]);
   assert.throws(() => codes.verifyCodesNamed('CERT_HAS_EXPIRED', 'CERT_HAS_EXPIRD'), /EXPIRD/);

@@ -14,10 +14,7 @@ import {
   wantWrite,
   SSLZeroReturnError,
 } from '../../../errors/errors.js';
-import {
-  X509_V_ERR_HOSTNAME_MISMATCH,
-  X509_V_ERR_IP_ADDRESS_MISMATCH,
-} from '../../../errors/verify-codes.js';
+import { verifyMessageFor } from '../../../errors/verify-codes.js';
 import type { NativeErrorDescription } from './native-binding.js';
 
 /** Whether a thrown value is an error description made by the addon. */
@@ -40,17 +37,6 @@ function make(
   const { library, reason } = d;
   if (reason !== undefined) return new type(errstr, { library: library ?? 'SSL', reason, cause });
   return new type(errstr, library === undefined ? { cause } : { library, cause });
-}
-
-/** Python's wording for a certificate the hostname check rejected. */
-function verifyMessage(d: NativeErrorDescription, hostname: string | null): string {
-  if (d.verifyCode === X509_V_ERR_HOSTNAME_MISMATCH) {
-    return `Hostname mismatch, certificate is not valid for '${hostname}'.`;
-  }
-  if (d.verifyCode === X509_V_ERR_IP_ADDRESS_MISMATCH) {
-    return `IP address mismatch, certificate is not valid for '${hostname}'.`;
-  }
-  return d.verifyMessage ?? 'unknown error';
 }
 
 /**
@@ -100,11 +86,8 @@ function sslLibraryError(
     return make(SSLError, d.message ?? 'A failure in the SSL library occurred', d, cause);
   }
   if (d.reason === 'CERTIFICATE_VERIFY_FAILED' && d.verifyCode !== undefined) {
-    return SSLCertVerificationError.fromVerifyResult(
-      d.verifyCode,
-      verifyMessage(d, hostname),
-      cause,
-    );
+    const message = verifyMessageFor(d.verifyCode, hostname, d.verifyMessage ?? 'unknown error');
+    return SSLCertVerificationError.fromVerifyResult(d.verifyCode, message, cause);
   }
   if (d.reason === 'UNEXPECTED_EOF_WHILE_READING') {
     return make(SSLEOFError, 'EOF occurred in violation of protocol', d, cause);

@@ -11,6 +11,7 @@ import { SSLCertVerificationError, SSLError } from '../../../errors/errors.js';
 import {
   verifyCodeOf,
   verifyCodesNamed,
+  verifyMessageFor,
   verifyMessageOf,
   X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
   X509_V_ERR_HOSTNAME_MISMATCH,
@@ -70,12 +71,14 @@ export function verifyPeer(
   if (nodeCode !== undefined && stage <= Stage.Extensions) return failed(nodeCode);
   const name = role.serverHostname;
   if (!role.serverSide && config.checkHostname && name !== null) {
-    const mismatch = hostnameFailure(
+    const mismatch = hostnameMismatch(
       parsedCertificate(peerCert.raw),
       name,
       config.hostnameChecksCommonName,
     );
-    if (mismatch) return mismatch;
+    if (mismatch !== undefined) {
+      return SSLCertVerificationError.fromVerifyResult(mismatch, verifyMessageFor(mismatch, name));
+    }
   }
   if (nodeCode !== undefined && stage === Stage.Revocation) return failed(nodeCode);
   const policyFailure = config.peerCheck?.(chainOf(peerCert));
@@ -200,19 +203,15 @@ export function chainOf(leaf: tls.DetailedPeerCertificate | null): Buffer[] {
 /**
  * OpenSSL's host check as Python configures it: X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, the
  * subject's commonName only when allowed and only without DNS names, IP addresses against IP
- * SANs. The messages are OpenSSL's as Python prints them.
+ * SANs. Returns the X509_V_ERR code of a mismatch, undefined when the name matches.
  */
-function hostnameFailure(
+function hostnameMismatch(
   peer: X509Certificate,
   name: string,
   checksCommonName: boolean,
-): SSLError | undefined {
+): number | undefined {
   if (isIP(name) !== 0) {
-    if (peer.checkIP(name) !== undefined) return undefined;
-    return SSLCertVerificationError.fromVerifyResult(
-      X509_V_ERR_IP_ADDRESS_MISMATCH,
-      `IP address mismatch, certificate is not valid for '${name}'.`,
-    );
+    return peer.checkIP(name) === undefined ? X509_V_ERR_IP_ADDRESS_MISMATCH : undefined;
   }
   const matched = peer.checkHost(name, {
     subject: checksCommonName ? 'default' : 'never',
@@ -221,11 +220,7 @@ function hostnameFailure(
     multiLabelWildcards: false,
     singleLabelSubdomains: false,
   });
-  if (matched !== undefined) return undefined;
-  return SSLCertVerificationError.fromVerifyResult(
-    X509_V_ERR_HOSTNAME_MISMATCH,
-    `Hostname mismatch, certificate is not valid for '${name}'.`,
-  );
+  return matched === undefined ? X509_V_ERR_HOSTNAME_MISMATCH : undefined;
 }
 
 /**
