@@ -21,7 +21,8 @@ export class BioDuplex extends Duplex {
 
   constructor(hooks: BioDuplexHooks) {
     // allowHalfOpen: a peer's close_notify must not make Node answer and destroy on its own
-    // (DESIGN pitfall 7); the engine decides when to send ours.
+    // (docs/architecture.md, node:tls over a Duplex, pitfall 7); the engine decides when to send
+    // ours.
     super({ allowHalfOpen: true });
     this.#hooks = hooks;
     this.on('resume', () => this.#hooks.onRead());

@@ -1,7 +1,7 @@
 /**
  * The secret bits of a cipher suite, the third element of Python's `cipher()` tuple. Node's
- * `getCipher()` omits it (DESIGN pitfall 12), so it is derived from the OpenSSL name's bulk
- * cipher as `SSL_CIPHER_get_bits` reports it.
+ * `getCipher()` omits it (docs/architecture.md, node:tls over a Duplex, pitfall 12), so it is
+ * derived from the OpenSSL name's bulk cipher as `SSL_CIPHER_get_bits` reports it.
  */
 const BITS_BY_ALGORITHM: readonly [RegExp, number][] = [
   [/CHACHA20/, 256],

@@ -1,10 +1,10 @@
 /**
  * The node engine: Node's own OpenSSL, reached through `node:tls`, made sans-IO.
  *
- * A TLSSocket runs over a Duplex whose two halves are the two MemoryBIOs (see bio-duplex.ts).
- * Node processes fed ciphertext synchronously once it reads, but completes each ciphertext write
- * on a later turn (DESIGN pitfall 1), so this engine makes progress both inside the driving calls
- * and between them; the latter is announced on `progress$`.
+ * A TLSSocket runs over a Duplex whose two halves are the two MemoryBIOs (see bio-duplex.ts). Node
+ * processes fed ciphertext synchronously once it reads, but completes each ciphertext write on a
+ * later turn (docs/architecture.md, node:tls over a Duplex, pitfall 1), so this engine makes
+ * progress both inside the driving calls and between them; the latter is announced on `progress$`.
  *
  * Life of an engine (one explicit state, changed only by #transition):
  *
@@ -181,8 +181,9 @@ class NodeEngine implements TlsEngine {
     this.#held = [];
     this.#transition('failed');
     const socket = this.#tls;
-    // Node hands its ciphertext over on a later turn (DESIGN pitfall 1): when OpenSSL failed,
-    // destroying after that turn lets its fatal alert out, as Python's SSLObject writes it.
+    // Node hands its ciphertext over on a later turn (docs/architecture.md, node:tls over a Duplex,
+    // pitfall 1): when OpenSSL failed, destroying after that turn lets its fatal alert out, as
+    // Python's SSLObject writes it.
     if (sendAlert) setImmediate(() => socket?.destroy());
     else socket?.destroy();
     this.#progress.next('error');
@@ -266,9 +267,10 @@ class NodeEngine implements TlsEngine {
         socket: this.#duplex,
         secureContext,
         rejectUnauthorized: false,
-        // Hostnames are checked here, Python's way (DESIGN pitfall 4). Node builds the detailed
-        // peer certificate (the costliest call of a client handshake) only to pass it to this
-        // hook, just before 'secureConnect': keep it instead of building it a second time.
+        // Hostnames are checked here, Python's way (docs/architecture.md, node:tls over a Duplex,
+        // pitfall 4). Node builds the detailed peer certificate (the costliest call of a client
+        // handshake) only to pass it to this hook, just before 'secureConnect': keep it instead of
+        // building it a second time.
         checkServerIdentity: (_host, cert) => {
           this.#nodePeerCert = cert as tls.DetailedPeerCertificate;
           return undefined;
@@ -329,8 +331,8 @@ class NodeEngine implements TlsEngine {
   #onSecure(): void {
     const socket = this.#tls;
     if (!socket || this.#failed) return;
-    // Read the peer chain once, before anything else: on a client, getPeerX509Certificate()
-    // removes the leaf from OpenSSL's chain (DESIGN pitfall 5).
+    // Read the peer chain once, before anything else: on a client, getPeerX509Certificate() removes
+    // the leaf from OpenSSL's chain (docs/architecture.md, node:tls over a Duplex, pitfall 5).
     const detailed = this.#nodePeerCert ?? socket.getPeerCertificate(true);
     const peerCert = detailed && Object.keys(detailed).length > 0 ? detailed : null;
     const failure = verifyPeer(verifyErrorOf(socket), peerCert, this.#config, this.#role);
@@ -404,8 +406,9 @@ class NodeEngine implements TlsEngine {
   }
 
   /**
-   * Node marks fatal errors and the end of the readable synchronously but emits their events on
-   * a later tick (DESIGN pitfalls 2 and 7); read the marks right after each push.
+   * Node marks fatal errors and the end of the readable synchronously but emits their events on a
+   * later tick (docs/architecture.md, node:tls over a Duplex, pitfalls 2 and 7); read the marks
+   * right after each push.
    */
   #checkSynchronousOutcome(): void {
     const socket = this.#tls;
@@ -617,7 +620,7 @@ class NodeEngine implements TlsEngine {
     const facts = this.#facts;
     if (!facts) return null;
     // RFC 5929: the first Finished of the handshake; the client's in a full handshake, the
-    // server's when resumed (DESIGN pitfall 10).
+    // server's when resumed (docs/architecture.md, node:tls over a Duplex, pitfall 10).
     const clientSent = this.#role.serverSide !== facts.reused;
     return (clientSent ? facts.finished : facts.peerFinished) ?? null;
   }

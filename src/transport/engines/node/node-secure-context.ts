@@ -1,8 +1,9 @@
 /**
  * Compiles an {@link EngineConfig} into the `tls.SecureContext` the node engine hands to each
  * TLSSocket. Building one costs about a millisecond and a fresh one per connection silently breaks
- * session resumption (DESIGN pitfall 11), so each config is compiled once and cached; configs that
- * share a session cache owner share ticket keys, so tickets survive a context change too.
+ * session resumption (docs/architecture.md, node:tls over a Duplex, pitfall 11), so each config is
+ * compiled once and cached; configs that share a session cache owner share ticket keys, so tickets
+ * survive a context change too.
  */
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
@@ -62,7 +63,8 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
     maxVersion: VERSION_NAMES.get(config.maxVersion) ?? 'TLSv1.3',
     ciphers: `${config.ciphersuites ?? DEFAULT_TLS13_CIPHERSUITES}:${tls12Ciphers}`,
     // An empty list, not undefined: undefined would load Node's bundled Mozilla roots, while a
-    // Python context trusts nothing it was not given (DESIGN pitfall 6).
+    // Python context trusts nothing it was not given (docs/architecture.md, node:tls over a Duplex,
+    // pitfall 6).
     ca: config.caCerts.map((der) => toPem(der, 'CERTIFICATE')),
     secureOptions: config.options,
     ticketKeys: ticketKeysFor(config.sessionCacheId),

@@ -175,9 +175,10 @@ function parsedCertificate(der: Buffer): X509Certificate {
 
 /**
  * Node keeps the LAST verification error of the chain, OpenSSL (and so Python) stops at the
- * FIRST. The common divergence is a leaf whose issuer is unknown: OpenSSL
- * first reports 20 (or 18 for a self-signed leaf), and only an application that continues past it
- * sees 21. Other multi-error chains may still differ on this engine; the native engine is exact.
+ * FIRST (docs/architecture.md, node:tls over a Duplex, pitfall 3). The common divergence is a
+ * leaf whose issuer is unknown: OpenSSL first reports 20 (or 18 for a self-signed leaf), and only
+ * an application that continues past it sees 21. Other multi-error chains may still differ on
+ * this engine; the native engine is exact.
  */
 function firstVerifyError(last: number, leaf: tls.DetailedPeerCertificate): number {
   if (last !== X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) return last;
