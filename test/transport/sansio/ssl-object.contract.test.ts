@@ -223,6 +223,10 @@ for (const engine of ENGINES) {
         assert.equal(c.getpeercert(), decodeCert(der));
         assert.is(s.getpeercert(), null, 'no client certificate was asked for');
         assert.is(c.handshakeComplete, true);
+        // The server sent its leaf alone; verification added the CA it chains to.
+        assert.equal(c.getUnverifiedChain(), [der]);
+        const ca = new X509Certificate(readFileSync(pki.path('ca'))).raw;
+        assert.equal(c.getVerifiedChain(), [der, ca]);
         c.destroy();
         s.destroy();
       });
