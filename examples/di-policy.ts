@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createContainer, registerDefaults } from '../src/di/container.js';
 import { MozillaModern } from '../src/context/policies/mozilla.js';
-import { createDefaultContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
 import { SERVER_POLICY } from '../src/di/tokens.js';
 import { connect } from '../src/endpoints/connect.js';
 import { echo } from '../src/protocol/echo-protocol.js';

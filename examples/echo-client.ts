@@ -5,7 +5,7 @@
  * Run: PORT=8444 CAFILE=/tmp/rxtls-example-.../ca.pem node dist/examples/echo-client.js "hello"
  */
 import { lastValueFrom, toArray } from 'rxjs';
-import { createDefaultContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
 import { connect } from '../src/endpoints/connect.js';
 import { Purpose } from '../src/constants/ssl-constants.js';
 import { isMain } from './example-certificates.js';

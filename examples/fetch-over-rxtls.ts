@@ -7,7 +7,7 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { Agent, fetch } from 'undici';
-import { createDefaultContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
 import { connect } from '../src/endpoints/connect.js';
 import { toNodeDuplex } from '../src/protocol/node-duplex.js';
 import { Purpose } from '../src/constants/ssl-constants.js';

@@ -7,7 +7,8 @@
  *      npx rxtls connect localhost:<port> --cafile <CA printed at start>
  */
 import { filter, lastValueFrom, Observable, ReplaySubject, Subject, toArray } from 'rxjs';
-import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
+import { SSLContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/endpoints/connect.js';
 import { lines } from '../src/protocol/framing.js';
 import type { ProtocolFunction } from '../src/protocol/protocol.js';

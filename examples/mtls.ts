@@ -6,7 +6,8 @@
  *                                    and once without)
  */
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
+import { SSLContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/endpoints/connect.js';
 import { createServer, type Server } from '../src/endpoints/server.js';
 import { CERT_REQUIRED, PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';

@@ -5,7 +5,8 @@
  * Run: node dist/examples/sni-virtual-hosts.js
  */
 import { lastValueFrom, of, toArray } from 'rxjs';
-import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
+import { SSLContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/endpoints/connect.js';
 import { createServer, type Server } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER, Purpose } from '../src/constants/ssl-constants.js';

@@ -6,7 +6,8 @@
  */
 import net from 'node:net';
 import { lastValueFrom, map, takeWhile, toArray } from 'rxjs';
-import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
+import { SSLContext } from '../src/context/ssl-context.js';
 import { lines } from '../src/protocol/framing.js';
 import { runProtocol } from '../src/endpoints/run-protocol.js';
 import { acceptStartTls, negotiateStartTls } from '../src/protocol/starttls.js';

@@ -6,7 +6,8 @@
  * Run: node dist/examples/tls-in-tls-proxy.js
  */
 import { lastValueFrom, type Subscription, toArray } from 'rxjs';
-import { createDefaultContext, SSLContext } from '../src/context/ssl-context.js';
+import { createDefaultContext } from '../src/context/default-context.js';
+import { SSLContext } from '../src/context/ssl-context.js';
 import { connect } from '../src/endpoints/connect.js';
 import { EchoProtocol } from '../src/protocol/echo-protocol.js';
 import { createServer } from '../src/endpoints/server.js';

@@ -166,16 +166,16 @@ export type { KeyType } from './x509/key-pair.js';
 
 // ---------------------------------------------------------------------------------------------
 // Contexts
-export {
-  createDefaultContext,
-  type PskClientCallback,
-  type PskServerCallback,
-  type SessionStats,
-  type SniCallback,
-  SSLContext,
-  type SSLContextOptions,
-  type WrapBioOptions,
-} from './context/ssl-context.js';
+export { createDefaultContext } from './context/default-context.js';
+export type {
+  PskClientCallback,
+  PskServerCallback,
+  SessionStats,
+  SniCallback,
+  SSLContextOptions,
+  WrapBioOptions,
+} from './context/context-types.js';
+export { SSLContext } from './context/ssl-context.js';
 export type { CipherInfo } from './context/cipher-table.js';
 export type { Password } from './context/credentials.js';
 export type { CertStoreStats } from './context/trust-store.js';
@@ -219,7 +219,7 @@ export {
 } from './context/policies/mozilla.js';
 export { MutualTls, type MutualTlsOptions } from './context/policies/mutual-tls.js';
 export { checkPin, PinnedPublicKey, publicKeyPin } from './context/policies/pinned-public-key.js';
-export { type PeerCheck, peerCheckError } from './context/ssl-context.js';
+export { type PeerCheck, peerCheckError } from './context/peer-checks.js';
 export {
   createNativeEngine,
   type NativeSession,
@@ -248,7 +248,7 @@ export {
   type ReactorStats,
   type ShutdownOptions,
 } from './transport/stream/reactor.js';
-export type { WrapSocketOptions } from './context/ssl-context.js';
+export type { WrapSocketOptions } from './context/context-types.js';
 export {
   type ConnectOptions,
   connect,

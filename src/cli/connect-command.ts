@@ -5,7 +5,8 @@
  * bytes. The end of stdin sends close_notify; the peer's close_notify ends the command (exit 0).
  */
 import { decodeCert } from '../x509/decode-cert.js';
-import { createDefaultContext, SSLContext } from '../context/ssl-context.js';
+import { createDefaultContext } from '../context/default-context.js';
+import { SSLContext } from '../context/ssl-context.js';
 import { connect } from '../endpoints/connect.js';
 import { CERT_NONE, PROTOCOL_TLS_CLIENT, Purpose } from '../constants/ssl-constants.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';

@@ -4,7 +4,8 @@
  * and prints the commands that trust them. SIGINT or SIGTERM closes every connection with
  * close_notify and exits 0.
  */
-import { createDefaultContext, type SSLContext } from '../context/ssl-context.js';
+import { createDefaultContext } from '../context/default-context.js';
+import type { SSLContext } from '../context/ssl-context.js';
 import { createServer } from '../endpoints/server.js';
 import { CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, Purpose } from '../constants/ssl-constants.js';
 import { Reactor } from '../transport/stream/reactor.js';

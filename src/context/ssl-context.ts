@@ -31,20 +31,12 @@ import {
 } from '../constants/ssl-constants.js';
 import type { EngineConfig, EngineKind, SniDecision } from '../transport/sansio/engine.js';
 import { defaultEngineKind, engineFactory } from '../transport/engines/engines.js';
-import {
-  NotImplementedError,
-  SSLCertVerificationError,
-  SSLError,
-  typeError,
-  ValueError,
-} from '../errors/errors.js';
+import { NotImplementedError, SSLError, typeError, ValueError } from '../errors/errors.js';
 import { MemoryBIO } from '../transport/sansio/memory-bio.js';
-import { defaultReactor, type Reactor } from '../transport/stream/reactor.js';
+import { defaultReactor } from '../transport/stream/reactor.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
-import type { SSLSocketOptions } from '../transport/stream/stream-options.js';
 import type { Transport } from '../transport/transport.js';
-import { SSLObject, type SSLSession, sslObjectOf } from '../transport/sansio/ssl-object.js';
-import { X509_V_ERR_APPLICATION_VERIFICATION } from '../errors/verify-codes.js';
+import { SSLObject, sslObjectOf } from '../transport/sansio/ssl-object.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';
 import { leafRevocationCheck } from '../x509/crl-check.js';
@@ -54,63 +46,19 @@ import { idnaEncode } from '../x509/idna.js';
 import type { DecodedCert } from '../x509/decoded-cert.js';
 import { getDefaultVerifyPaths } from './default-verify-paths.js';
 import { type CertStoreStats, readPemBlocks, TrustStore } from './trust-store.js';
+import type {
+  PskClientCallback,
+  PskServerCallback,
+  SessionStats,
+  SniCallback,
+  SSLContextOptions,
+  WrapBioOptions,
+  WrapSocketOptions,
+} from './context-types.js';
+import { type PeerCheck, runPeerChecks } from './peer-checks.js';
 
-/**
- * Python's SNI callback: called on a server with the connection, the name the client asked for
- * (null if none) and this context. Assign `sslobj.context` to serve another certificate; return
- * an `ALERT_DESCRIPTION_*` number to refuse with that alert.
- */
-export type SniCallback = (
-  sslobj: SSLObject<SSLContext>,
-  serverName: string | null,
-  context: SSLContext,
-) => number | undefined | null | undefined;
-
-/** A client's PSK callback: the server's identity hint in, `[identity, key]` out. */
-export type PskClientCallback = (hint: string | null) => [string | null, Uint8Array];
-/** A server's PSK callback: the client's identity in, the key out (empty bytes: unknown). */
-export type PskServerCallback = (identity: string | null) => Uint8Array;
-
-/**
- * An application check of the peer, run once its handshake completes (after OpenSSL's
- * verification and the hostname check): throwing fails the connection. rxtls's addition, used by
- * certificate pinning; an error that is not an SSLError becomes an SSLCertVerificationError.
- */
-export type PeerCheck = (sslobj: SSLObject<SSLContext>) => void;
-
-/** Options of the SSLContext constructor beyond Python's. */
-export interface SSLContextOptions {
-  /** Which engine runs connections: `native` (the addon) or `node` (`node:tls`). */
-  engine?: EngineKind;
-}
-
-/** Options of {@link SSLContext.wrapBio}. */
-export interface WrapBioOptions {
-  serverSide?: boolean;
-  serverHostname?: string | null;
-  session?: SSLSession | null;
-}
-
-/** Options of {@link SSLContext.wrapSocket}: wrapBio's, the stream's, and the reactor to use. */
-export interface WrapSocketOptions extends WrapBioOptions, SSLSocketOptions {
-  /** The reactor that accounts for the stream (default: the process's). */
-  reactor?: Reactor;
-}
-
-/** Python's `session_stats()` keys. */
-export interface SessionStats {
-  number: number;
-  connect: number;
-  connect_good: number;
-  connect_renegotiate: number;
-  accept: number;
-  accept_good: number;
-  accept_renegotiate: number;
-  hits: number;
-  misses: number;
-  timeouts: number;
-  cache_full: number;
-}
+export type * from './context-types.js';
+export { type PeerCheck, peerCheckError } from './peer-checks.js';
 
 /** Python 3.11's default options for every context. */
 const DEFAULT_OPTIONS =
@@ -743,78 +691,8 @@ function checkIsContext(context: unknown): void {
   if (!(context instanceof SSLContext)) throw typeError('context', 'an SSLContext', context);
 }
 
-/**
- * The error a failed {@link PeerCheck} reports: SSLCertVerificationError with reason
- * CERTIFICATE_VERIFY_FAILED, `verifyCode` 50 (X509_V_ERR_APPLICATION_VERIFICATION) and
- * `verifyMessage`; `detail`, if any, follows in parentheses in the message.
- */
-export function peerCheckError(
-  verifyMessage: string,
-  detail?: string,
-  cause?: unknown,
-): SSLCertVerificationError {
-  const suffix = detail === undefined ? '' : ` (${detail})`;
-  return new SSLCertVerificationError(`certificate verify failed: ${verifyMessage}${suffix}`, {
-    library: 'SSL',
-    reason: 'CERTIFICATE_VERIFY_FAILED',
-    verifyCode: X509_V_ERR_APPLICATION_VERIFICATION,
-    verifyMessage,
-    cause,
-  });
-}
-
-function runPeerChecks(checks: readonly PeerCheck[], sslobj: SSLObject<SSLContext>): void {
-  for (const check of checks) {
-    try {
-      check(sslobj);
-    } catch (error) {
-      if (error instanceof SSLError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw peerCheckError(message, undefined, error);
-    }
-  }
-}
-
 function resolveVersion(version: TLSVersion, floor: number): number {
   if (version === TLSVersion.MINIMUM_SUPPORTED) return floor;
   if (version === TLSVersion.MAXIMUM_SUPPORTED) return TLSVersion.TLSv1_3;
   return version;
-}
-
-/**
- * Python's `create_default_context`: a client context (SERVER_AUTH) that verifies certificates
- * and hostnames against the given CAs or the system's, or a server context (CLIENT_AUTH).
- *
- * @example
- * ```ts
- * const ctx = createDefaultContext(Purpose.SERVER_AUTH, { cafile: '.rxtls/ca.pem' });
- * ```
- */
-export function createDefaultContext(
-  purpose: ASN1Object = Purpose.SERVER_AUTH,
-  locations: { cafile?: string; capath?: string; cadata?: string | Uint8Array } = {},
-  options: SSLContextOptions = {},
-): SSLContext {
-  let context: SSLContext;
-  if (purpose === Purpose.SERVER_AUTH) {
-    context = new SSLContext(PROTOCOL_TLS_CLIENT, options);
-  } else if (purpose === Purpose.CLIENT_AUTH) {
-    context = new SSLContext(PROTOCOL_TLS_SERVER, options);
-  } else {
-    throw typeError('purpose', 'Purpose.SERVER_AUTH or Purpose.CLIENT_AUTH', purpose);
-  }
-  // Python honours SSLKEYLOGFILE in default contexts, so Wireshark works without code changes.
-  const keylog = process.env['SSLKEYLOGFILE'];
-  if (keylog) context.keylogFilename = keylog;
-  const { cafile, capath, cadata } = locations;
-  if (cafile !== undefined || capath !== undefined || cadata !== undefined) {
-    context.loadVerifyLocations({
-      cafile: cafile ?? null,
-      capath: capath ?? null,
-      cadata: cadata ?? null,
-    });
-  } else if (context.verifyMode !== CERT_NONE) {
-    context.loadDefaultCerts(purpose);
-  }
-  return context;
 }

@@ -7,7 +7,8 @@ import { inject, injectable } from 'tsyringe';
 import { Purpose } from '../constants/ssl-constants.js';
 import { type ContextOptions, loadCertificate } from '../context/context-options.js';
 import { MozillaIntermediate } from '../context/policies/mozilla.js';
-import { createDefaultContext, type SSLContext } from '../context/ssl-context.js';
+import { createDefaultContext } from '../context/default-context.js';
+import type { SSLContext } from '../context/ssl-context.js';
 import { CLIENT_POLICY, CONTEXT_OPTIONS, SERVER_POLICY } from './tokens.js';
 import { PythonDefaults, type TlsPolicy } from '../context/tls-policy.js';
 

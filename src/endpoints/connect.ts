@@ -3,11 +3,8 @@
  * (upgrade an open plaintext transport, like asyncio's start_tls) and `getServerCertificate`.
  */
 import { derCertToPemCert } from '../x509/pem.js';
-import {
-  createDefaultContext,
-  SSLContext,
-  type WrapSocketOptions,
-} from '../context/ssl-context.js';
+import { createDefaultContext } from '../context/default-context.js';
+import { SSLContext, type WrapSocketOptions } from '../context/ssl-context.js';
 import { CERT_NONE, CERT_REQUIRED, PROTOCOL_TLS_CLIENT } from '../constants/ssl-constants.js';
 import { ValueError } from '../errors/errors.js';
 import type { Reactor } from '../transport/stream/reactor.js';

@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createDefaultContext, SSLContext } from '../../src/context/ssl-context.js';
+import { createDefaultContext } from '../../src/context/default-context.js';
+import { SSLContext } from '../../src/context/ssl-context.js';
 import {
   CERT_NONE,
   CERT_OPTIONAL,

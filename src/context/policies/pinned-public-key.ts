@@ -8,7 +8,8 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { CERT_REQUIRED } from '../../constants/ssl-constants.js';
 import { type SSLCertVerificationError, typeError, ValueError } from '../../errors/errors.js';
 import type { SSLObject } from '../../transport/sansio/ssl-object.js';
-import { peerCheckError, type SSLContext } from '../ssl-context.js';
+import { peerCheckError } from '../peer-checks.js';
+import type { SSLContext } from '../ssl-context.js';
 import type { TlsPolicy } from '../tls-policy.js';
 
 const SHA256_LENGTH = 32;
