@@ -1,5 +1,5 @@
 /**
- * A fresh PKI per test run (DESIGN: never commit certificates that expire): a CA, an unrelated
+ * A fresh PKI per test run (never commit certificates that expire: they break the suite on a date): a CA, an unrelated
  * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, a self-signed
  * leaf, all written to a temporary directory so file-based APIs can load them. Each certificate
  * also comes as DER, and the server's key also as an encrypted PKCS#8 file (`server-enc-key`,
