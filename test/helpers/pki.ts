@@ -1,7 +1,7 @@
 /**
- * A fresh PKI per test run (never commit certificates that expire: they break the suite on a date): a CA, an unrelated
- * CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, a self-signed
- * leaf, all written to a temporary directory so file-based APIs can load them. Each certificate
+ * A fresh PKI per test run (committed certificates expire and break the suite on a date): a CA,
+ * an unrelated CA, server and client leaves (EC and RSA), an expired and a not-yet-valid leaf, a
+ * self-signed leaf, all written to a temporary directory so file-based APIs can load them. Each certificate
  * also comes as DER, and the server's key also as an encrypted PKCS#8 file (`server-enc-key`,
  * passphrase `secret`). Every test that needs a working PKI takes it from here: contexts through
  * {@link contextPair} / {@link useContextPair}, engine-level tests through {@link engineConfig}.
