@@ -168,6 +168,15 @@ char *rx_get_string(napi_env env, napi_value object, const char *key) {
   return out;
 }
 
+bool rx_get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "rxtls: bad arguments");
+    return false;
+  }
+  return true;
+}
+
 bool rx_buffer_data(napi_env env, napi_value value, void **data, size_t *len) {
   bool is_typed = false;
   napi_typedarray_type type;

@@ -17,6 +17,8 @@ bool rx_get_bool(napi_env env, napi_value object, const char *key);
 double rx_get_number(napi_env env, napi_value object, const char *key, double fallback);
 char *rx_get_string(napi_env env, napi_value object, const char *key); /* malloc'd or NULL */
 bool rx_buffer_data(napi_env env, napi_value value, void **data, size_t *len);
+/* A call's first `want` arguments into argv; false (with a TypeError thrown) when fewer came. */
+bool rx_get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv);
 
 /* One exported function in a napi_property_descriptor table. */
 #define RX_METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}

@@ -130,20 +130,11 @@ static const rx_socket_sink fusion_sink = {sink_read, sink_eof, sink_closed};
 // ---------------------------------------------------------------------------------------------
 // JS functions
 
-static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, NULL, "rxtls: bad arguments");
-    return false;
-  }
-  return true;
-}
-
 /* fuse(socket, engine): the engine's ciphertext travels on this socket from now on. Its read
  * BIO must hold nothing the socket has not fed it, and its write BIO nothing unsent. */
 static napi_value fuse(napi_env env, napi_callback_info info) {
   napi_value argv[2];
-  rx_socket *s = get_args(env, info, 2, argv) ? rx_socket_unwrap(env, argv[0]) : NULL;
+  rx_socket *s = rx_get_args(env, info, 2, argv) ? rx_socket_unwrap(env, argv[0]) : NULL;
   rx_engine *engine = s == NULL ? NULL : rx_engine_unwrap(env, argv[1]);
   if (engine == NULL) return NULL;
   if (!rx_socket_can_sink(s) || engine->output != NULL || engine->depth > 0 ||
@@ -179,7 +170,7 @@ static napi_value fuse(napi_env env, napi_callback_info info) {
  * and the engine writes into a memory BIO again. */
 static napi_value unfuse(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  rx_socket *s = get_args(env, info, 1, argv) ? rx_socket_unwrap(env, argv[0]) : NULL;
+  rx_socket *s = rx_get_args(env, info, 1, argv) ? rx_socket_unwrap(env, argv[0]) : NULL;
   if (s == NULL) return NULL;
   rx_fusion *f = rx_socket_sink_context(s, &fusion_sink);
   if (f == NULL) return rx_buffer(env, (const unsigned char *)"", 0);

@@ -341,18 +341,9 @@ static napi_value undefined_or_throw(napi_env env, int r) {
   return NULL;
 }
 
-static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, NULL, "rxtls: bad arguments");
-    return false;
-  }
-  return true;
-}
-
 /* The socket a call is about (its first argument), with the call's other arguments in argv. */
 static rx_socket *socket_call(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  if (!get_args(env, info, want, argv)) return NULL;
+  if (!rx_get_args(env, info, want, argv)) return NULL;
   return rx_socket_unwrap(env, argv[0]);
 }
 
@@ -415,7 +406,7 @@ static rx_socket *socket_for(napi_env env, napi_value host, napi_value port, nap
 /* listen(host, port, backlog, events) -> listener handle */
 static napi_value listen_tcp(napi_env env, napi_callback_info info) {
   napi_value argv[4], handle;
-  if (!get_args(env, info, 4, argv)) return NULL;
+  if (!rx_get_args(env, info, 4, argv)) return NULL;
   struct sockaddr_storage address;
   int32_t backlog = 511;
   napi_get_value_int32(env, argv[2], &backlog);
@@ -443,7 +434,7 @@ static void on_connect(uv_connect_t *req, int status) {
 /* connect(host, port, events) -> socket handle; EV_CONNECT tells how it went */
 static napi_value connect_tcp(napi_env env, napi_callback_info info) {
   napi_value argv[3], handle;
-  if (!get_args(env, info, 3, argv)) return NULL;
+  if (!rx_get_args(env, info, 3, argv)) return NULL;
   struct sockaddr_storage address;
   int r;
   rx_socket *s = socket_for(env, argv[0], argv[1], argv[2], &address, &handle, &r);
