@@ -12,9 +12,14 @@
 #define _GNU_SOURCE /* libuv's headers need POSIX types that -std=c11 hides */
 #include "socket.h"
 #include "abi.h"
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
+#ifndef _WIN32
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 
 /* The most one uv_buf_t carries (its length is an unsigned int): larger sends go in pieces. */
 #define MAX_PIECE ((size_t)1 << 30)
@@ -404,18 +409,49 @@ static rx_socket *socket_for(napi_env env, napi_value host, napi_value port, nap
 }
 
 /* listen(host, port, backlog, events) -> listener handle */
+/* SO_REUSEPORT on a new socket for `address`, handed to the handle before it binds: every process
+ * of one server binds the same address, and the kernel spreads connections over those that listen
+ * (docs/architecture.md, Serving on every core). */
+static int open_reusable(rx_socket *s, const struct sockaddr_storage *address) {
+#if defined(SO_REUSEPORT) && !defined(_WIN32)
+  int fd = socket(address->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return uv_translate_sys_error(errno);
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+    int error = uv_translate_sys_error(errno);
+    close(fd);
+    return error;
+  }
+  int r = uv_tcp_open(&s->tcp, fd);
+  if (r < 0) close(fd);
+  return r;
+#else
+  (void)s;
+  (void)address;
+  return UV_ENOTSUP;
+#endif
+}
+
+/* listen(host, port, backlog, events, reusePort, listening): a listener; with reusePort, one of
+ * several sockets on the same address (SO_REUSEPORT); with listening false, the address is only
+ * bound (held for the processes that will listen on it). */
 static napi_value listen_tcp(napi_env env, napi_callback_info info) {
-  napi_value argv[4], handle;
-  if (!rx_get_args(env, info, 4, argv)) return NULL;
+  napi_value argv[6], handle;
+  if (!rx_get_args(env, info, 6, argv)) return NULL;
   struct sockaddr_storage address;
   int32_t backlog = 511;
+  bool reuse_port = false, listening = true;
   napi_get_value_int32(env, argv[2], &backlog);
+  napi_get_value_bool(env, argv[4], &reuse_port);
+  napi_get_value_bool(env, argv[5], &listening);
   int r;
   rx_socket *s = socket_for(env, argv[0], argv[1], argv[3], &address, &handle, &r);
   if (s == NULL) return undefined_or_throw(env, r);
   s->listener = true;
-  r = uv_tcp_bind(&s->tcp, (const struct sockaddr *)&address, 0);
-  if (r == 0) r = uv_listen((uv_stream_t *)&s->tcp, backlog, on_connection);
+  r = reuse_port ? open_reusable(s, &address) : 0;
+  if (r == 0) r = uv_tcp_bind(&s->tcp, (const struct sockaddr *)&address, 0);
+  if (r == 0 && listening) r = uv_listen((uv_stream_t *)&s->tcp, backlog, on_connection);
   if (r < 0) {
     close_socket(s, false);
     return undefined_or_throw(env, r);

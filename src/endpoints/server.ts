@@ -9,16 +9,18 @@ import { createContainer, type DependencyContainer, registerDefaults } from '../
 import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
 import { REACTOR, SERVER_CONTEXT } from '../di/tokens.js';
 import { ValueError } from '../errors/errors.js';
-import { defaultReactor, type Reactor } from '../transport/stream/reactor.js';
+import { defaultReactor, type Reactor, type ReactorStats } from '../transport/stream/reactor.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import {
   chooseTcp,
   NativeTcpListener,
+  type NativeTcpTransport,
   type TcpKind,
 } from '../transport/engines/native/native-tcp.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportAddress } from '../transport/transport.js';
 import type { ProtocolSpec } from '../protocol/protocol.js';
+import { type ClusterServerOptions, ServerCluster } from './cluster/server-cluster.js';
 import { runProtocol } from './run-protocol.js';
 
 /** Options of {@link createServer}. */
@@ -50,7 +52,16 @@ export interface ServerOptions {
    * Default: 'native' when the context's engine is native, 'node' otherwise.
    */
   tcp?: TcpKind;
+  /**
+   * Native TCP only: listen with SO_REUSEPORT, so that other processes of the same server listen
+   * on the same address and the kernel spreads connections over them (the worker processes of
+   * `createServer({ workers })` do; docs/architecture.md, Serving on every core).
+   */
+  reusePort?: boolean;
 }
+
+/** A server's live counts: its reactor's, with `connections` this server's own. */
+export type ServerStats = ReactorStats;
 
 /** A TLS server. */
 export class Server {
@@ -130,7 +141,9 @@ export class Server {
     const tcp = this.#tcp;
     if (tcp === undefined) {
       const ip = net.isIP(host) ? host : (await lookup(host)).address;
-      this.#listener = NativeTcpListener.listen(ip, port, (transport) => this.#accept(transport));
+      const accept = (transport: NativeTcpTransport) => this.#accept(transport);
+      const reusePort = this.#options.reusePort ?? false;
+      this.#listener = NativeTcpListener.listen(ip, port, accept, undefined, { reusePort });
       return this.address() as TransportAddress;
     }
     return new Promise((resolve, reject) => {
@@ -154,6 +167,14 @@ export class Server {
   /** The server's context (given, or resolved from the container). */
   get context(): SSLContext {
     return this.#context;
+  }
+
+  /**
+   * The live counts: handshakes and bytes of the reactor the server runs on (its own unless it
+   * shares one), and this server's open connections.
+   */
+  stats(): ServerStats {
+    return { ...this.#reactor.stats(), connections: this.#live.size };
   }
 
   /** Connections not yet closed. */
@@ -189,7 +210,8 @@ export class Server {
 
 /**
  * A TLS server; `protocol` runs on each connection after its handshake, and `onSocket` (or
- * `connections$`) gets each connection as soon as TCP is up.
+ * `connections$`) gets each connection as soon as TCP is up. With `workers`, the server runs in
+ * that many processes (a {@link ServerCluster}), each set up by `workerModule`.
  *
  * @example
  * ```ts
@@ -198,11 +220,26 @@ export class Server {
  * // or resolve the context (and a Protocol class's dependencies) from a container:
  * const container = registerDefaults(createContainer(), { certificate: { certfile, keyfile } });
  * createServer({ container, protocol: EchoProtocol });
+ * // or on every core, each worker set up by a module of yours:
+ * const cluster = createServer({ workers: 'auto', workerModule: new URL('./worker.js', import.meta.url) });
  * ```
  */
+export function createServer(options: ClusterServerOptions): ServerCluster;
 export function createServer(
   options: ServerOptions,
   onSocket?: (socket: SSLSocket<SSLContext>) => void,
-): Server {
-  return new Server(options, onSocket);
+): Server;
+export function createServer(
+  options: ServerOptions | ClusterServerOptions,
+  onSocket?: (socket: SSLSocket<SSLContext>) => void,
+): Server | ServerCluster {
+  if (
+    options &&
+    typeof options === 'object' &&
+    'workers' in options &&
+    options.workers !== undefined
+  ) {
+    return new ServerCluster(options as ClusterServerOptions);
+  }
+  return new Server(options as ServerOptions, onSocket);
 }

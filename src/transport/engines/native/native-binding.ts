@@ -105,7 +105,18 @@ export type SocketEvents = (kind: number, a: unknown, b: unknown) => void;
 
 /** The addon's TCP functions. Failures of the calls throw an Error whose code is libuv's name. */
 export interface NativeSocketBinding {
-  listen(host: string, port: number, backlog: number, events: SocketEvents): NativeSocketHandle;
+  /**
+   * A listener on host:port. `reusePort`: SO_REUSEPORT, so that several processes listen on one
+   * address (Linux spreads connections over them); `listening` false only binds the address.
+   */
+  listen(
+    host: string,
+    port: number,
+    backlog: number,
+    events: SocketEvents,
+    reusePort: boolean,
+    listening: boolean,
+  ): NativeSocketHandle;
   connect(host: string, port: number, events: SocketEvents): NativeSocketHandle;
   setEvents(socket: NativeSocketHandle, events: SocketEvents): void;
   /** Sends what the kernel takes now and queues the rest (a copy); answers the bytes queued. */

@@ -355,6 +355,15 @@ export class NativeTcpTransport implements Transport {
   }
 }
 
+/** How a {@link NativeTcpListener} shares its address. */
+export interface NativeListenOptions {
+  /**
+   * SO_REUSEPORT: several processes of one server listen on the same address and the kernel
+   * spreads connections over them (Linux; elsewhere the call fails with ENOTSUP).
+   */
+  reusePort?: boolean;
+}
+
 /** A TCP listener whose connections are NativeTcpTransports. */
 export class NativeTcpListener {
   readonly #handle: NativeSocketHandle;
@@ -366,17 +375,20 @@ export class NativeTcpListener {
     host: string,
     port: number,
     backlog: number,
-    onConnection: (transport: NativeTcpTransport) => void,
+    onConnection: ((transport: NativeTcpTransport) => void) | undefined,
+    reusePort: boolean,
   ) {
-    this.#handle = sockets().listen(host, port, backlog, (kind, a) => {
+    const events = (kind: number, a: unknown) => {
       if (kind === SocketEvent.Connection) {
-        onConnection(new NativeTcpTransport(a as NativeSocketHandle, true));
+        onConnection?.(new NativeTcpTransport(a as NativeSocketHandle, true));
       } else if (kind === SocketEvent.Close) {
         this.#closed.next();
         this.#closed.complete();
       }
       // Accept errors (EMFILE) leave the listener listening, as net.Server does.
-    });
+    };
+    const listening = onConnection !== undefined;
+    this.#handle = sockets().listen(host, port, backlog, events, reusePort, listening);
     this.#address = toAddress(sockets().address(this.#handle, false));
   }
 
@@ -386,9 +398,22 @@ export class NativeTcpListener {
     port: number,
     onConnection: (transport: NativeTcpTransport) => void,
     backlog = 511,
+    options: NativeListenOptions = {},
   ): NativeTcpListener {
     try {
-      return new NativeTcpListener(host, port, backlog, onConnection);
+      return new NativeTcpListener(host, port, backlog, onConnection, options.reusePort ?? false);
+    } catch (error) {
+      throw callError('listen', error, host, port);
+    }
+  }
+
+  /**
+   * Binds `host:port` with SO_REUSEPORT without listening: holds the address (a port 0 becomes a
+   * fixed one) for the processes that will listen on it with `reusePort`, and takes no connection.
+   */
+  static reserve(host: string, port: number): NativeTcpListener {
+    try {
+      return new NativeTcpListener(host, port, 0, undefined, true);
     } catch (error) {
       throw callError('listen', error, host, port);
     }

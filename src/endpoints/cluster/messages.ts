@@ -1,0 +1,51 @@
+/**
+ * What a server's primary process and its workers say to each other over the IPC channel
+ * (docs/architecture.md, Serving on every core). Plain JSON; every message carries `rxtls` so a
+ * user's own messages on the same channel are never mistaken for ours.
+ */
+import type { TransportAddress } from '../../transport/transport.js';
+import type { ServerStats } from '../server.js';
+
+/** The options a worker gets from the primary: plain data only (a context cannot cross). */
+export interface WorkerServerOptions {
+  handshakeTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  shutdownTimeoutMs?: number;
+  maxConnections?: number;
+  suppressRaggedEofs?: boolean;
+  borrowedReads?: boolean;
+}
+
+/** Primary to worker. */
+export type PrimaryMessage =
+  | {
+      readonly rxtls: 'start';
+      readonly id: number;
+      readonly count: number;
+      readonly module: string;
+      readonly data: unknown;
+      readonly options: WorkerServerOptions;
+      readonly host: string;
+      readonly port: number;
+      /** Native TCP with SO_REUSEPORT on the primary's reserved address, or net through cluster. */
+      readonly tcp: 'native' | 'node';
+    }
+  | { readonly rxtls: 'stats'; readonly request: number }
+  | { readonly rxtls: 'shutdown'; readonly timeoutMs: number };
+
+/** Worker to primary. */
+export type WorkerMessage =
+  /** The worker hears messages now (a message sent before would be lost): send it 'start'. */
+  | { readonly rxtls: 'ready' }
+  | { readonly rxtls: 'listening'; readonly address: TransportAddress }
+  | { readonly rxtls: 'failed'; readonly message: string }
+  | { readonly rxtls: 'stats'; readonly request: number; readonly stats: ServerStats };
+
+/** Whether an IPC message is one of ours. */
+export function isClusterMessage<M extends { rxtls: string }>(message: unknown): message is M {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as { rxtls?: unknown }).rxtls === 'string'
+  );
+}

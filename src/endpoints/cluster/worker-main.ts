@@ -1,0 +1,75 @@
+/**
+ * The entry of a clustered server's worker process. The primary (server-cluster.ts) forks it and
+ * tells it, over IPC, which module sets it up and where to listen; it then runs one ordinary
+ * Server and answers the primary's requests for its stats and its shutdown. Signals are the
+ * primary's to handle: it drains every worker itself (docs/architecture.md, Serving on every core).
+ */
+import { pathToFileURL } from 'node:url';
+import { type Server, createServer } from '../server.js';
+import { isClusterMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import type { WorkerSetupFunction } from './worker-setup.js';
+
+/** How long a worker whose primary went away waits for its clients' close_notify. */
+const ORPHAN_SHUTDOWN_MS = 5_000;
+
+let server: Server | undefined;
+let stopping = false;
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+async function start(message: Extract<PrimaryMessage, { rxtls: 'start' }>): Promise<void> {
+  const url = message.module.startsWith('file:')
+    ? message.module
+    : pathToFileURL(message.module).href;
+  const loaded = (await import(url)) as { default?: WorkerSetupFunction };
+  if (typeof loaded.default !== 'function') {
+    throw new TypeError(`${message.module} has no default export to set a worker up`);
+  }
+  const { onSocket, ...own } = await loaded.default({
+    id: message.id,
+    count: message.count,
+    data: message.data,
+  });
+  server = createServer(
+    { ...message.options, ...own, tcp: message.tcp, reusePort: message.tcp === 'native' },
+    onSocket,
+  );
+  send({ rxtls: 'listening', address: await server.listen(message.port, message.host) });
+}
+
+/** Closes the server (close_notify to every client, up to `timeoutMs`) and ends the process. */
+async function stop(timeoutMs: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await server?.close({ timeoutMs });
+  process.exit(0);
+}
+
+process.on('message', (message: unknown) => {
+  if (!isClusterMessage<PrimaryMessage>(message)) return;
+  switch (message.rxtls) {
+    case 'start':
+      start(message).catch((error: unknown) => {
+        send({ rxtls: 'failed', message: error instanceof Error ? error.message : String(error) });
+        process.exit(1);
+      });
+      return;
+    case 'stats':
+      if (server) send({ rxtls: 'stats', request: message.request, stats: server.stats() });
+      return;
+    case 'shutdown':
+      void stop(message.timeoutMs);
+      return;
+  }
+});
+
+// The primary handles signals and drains its workers; a terminal's Ctrl-C reaches the whole
+// process group, and a worker that left on its own would look like one that died.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+
+// Without its primary, a worker drains and leaves instead of serving on as an orphan.
+process.on('disconnect', () => void stop(ORPHAN_SHUTDOWN_MS));
+
+send({ rxtls: 'ready' });
