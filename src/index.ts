@@ -231,6 +231,7 @@ export {
 // Transports, secure streams and the reactor
 export type { Transport, TransportAddress } from './transport/transport.js';
 export {
+  type NativeListenOptions,
   type NativeTcpConnectOptions,
   NativeTcpListener,
   NativeTcpTransport,
@@ -257,7 +258,19 @@ export {
   type StartTlsOptions,
   startTls,
 } from './endpoints/connect.js';
-export { createServer, Server, type ServerOptions } from './endpoints/server.js';
+export { createServer, Server, type ServerOptions, type ServerStats } from './endpoints/server.js';
+export {
+  type ClusterServerOptions,
+  type ClusterStats,
+  ServerCluster,
+  type WorkerEvent,
+  type WorkerStats,
+} from './endpoints/cluster/server-cluster.js';
+export type {
+  WorkerInfo,
+  WorkerSetup,
+  WorkerSetupFunction,
+} from './endpoints/cluster/worker-setup.js';
 export { toNodeDuplex } from './protocol/node-duplex.js';
 
 // ---------------------------------------------------------------------------------------------

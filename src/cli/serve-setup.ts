@@ -1,0 +1,148 @@
+/**
+ * What `rxtls serve` serves, from its command line: the settings, the server's context, and the
+ * server's options with what each connection gets (echo, or the HTTPS status site). The
+ * single-process command and every worker of `--workers` build their server from here.
+ */
+import { createDefaultContext } from '../context/default-context.js';
+import type { SSLContext } from '../context/ssl-context.js';
+import type { WorkerSetup } from '../endpoints/cluster/worker-setup.js';
+import { CERT_NONE, CERT_OPTIONAL, CERT_REQUIRED, Purpose } from '../constants/ssl-constants.js';
+import { Reactor } from '../transport/stream/reactor.js';
+import {
+  alpnList,
+  type OptionValues,
+  parseCommandArgs,
+  positiveInteger,
+  UsageError,
+} from './command.js';
+import type { DevCertificates } from './dev-certificates.js';
+import { echoStream } from './echo-stream.js';
+import { HttpsStatusSite } from './https-status.js';
+
+export const COMMAND = 'rxtls serve';
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_ECHO_PORT = 8444;
+export const DEFAULT_HTTPS_PORT = 8443;
+const MAX_PORT = 65_535;
+/** How long a stop waits for the clients' close_notify before closing their connections. */
+export const STOP_TIMEOUT_MS = 5_000;
+
+const VERIFY_MODES = { none: CERT_NONE, optional: CERT_OPTIONAL, required: CERT_REQUIRED };
+
+export const OPTIONS = {
+  echo: { type: 'boolean' },
+  https: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  cafile: { type: 'string' },
+  verify: { type: 'string' },
+  alpn: { type: 'string' },
+  'handshake-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-connections': { type: 'string' },
+  workers: { type: 'string' },
+} as const;
+
+export function option(values: OptionValues, name: string): string | undefined {
+  return values[name] as string | undefined;
+}
+
+function port(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > MAX_PORT) {
+    throw new UsageError(COMMAND, `--port must be 0-${MAX_PORT}, got '${value}'`);
+  }
+  return number;
+}
+
+function optionalInteger(values: OptionValues, name: string): number | undefined {
+  const value = option(values, name);
+  return value === undefined ? undefined : positiveInteger(COMMAND, name, value);
+}
+
+export interface ServeSettings {
+  https: boolean;
+  host: string;
+  port: number;
+  verify: keyof typeof VERIFY_MODES;
+  alpn: string[] | undefined;
+  handshakeTimeoutMs: number | undefined;
+  idleTimeoutMs: number | undefined;
+  maxConnections: number | undefined;
+}
+
+export function settings(values: OptionValues): ServeSettings {
+  if (values.echo && values.https) throw new UsageError(COMMAND, 'choose --echo or --https');
+  const https = Boolean(values.https);
+  if ((option(values, 'cert') === undefined) !== (option(values, 'key') === undefined)) {
+    throw new UsageError(COMMAND, '--cert and --key go together');
+  }
+  const verify = option(values, 'verify') ?? (option(values, 'cafile') ? 'required' : 'none');
+  if (!(verify in VERIFY_MODES)) {
+    throw new UsageError(COMMAND, `--verify must be none, optional or required, got '${verify}'`);
+  }
+  if (verify !== 'none' && !option(values, 'cafile') && option(values, 'cert')) {
+    throw new UsageError(COMMAND, `--verify ${verify} needs --cafile with your own --cert`);
+  }
+  const alpn = option(values, 'alpn');
+  const protocols = alpn === undefined ? undefined : alpnList(COMMAND, alpn);
+  if (https && protocols && !protocols.includes('http/1.1')) {
+    throw new UsageError(COMMAND, '--https speaks HTTP/1.1: --alpn must include http/1.1');
+  }
+  return {
+    https,
+    host: option(values, 'host') ?? DEFAULT_HOST,
+    port: port(option(values, 'port'), https ? DEFAULT_HTTPS_PORT : DEFAULT_ECHO_PORT),
+    verify: verify as ServeSettings['verify'],
+    alpn: protocols ?? (https ? ['http/1.1'] : undefined),
+    handshakeTimeoutMs: optionalInteger(values, 'handshake-timeout'),
+    idleTimeoutMs: optionalInteger(values, 'idle-timeout'),
+    maxConnections: optionalInteger(values, 'max-connections'),
+  };
+}
+
+export function serverContext(
+  values: OptionValues,
+  chosen: ServeSettings,
+  dev: DevCertificates | undefined,
+): SSLContext {
+  const context = createDefaultContext(Purpose.CLIENT_AUTH);
+  context.loadCertChain(
+    dev?.cert ?? (option(values, 'cert') as string),
+    dev?.key ?? option(values, 'key'),
+  );
+  if (chosen.verify !== 'none') {
+    context.loadVerifyLocations({ cafile: option(values, 'cafile') ?? dev?.ca ?? null });
+    context.verifyMode = VERIFY_MODES[chosen.verify];
+  }
+  if (chosen.alpn) context.setAlpnProtocols(chosen.alpn);
+  return context;
+}
+
+/** Parses the command line as `rxtls serve` does; undefined for --help. */
+export function parseServeArgs(args: string[]): OptionValues | undefined {
+  return parseCommandArgs(COMMAND, args, OPTIONS)?.values;
+}
+
+/** The server `rxtls serve` runs from these settings: its options and each connection's handler. */
+export function serveSetup(
+  values: OptionValues,
+  chosen: ServeSettings,
+  dev: DevCertificates | undefined,
+): WorkerSetup & { context: SSLContext; reactor: Reactor } {
+  const context = serverContext(values, chosen, dev);
+  const reactor = new Reactor();
+  const site = chosen.https ? new HttpsStatusSite(context, reactor) : undefined;
+  return {
+    context,
+    reactor,
+    shutdownTimeoutMs: STOP_TIMEOUT_MS,
+    ...(chosen.handshakeTimeoutMs ? { handshakeTimeoutMs: chosen.handshakeTimeoutMs } : {}),
+    ...(chosen.idleTimeoutMs ? { idleTimeoutMs: chosen.idleTimeoutMs } : {}),
+    ...(chosen.maxConnections ? { maxConnections: chosen.maxConnections } : {}),
+    onSocket: (socket) => (site ? site.accept(socket) : echoStream(socket)),
+  };
+}
