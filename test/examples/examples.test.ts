@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { main as diPolicy } from '../../examples/di-policy.js';
 import { main as echoClient } from '../../examples/echo-client.js';
+import { main as echoCluster } from '../../examples/echo-cluster.js';
 import { main as echoServer } from '../../examples/echo-server.js';
 import { main as fetchOverRxtls } from '../../examples/fetch-over-rxtls.js';
 import { main as httpsServer } from '../../examples/https-server.js';
@@ -38,6 +39,26 @@ test('echo-server and echo-client: the client gets its message back', async () =
   } finally {
     await server.close();
   }
+});
+
+test('echo-cluster: two worker processes answer on one port, and the server counts the handshakes', async () => {
+  const cluster = await echoCluster({ workers: 2 });
+  try {
+    assert.is(cluster.server.pids.length, 2);
+    for (const message of ['one', 'two', 'three']) {
+      const { reply, close } = await echoClient({
+        port: cluster.port,
+        caFile: cluster.caFile,
+        message,
+      });
+      await close();
+      assert.is(reply, message);
+    }
+    assert.is((await cluster.server.stats()).handshakesOk, 3);
+  } finally {
+    await cluster.close();
+  }
+  assert.equal(cluster.server.pids, []);
 });
 
 test('echo-server and echo-client run as programs', async () => {
