@@ -46,10 +46,10 @@ async function main(): Promise<void> {
   const echoPort = portFromEnv('RXTLS_ECHO_PORT', 8444);
   const dev = await ensureDevCertificates();
 
-  // One context per service: the HTTPS one offers ALPN http/1.1, the echo one none.
+  // One context per service: the HTTPS one offers ALPN h2 and http/1.1, the echo one none.
   const httpsContext = createDefaultContext(Purpose.CLIENT_AUTH);
   httpsContext.loadCertChain(dev.cert, dev.key);
-  httpsContext.setAlpnProtocols(['http/1.1']);
+  httpsContext.setAlpnProtocols(['h2', 'http/1.1']);
   const echoContext = createDefaultContext(Purpose.CLIENT_AUTH);
   echoContext.loadCertChain(dev.cert, dev.key);
 

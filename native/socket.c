@@ -539,6 +539,46 @@ static napi_value read_stop(napi_env env, napi_callback_info info) {
   return rx_undefined(env);
 }
 
+/* setNoDelay(socket, on): TCP_NODELAY (every socket starts with it on). */
+static napi_value set_no_delay(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  rx_socket *s = socket_call(env, info, 2, argv);
+  if (s == NULL) return NULL;
+  bool on = true;
+  napi_get_value_bool(env, argv[1], &on);
+  if (s->closing) return rx_undefined(env);
+  return undefined_or_throw(env, uv_tcp_nodelay(&s->tcp, on ? 1 : 0));
+}
+
+/* ref(socket, on): whether the open socket keeps Node's event loop alive (as net.Socket's
+ * ref()/unref()). */
+static napi_value set_ref(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  rx_socket *s = socket_call(env, info, 2, argv);
+  if (s == NULL) return NULL;
+  bool on = true;
+  napi_get_value_bool(env, argv[1], &on);
+  if (s->closing) return rx_undefined(env);
+  if (on)
+    uv_ref((uv_handle_t *)&s->tcp);
+  else
+    uv_unref((uv_handle_t *)&s->tcp);
+  return rx_undefined(env);
+}
+
+/* setKeepAlive(socket, on, delaySeconds): TCP keepalive probes after that long idle. */
+static napi_value set_keep_alive(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  rx_socket *s = socket_call(env, info, 3, argv);
+  if (s == NULL) return NULL;
+  bool on = false;
+  uint32_t delay = 0;
+  napi_get_value_bool(env, argv[1], &on);
+  napi_get_value_uint32(env, argv[2], &delay);
+  if (s->closing) return rx_undefined(env);
+  return undefined_or_throw(env, uv_tcp_keepalive(&s->tcp, on ? 1 : 0, delay));
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status) {
   rx_socket *s = req->data;
   free(req);
@@ -640,6 +680,9 @@ napi_value rx_socket_init(napi_env env, napi_value exports) {
     RX_METHOD("write", write_bytes),
     RX_METHOD("readStart", read_start),
     RX_METHOD("readStop", read_stop),
+    RX_METHOD("setNoDelay", set_no_delay),
+    RX_METHOD("setKeepAlive", set_keep_alive),
+    RX_METHOD("ref", set_ref),
     RX_METHOD("end", end_socket),
     RX_METHOD("close", close_js),
     RX_METHOD("address", address),

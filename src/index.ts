@@ -271,7 +271,19 @@ export type {
   WorkerSetup,
   WorkerSetupFunction,
 } from './endpoints/cluster/worker-setup.js';
-export { toNodeDuplex } from './protocol/node-duplex.js';
+export { SecureDuplex, toNodeDuplex } from './protocol/node-duplex.js';
+export {
+  type HttpHandler,
+  type HttpRequest,
+  type HttpResponse,
+  HttpService,
+  type HttpServiceOptions,
+} from './protocol/http/http-service.js';
+export {
+  createHttpsServer,
+  HttpsServer,
+  type HttpsServerOptions,
+} from './endpoints/https-server.js';
 
 // ---------------------------------------------------------------------------------------------
 // Protocols on decrypted streams

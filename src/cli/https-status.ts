@@ -1,12 +1,10 @@
 /**
- * HTTPS over rxtls for `rxtls serve --https` and the demo: Node's own `http` server answering on
- * secure streams (through toNodeDuplex), with a small page showing the live `reactor.stats()`
- * and the visitor's TLS session, and the same as JSON at /stats.json.
+ * HTTPS over rxtls for `rxtls serve --https` and the demo: h2 and http/1.1 by ALPN through
+ * HttpService (Node's own HTTP servers on secure streams), with a small page showing the live
+ * `reactor.stats()` and the visitor's TLS session, and the same as JSON at /stats.json.
  */
-import http from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { SSLContext } from '../context/ssl-context.js';
-import { toNodeDuplex } from '../protocol/node-duplex.js';
+import { type HttpRequest, type HttpResponse, HttpService } from '../protocol/http/http-service.js';
 import type { Server } from '../endpoints/server.js';
 import type { Reactor, ReactorStats } from '../transport/stream/reactor.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
@@ -76,22 +74,18 @@ setInterval(async () => {
 export class HttpsStatusSite {
   readonly #reactor: Reactor;
   readonly #names: ServerNames;
-  readonly #streams = new WeakMap<Duplex, SSLSocket<unknown>>();
-  readonly #http: http.Server;
+  readonly #http: HttpService;
 
   constructor(context: SSLContext, reactor: Reactor) {
     this.#reactor = reactor;
     this.#names = new ServerNames(context);
-    this.#http = http.createServer((request, response) => this.#answer(request, response));
-    // A client that fails its handshake or sends garbage: the connection just ends.
-    this.#http.on('clientError', (_error, socket) => socket.destroy());
+    // Node's servers answer a malformed request themselves: 400, or GOAWAY on h2.
+    this.#http = new HttpService((request, response) => this.#answer(request, response));
   }
 
-  /** Hands one secure stream to the HTTP server (use as createServer's onSocket). */
+  /** Hands one secure stream to the HTTP service (use as createServer's onSocket). */
   accept(socket: SSLSocket<unknown>): void {
-    const duplex = toNodeDuplex(socket);
-    this.#streams.set(duplex, socket);
-    this.#http.emit('connection', duplex);
+    this.#http.accept(socket);
   }
 
   /** Takes every connection `server` accepts. */
@@ -99,15 +93,15 @@ export class HttpsStatusSite {
     server.connections$.subscribe((socket) => this.accept(socket));
   }
 
-  #report(request: http.IncomingMessage): StatusReport {
-    const socket = this.#streams.get(request.socket);
+  #report(request: HttpRequest): StatusReport {
+    const socket = this.#http.streamOf(request);
     return {
       stats: this.#reactor.stats(),
       session: socket ? tlsSessionInfo(socket, this.#names) : null,
     };
   }
 
-  #answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+  #answer(request: HttpRequest, response: HttpResponse): void {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });

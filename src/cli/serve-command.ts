@@ -37,8 +37,9 @@ const HELP = `usage: rxtls serve [--echo|--https] [--host H] [--port P] [--cert 
 Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every client and exits 0.
 
   --echo                  echo every byte back (default)
-  --https                 serve HTTP/1.1: a page with the server's statistics and your TLS
-                          session, and the same as JSON at /stats.json
+  --https                 serve HTTPS (h2 and HTTP/1.1 by ALPN): a page with the server's
+                          statistics and your TLS session, and the same as JSON at
+                          /stats.json; a malformed request gets 400 and close_notify
   --host H                the address to listen on (default: ${DEFAULT_HOST})
   --port P                the port (default: ${DEFAULT_ECHO_PORT} for --echo, ${DEFAULT_HTTPS_PORT} for --https; 0: any free one)
   --cert F --key F        the server's certificate chain and key (PEM); without them, a
@@ -48,7 +49,8 @@ Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every cl
                           development certificates: .rxtls/ca.pem)
   --verify MODE           client certificates: none (default), optional or required
                           (default required when --cafile is given)
-  --alpn LIST             ALPN protocols to accept, comma-separated (--https default: http/1.1)
+  --alpn LIST             ALPN protocols to accept, comma-separated (--https default:
+                          h2,http/1.1)
   --handshake-timeout MS  drop clients that do not finish the handshake in time
   --idle-timeout MS       drop connections idle this long
   --max-connections N     refuse connections beyond N at once (per worker with --workers)

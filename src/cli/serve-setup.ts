@@ -89,15 +89,15 @@ export function settings(values: OptionValues): ServeSettings {
   }
   const alpn = option(values, 'alpn');
   const protocols = alpn === undefined ? undefined : alpnList(COMMAND, alpn);
-  if (https && protocols && !protocols.includes('http/1.1')) {
-    throw new UsageError(COMMAND, '--https speaks HTTP/1.1: --alpn must include http/1.1');
+  if (https && protocols && !protocols.some((p) => p === 'h2' || p === 'http/1.1')) {
+    throw new UsageError(COMMAND, '--https speaks h2 and HTTP/1.1: --alpn must include one');
   }
   return {
     https,
     host: option(values, 'host') ?? DEFAULT_HOST,
     port: port(option(values, 'port'), https ? DEFAULT_HTTPS_PORT : DEFAULT_ECHO_PORT),
     verify: verify as ServeSettings['verify'],
-    alpn: protocols ?? (https ? ['http/1.1'] : undefined),
+    alpn: protocols ?? (https ? ['h2', 'http/1.1'] : undefined),
     handshakeTimeoutMs: optionalInteger(values, 'handshake-timeout'),
     idleTimeoutMs: optionalInteger(values, 'idle-timeout'),
     maxConnections: optionalInteger(values, 'max-connections'),

@@ -75,6 +75,19 @@ export class TcpTransport implements Transport {
     });
   }
 
+  ref(on: boolean): void {
+    if (on) this.#socket.ref();
+    else this.#socket.unref();
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    this.#socket.setNoDelay(noDelay);
+  }
+
+  setKeepAlive(enable: boolean, initialDelayMs: number): void {
+    this.#socket.setKeepAlive(enable, initialDelayMs);
+  }
+
   /** Connects to `host:port`; resolves once TCP is established. */
   static connect(options: TcpConnectOptions): Promise<TcpTransport> {
     return new Promise((resolve, reject) => {

@@ -36,4 +36,10 @@ export interface Transport {
   readonly closed$: Observable<void>;
   readonly localAddress: TransportAddress | null;
   readonly remoteAddress: TransportAddress | null;
+  /** Whether the transport keeps Node's event loop alive (net.Socket's ref()/unref()). */
+  ref?(on: boolean): void;
+  /** TCP_NODELAY, on a transport that is (or runs over) TCP; absent elsewhere. */
+  setNoDelay?(noDelay: boolean): void;
+  /** TCP keepalive probes after `initialDelayMs` idle, on a transport that is (or runs over) TCP. */
+  setKeepAlive?(enable: boolean, initialDelayMs: number): void;
 }

@@ -44,7 +44,7 @@ test('the demo prints how to try it, serves curl the page with stats and the TLS
   assert.match(page, /<td id="handshakesOk">[1-9]\d*<\/td>/);
   assert.match(page, /<tr><th>version<\/th><td>TLSv1\.[23]<\/td><\/tr>/);
   assert.match(page, /<tr><th>cipher<\/th><td>\w+ \(\d+ bits\)<\/td><\/tr>/);
-  assert.match(page, '<tr><th>alpn</th><td>http/1.1</td></tr>');
+  assert.match(page, '<tr><th>alpn</th><td>h2</td></tr>');
   assert.match(page, '<tr><th>server name (SNI)</th><td>localhost</td></tr>');
   assert.match(page, '<tr><th>resumed</th><td>no</td></tr>');
 
@@ -56,7 +56,7 @@ test('the demo prints how to try it, serves curl the page with stats and the TLS
   assert.ok(report.stats.handshakesOk >= 3, 'both servers count in one reactor');
   assert.is(report.stats.connections, 1, 'only this request is open');
   assert.ok(report.stats.bytesIn > 0 && report.stats.bytesOut > 0);
-  assert.is(report.session.alpn, 'http/1.1');
+  assert.is(report.session.alpn, 'h2');
   assert.is(report.session.serverName, 'localhost');
 
   demo.child.kill('SIGTERM');

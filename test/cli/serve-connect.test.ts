@@ -148,7 +148,8 @@ test('serve --https answers curl --cacert with the status page and /stats.json',
   });
   assert.match(page.stdout, '<h1>Hello over rxtls</h1>');
   assert.match(page.stdout, '<tr><th>server name (SNI)</th><td>localhost</td></tr>');
-  assert.match(page.stdout, '<tr><th>alpn</th><td>http/1.1</td></tr>');
+  // curl offers h2 and http/1.1; the server prefers h2.
+  assert.match(page.stdout, '<tr><th>alpn</th><td>h2</td></tr>');
   assert.match(page.stdout, /<td id="handshakesOk">\d+<\/td>/);
   const json = await curl('curl', ['-sS', '--cacert', CA, `https://127.0.0.1:${port}/stats.json`], {
     cwd: dir,
@@ -387,8 +388,8 @@ test('bad usage exits 2 with one line naming the problem', async () => {
     [['connect', 'localhost:1', '--bogus'], "rxtls connect: unknown option '--bogus'"],
     [['serve', '--echo', '--https'], 'rxtls serve: choose --echo or --https'],
     [
-      ['serve', '--https', '--alpn', 'h2'],
-      'rxtls serve: --https speaks HTTP/1.1: --alpn must include http/1.1',
+      ['serve', '--https', '--alpn', 'spdy/3'],
+      'rxtls serve: --https speaks h2 and HTTP/1.1: --alpn must include one',
     ],
     [['serve', '--port', 'http'], "rxtls serve: --port must be 0-65535, got 'http'"],
     [

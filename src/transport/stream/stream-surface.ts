@@ -123,6 +123,18 @@ export abstract class SecureStreamSurface<C> {
   get sessionReused(): boolean {
     return this.#sslobj.sessionReused;
   }
+  /** Whether the transport underneath keeps the event loop alive (net.Socket's ref/unref). */
+  ref(on = true): void {
+    this.#transport.ref?.(on);
+  }
+  /** TCP_NODELAY on the TCP this stream runs over, however deep (nothing without TCP). */
+  setNoDelay(noDelay = true): void {
+    this.#transport.setNoDelay?.(noDelay);
+  }
+  /** TCP keepalive on the TCP this stream runs over, however deep (nothing without TCP). */
+  setKeepAlive(enable = false, initialDelayMs = 0): void {
+    this.#transport.setKeepAlive?.(enable, initialDelayMs);
+  }
   get localAddress(): TransportAddress | null {
     return this.#transport.localAddress;
   }

@@ -122,6 +122,12 @@ export interface NativeSocketBinding {
   /** Sends what the kernel takes now and queues the rest (a copy); answers the bytes queued. */
   write(socket: NativeSocketHandle, bytes: Uint8Array): number;
   readStart(socket: NativeSocketHandle): void;
+  /** Whether the open socket keeps the event loop alive (net.Socket's ref()/unref()). */
+  ref(socket: NativeSocketHandle, on: boolean): void;
+  /** TCP_NODELAY (on from the start). */
+  setNoDelay(socket: NativeSocketHandle, on: boolean): void;
+  /** TCP keepalive probes after `delaySeconds` idle (libuv's unit). */
+  setKeepAlive(socket: NativeSocketHandle, on: boolean, delaySeconds: number): void;
   readStop(socket: NativeSocketHandle): void;
   end(socket: NativeSocketHandle): void;
   close(socket: NativeSocketHandle, reset: boolean): void;

@@ -325,6 +325,20 @@ export class NativeTcpTransport implements Transport {
     this.#lingerTimer.unref();
   }
 
+  ref(on: boolean): void {
+    if (!this.#closing) sockets().ref(this.#handle, on);
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    if (!this.#closing) sockets().setNoDelay(this.#handle, noDelay);
+  }
+
+  setKeepAlive(enable: boolean, initialDelayMs: number): void {
+    // libuv counts the delay in whole seconds; keepalive wants at least one.
+    const seconds = Math.max(1, Math.round(initialDelayMs / 1000));
+    if (!this.#closing) sockets().setKeepAlive(this.#handle, enable, seconds);
+  }
+
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;
