@@ -1,7 +1,8 @@
 /**
  * undici's `fetch` over rxtls: an undici Agent whose `connect` opens an rxtls secure stream and
- * hands undici a Node Duplex of it (toNodeDuplex). The HTTP client is undici's; the TLS, the
- * verification and the bytes on the wire are rxtls's. The target is the https-server example.
+ * hands undici a Node Duplex of it (toNodeDuplex). The HTTP client is undici's (h2 when the server
+ * agrees, `allowH2`); the TLS, the verification and the bytes on the wire are rxtls's. The target
+ * is the https-server example.
  *
  * Run: node dist/examples/fetch-over-rxtls.js
  */
@@ -17,8 +18,9 @@ import { main as httpsServer } from './https-server.js';
 /** An undici Agent that connects through rxtls, verifying servers against `cafile`. */
 export function rxtlsAgent(cafile: string): Agent {
   const context = createDefaultContext(Purpose.SERVER_AUTH, { cafile });
-  context.setAlpnProtocols(['http/1.1']);
+  context.setAlpnProtocols(['h2', 'http/1.1']);
   return new Agent({
+    allowH2: true,
     connect: (options, callback) => {
       connect({ host: options.hostname, port: Number(options.port), context }).then(
         // undici types the socket as net/tls Socket; it only uses the Duplex side of it.

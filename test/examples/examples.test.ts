@@ -20,6 +20,12 @@ import { main as sansIo } from '../../examples/sans-io.js';
 import { HOSTS, main as sniVirtualHosts } from '../../examples/sni-virtual-hosts.js';
 import { main as starttls } from '../../examples/starttls.js';
 import { main as tlsInTlsProxy } from '../../examples/tls-in-tls-proxy.js';
+import { echoClient as wssClient, MAX_MESSAGE, main as wssEcho } from '../../examples/wss-echo.js';
+import { WebSocket } from 'ws';
+import { Purpose } from '../../src/constants/ssl-constants.js';
+import { createDefaultContext } from '../../src/context/default-context.js';
+import { connect } from '../../src/endpoints/connect.js';
+import { toNodeDuplex } from '../../src/protocol/node-duplex.js';
 import { TLSVersion } from '../../src/constants/ssl-constants.js';
 import { SSLError } from '../../src/errors/errors.js';
 import { rejectionOf } from '../helpers/assert-error.js';
@@ -107,7 +113,7 @@ test('https-server answers curl --cacert and Node https with the TLS session', a
     ]);
     assert.match(
       stdout,
-      /^hello from rxtls: GET \/hello over TLSv1\.3 with TLS_\w+, ALPN http\/1\.1\n$/,
+      /^hello from rxtls: GET \/hello over HTTP\/2\.0, TLSv1\.3 with TLS_\w+, ALPN h2\n$/,
     );
     const body = await new Promise<string>((resolve, reject) => {
       https
@@ -127,7 +133,7 @@ test('https-server answers curl --cacert and Node https with the TLS session', a
         )
         .on('error', reject);
     });
-    assert.match(body, /GET \/node over TLSv1\.3/);
+    assert.match(body, /GET \/node over HTTP\/1\.1, TLSv1\.3 with TLS_\w+, ALPN none/);
   } finally {
     await server.close();
   }
@@ -245,7 +251,34 @@ test('di-policy: one registration turns the same server from Intermediate to Mod
 test('fetch-over-rxtls: undici fetch runs over an rxtls stream and verifies the server', async () => {
   const { status, body } = await fetchOverRxtls();
   assert.is(status, 200);
-  assert.match(body, /hello from rxtls: GET \/from-fetch over TLSv1\.3/);
+  assert.match(body, /hello from rxtls: GET \/from-fetch over HTTP\/2\.0, TLSv1\.3 .*ALPN h2/);
+});
+
+test('wss-echo: ws over rxtls both ways echoes text and binary, closes 1000 with close_notify, refuses an oversized frame with 1009', async () => {
+  const server = await wssEcho();
+  try {
+    const { replies, code, tls } = await wssClient(server.port, server.caFile, [
+      'hello',
+      Buffer.alloc(200_000, 'b'),
+    ]);
+    assert.equal(replies, ['hello', 'b'.repeat(200_000)]);
+    assert.is(code, 1000);
+    await new Promise<void>((resolve) => tls.closed$.subscribe({ complete: resolve }));
+    assert.is(tls.error, undefined, 'the TLS stream ended cleanly (close_notify both ways)');
+
+    // A message over the server's limit: ws closes with 1009 (message too big).
+    const context = createDefaultContext(Purpose.SERVER_AUTH, { cafile: server.caFile });
+    const stream = await connect({ host: 'localhost', port: server.port, context });
+    const websocket = new WebSocket(`wss://localhost:${server.port}/`, {
+      createConnection: () => toNodeDuplex(stream) as never,
+    });
+    await new Promise((resolve) => websocket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => websocket.once('close', (c) => resolve(c)));
+    websocket.send(Buffer.alloc(MAX_MESSAGE + 1));
+    assert.is(await closed, 1009);
+  } finally {
+    await server.close();
+  }
 });
 
 test.run();
