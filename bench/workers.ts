@@ -67,7 +67,7 @@ async function measure(workers: number, files: { cert: string; key: string }, ca
     pin(pids[0] as number, '0');
     pin(process.pid, '1');
   } else {
-    pids.forEach((pid, i) => pin(pid, String(i % 2)));
+    for (const [i, pid] of pids.entries()) pin(pid, String(i % 2));
     pin(process.pid, '0,1');
   }
   await load(WARMUP, port, ca);
