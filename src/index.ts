@@ -320,3 +320,17 @@ export {
   PlaintextConversation,
 } from './protocol/starttls.js';
 export { REACTOR } from './di/tokens.js';
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics channels (docs/architecture.md, Diagnostics and metrics)
+export {
+  CHANNEL_HANDSHAKE_END,
+  CHANNEL_HANDSHAKE_START,
+  CHANNEL_STREAM_CLOSE,
+  CHANNEL_VERIFY_FAILURE,
+  type HandshakeEndMessage,
+  type HandshakeStartMessage,
+  type StreamCloseMessage,
+  type StreamCloseReason,
+  type VerifyFailureMessage,
+} from './transport/stream/stream-diagnostics.js';

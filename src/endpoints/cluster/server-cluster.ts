@@ -271,6 +271,7 @@ export class ServerCluster {
       connections: sum('connections'),
       handshakesOk: sum('handshakesOk'),
       handshakesFailed: sum('handshakesFailed'),
+      handshakesResumed: sum('handshakesResumed'),
       bytesIn: sum('bytesIn'),
       bytesOut: sum('bytesOut'),
       workers,

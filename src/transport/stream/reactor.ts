@@ -15,6 +15,8 @@ export interface ReactorStats {
   connections: number;
   handshakesOk: number;
   handshakesFailed: number;
+  /** Of the handshakes ok, those that resumed a session. */
+  handshakesResumed: number;
   /** Ciphertext bytes received and sent. */
   bytesIn: number;
   bytesOut: number;
@@ -32,11 +34,13 @@ export class Reactor {
   readonly #stats: Omit<ReactorStats, 'connections'> = {
     handshakesOk: 0,
     handshakesFailed: 0,
+    handshakesResumed: 0,
     bytesIn: 0,
     bytesOut: 0,
   };
   readonly #observer: StreamObserver = {
-    onHandshake: (ok) => {
+    onHandshake: (ok, resumed) => {
+      if (resumed) this.#stats.handshakesResumed += 1;
       if (ok) this.#stats.handshakesOk += 1;
       else this.#stats.handshakesFailed += 1;
     },

@@ -23,6 +23,7 @@ import { type CiphertextPath, ciphertextPathFor } from './ciphertext-path.js';
 import { StreamOutcomes } from './outcome.js';
 import { PlaintextReader, type ReaderHost } from './plaintext-reader.js';
 import { ShutdownNegotiation } from './shutdown-negotiation.js';
+import { StreamReport } from './stream-diagnostics.js';
 import type { SSLSocketOptions, StreamObserver } from './stream-options.js';
 import { type SecureStreamState, StreamState } from './stream-state.js';
 import { SecureStreamSurface } from './stream-surface.js';
@@ -54,6 +55,10 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
 
   #handshakeStarted = false;
   #error: Error | undefined;
+  /** What this stream publishes on the rxtls diagnostics channels, if anyone listens (stream-diagnostics.ts). */
+  #report: StreamReport | undefined;
+  /** Ciphertext handed to the transport (the path counts what it received). */
+  #bytesOut = 0;
   readonly #outcomes = new StreamOutcomes();
   #pumping = false;
   #pumpAgain = false;
@@ -105,7 +110,10 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     );
     this.#path.open({
       arrived: (count) => this.#onCiphertextArrived(count),
-      sent: (count) => this.#observer.onBytes('out', count),
+      sent: (count) => {
+        this.#bytesOut += count;
+        this.#observer.onBytes('out', count);
+      },
       ended: () => this.#onTransportEnd(),
       failed: (error) => this.#onTransportError(error),
     });
@@ -137,6 +145,7 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   #startHandshake(): void {
     if (this.#handshakeStarted) return;
     this.#handshakeStarted = true;
+    this.#report = StreamReport.begin(this as SSLSocket<unknown>);
     this.#timers.startHandshake();
     this.#pump();
   }
@@ -159,7 +168,8 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   #onHandshakeComplete(): void {
     this.#timers.handshakeDone();
     this.#state.to('stream', 'open');
-    this.#observer.onHandshake(true);
+    this.#observer.onHandshake(true, this.sslobj.sessionReused);
+    this.#report?.handshakeDone();
     this.#outcomes.handshake.resolve();
     this.#timers.touch();
   }
@@ -408,7 +418,8 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     if (this.#state.stream === 'closed') return;
     const e = error instanceof Error ? error : new SSLError(String(error));
     this.#error = e;
-    if (this.#state.stream === 'handshaking') this.#observer.onHandshake(false);
+    if (this.#state.stream === 'handshaking') this.#observer.onHandshake(false, false);
+    this.#report?.failed(e);
     this.#outcomes.failed(e);
     this.#reader.fail(e);
     // Whatever the engine queued (an alert) goes out before the transport closes; Node's own
@@ -436,6 +447,7 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     this.#outcomes.close();
     this.#writer.close();
     this.#observer.onClosed(this as SSLSocket<unknown>);
+    this.#report?.closed(this.#error, state.peer, this.#path.received, this.#bytesOut);
   }
 
   /** Stops hearing the SSLObject and the transport. */

@@ -36,7 +36,8 @@ export interface SSLSocketOptions {
 
 /** What a stream tells its reactor. */
 export interface StreamObserver {
-  onHandshake(ok: boolean): void;
+  /** A handshake ended: `ok` or failed, and whether it resumed a session. */
+  onHandshake(ok: boolean, resumed: boolean): void;
   onBytes(direction: 'in' | 'out', count: number): void;
   onClosed(socket: SSLSocket): void;
 }
