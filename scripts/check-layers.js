@@ -81,8 +81,11 @@ export const LAYERS = {
   src: ['*'],
 };
 
-/** Packages only some layers may import. */
-export const PACKAGES = { tsyringe: ['src/di'] };
+/**
+ * Packages only some layers may import. prom-client: metrics are the servers' concern
+ * (src/endpoints/metrics); the streams publish on diagnostics_channel and know nothing of it.
+ */
+export const PACKAGES = { tsyringe: ['src/di'], 'prom-client': ['src/endpoints'] };
 
 const specifier = /(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g;
 

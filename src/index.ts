@@ -322,7 +322,7 @@ export {
 export { REACTOR } from './di/tokens.js';
 
 // ---------------------------------------------------------------------------------------------
-// Diagnostics channels (docs/architecture.md, Diagnostics and metrics)
+// Diagnostics channels and Prometheus metrics (docs/architecture.md, Diagnostics and metrics)
 export {
   CHANNEL_HANDSHAKE_END,
   CHANNEL_HANDSHAKE_START,
@@ -334,3 +334,9 @@ export {
   type StreamCloseReason,
   type VerifyFailureMessage,
 } from './transport/stream/stream-diagnostics.js';
+export {
+  type MetricsSource,
+  ServerMetrics,
+  type ServerMetricsOptions,
+} from './endpoints/metrics/server-metrics.js';
+export { METRICS_PATH, MetricsEndpoint } from './endpoints/metrics/metrics-http.js';

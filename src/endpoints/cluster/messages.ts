@@ -29,8 +29,11 @@ export type PrimaryMessage =
       readonly port: number;
       /** Native TCP with SO_REUSEPORT on the primary's reserved address, or net through cluster. */
       readonly tcp: 'native' | 'node';
+      /** Keep Prometheus metrics (ServerMetrics) for the primary's metrics(). */
+      readonly metrics: boolean;
     }
   | { readonly rxtls: 'stats'; readonly request: number }
+  | { readonly rxtls: 'metrics'; readonly request: number }
   | { readonly rxtls: 'shutdown'; readonly timeoutMs: number };
 
 /** Worker to primary. */
@@ -39,7 +42,9 @@ export type WorkerMessage =
   | { readonly rxtls: 'ready' }
   | { readonly rxtls: 'listening'; readonly address: TransportAddress }
   | { readonly rxtls: 'failed'; readonly message: string }
-  | { readonly rxtls: 'stats'; readonly request: number; readonly stats: ServerStats };
+  | { readonly rxtls: 'stats'; readonly request: number; readonly stats: ServerStats }
+  /** prom-client's getMetricsAsJSON() of the worker's ServerMetrics (empty without metrics). */
+  | { readonly rxtls: 'metrics'; readonly request: number; readonly metrics: unknown[] };
 
 /** Whether an IPC message is one of ours. */
 export function isClusterMessage<M extends { rxtls: string }>(message: unknown): message is M {

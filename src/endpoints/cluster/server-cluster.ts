@@ -16,6 +16,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { type Observable, Subject } from 'rxjs';
 import { ValueError } from '../../errors/errors.js';
 import {
@@ -56,6 +57,8 @@ export interface ClusterServerOptions extends WorkerServerOptions {
   workerData?: unknown;
   /** Which TCP the workers listen with: see the file header. Default: native where it can. */
   tcp?: TcpKind;
+  /** Every worker keeps Prometheus metrics (ServerMetrics); metrics() adds them up. */
+  metrics?: boolean;
 }
 
 /** One worker's live counts. */
@@ -79,6 +82,9 @@ export type WorkerEvent =
       readonly code: number | null;
       readonly signal: string | null;
     };
+
+/** One worker's figures, as prom-client's getMetricsAsJSON() gives them. */
+type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
 
 /** One worker place: its process comes and goes, its id stays. */
 interface Slot {
@@ -107,6 +113,7 @@ export class ServerCluster {
   #closing = false;
   #requests = 0;
   readonly #pendingStats = new Map<number, (stats: WorkerStats) => void>();
+  readonly #pendingMetrics = new Map<number, (metrics: WorkerMetrics) => void>();
 
   /** Each worker listening, and each worker's exit (a replacement follows unless closing). */
   readonly workers$: Observable<WorkerEvent> = this.#events.asObservable();
@@ -198,6 +205,7 @@ export class ServerCluster {
       host: listen.host,
       port: listen.port,
       tcp: this.#tcp,
+      metrics: o.metrics ?? false,
     };
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -214,6 +222,8 @@ export class ServerCluster {
         } else if (message.rxtls === 'failed') {
           settled = true;
           reject(new Error(`rxtls worker ${slot.id} could not start: ${message.message}`));
+        } else if (message.rxtls === 'metrics') {
+          this.#pendingMetrics.get(message.request)?.(message.metrics as WorkerMetrics);
         } else if (message.rxtls === 'stats') {
           this.#pendingStats.get(message.request)?.({
             ...message.stats,
@@ -290,6 +300,44 @@ export class ServerCluster {
       this.#pendingStats.set(request, done);
       worker.once('exit', () => done(undefined));
       worker.send({ rxtls: 'stats', request } satisfies PrimaryMessage, (error) => {
+        if (error) done(undefined);
+      });
+    });
+  }
+
+  /** The content type of metrics(). */
+  get contentType(): string {
+    return AggregatorRegistry.PROMETHEUS_CONTENT_TYPE;
+  }
+
+  /**
+   * The Prometheus text of every worker's metrics (the `metrics` option), added up by
+   * prom-client's AggregatorRegistry over our own IPC (a worker that does not answer in time is
+   * left out): counters, gauges and histograms are summed.
+   */
+  async metrics(): Promise<string> {
+    const answers = await Promise.all(
+      this.#slots.map((slot) => (slot.worker ? this.#metricsOf(slot.worker) : undefined)),
+    );
+    const figures = answers.filter((metrics): metrics is WorkerMetrics => metrics !== undefined);
+    return AggregatorRegistry.aggregate(figures).metrics();
+  }
+
+  #metricsOf(worker: Worker): Promise<WorkerMetrics | undefined> {
+    const request = ++this.#requests;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), STATS_TIMEOUT_MS);
+      const exited = () => done(undefined);
+      // Scrapes come every few seconds for as long as the worker lives: leave no listener behind.
+      const done = (metrics: WorkerMetrics | undefined) => {
+        clearTimeout(timer);
+        worker.off('exit', exited);
+        this.#pendingMetrics.delete(request);
+        resolve(metrics);
+      };
+      this.#pendingMetrics.set(request, done);
+      worker.once('exit', exited);
+      worker.send({ rxtls: 'metrics', request } satisfies PrimaryMessage, (error) => {
         if (error) done(undefined);
       });
     });

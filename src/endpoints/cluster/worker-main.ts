@@ -5,6 +5,7 @@
  * primary's to handle: it drains every worker itself (docs/architecture.md, Serving on every core).
  */
 import { pathToFileURL } from 'node:url';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 import { type Server, createServer } from '../server.js';
 import { isClusterMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import type { WorkerSetupFunction } from './worker-setup.js';
@@ -13,6 +14,7 @@ import type { WorkerSetupFunction } from './worker-setup.js';
 const ORPHAN_SHUTDOWN_MS = 5_000;
 
 let server: Server | undefined;
+let metrics: ServerMetrics | undefined;
 let stopping = false;
 
 function send(message: WorkerMessage): void {
@@ -27,6 +29,8 @@ async function start(message: Extract<PrimaryMessage, { rxtls: 'start' }>): Prom
   if (typeof loaded.default !== 'function') {
     throw new TypeError(`${message.module} has no default export to set a worker up`);
   }
+  // Counting from before the first connection, so that no stream's start goes unseen.
+  if (message.metrics) metrics = new ServerMetrics();
   const { onSocket, ...own } = await loaded.default({
     id: message.id,
     count: message.count,
@@ -37,6 +41,12 @@ async function start(message: Extract<PrimaryMessage, { rxtls: 'start' }>): Prom
     onSocket,
   );
   send({ rxtls: 'listening', address: await server.listen(message.port, message.host) });
+}
+
+/** Answers the primary's metrics request with this worker's figures (none without metrics). */
+async function answerMetrics(request: number): Promise<void> {
+  const figures = metrics ? await metrics.metricsAsJSON() : [];
+  send({ rxtls: 'metrics', request, metrics: figures });
 }
 
 /** Closes the server (close_notify to every client, up to `timeoutMs`) and ends the process. */
@@ -58,6 +68,9 @@ process.on('message', (message: unknown) => {
       return;
     case 'stats':
       if (server) send({ rxtls: 'stats', request: message.request, stats: server.stats() });
+      return;
+    case 'metrics':
+      void answerMetrics(message.request);
       return;
     case 'shutdown':
       void stop(message.timeoutMs);
