@@ -12,16 +12,19 @@ export interface HostPort {
   port: number;
 }
 
-/** Parses `HOST:PORT` or `[IPV6]:PORT`; UsageError (exit 2) when it is neither. */
-export function parseHostPort(command: string, text: string): HostPort {
+/**
+ * Parses `HOST:PORT` or `[IPV6]:PORT`; UsageError (exit 2) when it is neither. `minPort` 0 lets
+ * a listening address ask for any free port.
+ */
+export function parseHostPort(command: string, text: string, minPort = 1): HostPort {
   const match = /^(?:\[([0-9A-Fa-f:.%\w]+)\]|([^:[\]\s]+)):(\d+)$/.exec(text);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (!match || !host) {
     throw new UsageError(command, `expected HOST:PORT (IPv6 as [::1]:PORT), got '${text}'`);
   }
-  if (!Number.isInteger(port) || port < 1 || port > MAX_PORT) {
-    throw new UsageError(command, `the port must be 1-${MAX_PORT}, got '${match[3]}'`);
+  if (!Number.isInteger(port) || port < minPort || port > MAX_PORT) {
+    throw new UsageError(command, `the port must be ${minPort}-${MAX_PORT}, got '${match[3]}'`);
   }
   return { host, port };
 }

@@ -6,6 +6,7 @@
  * close_notify and exits 0.
  */
 import { fileURLToPath } from 'node:url';
+import { ServerCluster } from '../endpoints/cluster/server-cluster.js';
 import { createServer } from '../endpoints/server.js';
 import type { TransportAddress } from '../transport/transport.js';
 import { type Command, type OptionValues, positiveInteger } from './command.js';
@@ -23,6 +24,12 @@ import {
   serveSetup,
   settings,
 } from './serve-setup.js';
+import {
+  metricsAddress,
+  processMetrics,
+  type ServedMetrics,
+  serveMetrics,
+} from './serve-metrics.js';
 import type { ServeWorkerData } from './serve-worker.js';
 import { waitForStopSignal } from './stop-signal.js';
 
@@ -32,7 +39,7 @@ const SERVE_WORKER = fileURLToPath(new URL('./serve-worker.js', import.meta.url)
 const HELP = `usage: rxtls serve [--echo|--https] [--host H] [--port P] [--cert F --key F]
                    [--cafile F --verify none|optional|required] [--alpn h2,http/1.1]
                    [--handshake-timeout MS] [--idle-timeout MS] [--max-connections N]
-                   [--workers N|auto]
+                   [--workers N|auto] [--metrics HOST:PORT]
 
 Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every client and exits 0.
 
@@ -56,6 +63,9 @@ Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every cl
   --max-connections N     refuse connections beyond N at once (per worker with --workers)
   --workers N|auto        serve from N processes (auto: one per core) on the same address;
                           a worker that dies is replaced; SIGINT/SIGTERM drain them all
+  --metrics HOST:PORT     serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any
+                          free one): handshakes, their duration, live connections, bytes,
+                          errors; with --workers, every worker's added up
 `;
 
 /** The host a client should name: the certificate's name for loopback and wildcard addresses. */
@@ -92,6 +102,8 @@ async function serve(args: string[]): Promise<void> {
   const workers = workerCount(values);
   // Made here once, before any worker starts, so the workers never race to make them.
   const dev = option(values, 'cert') === undefined ? await ensureDevCertificates() : undefined;
+  const metricsAt = metricsAddress(values);
+  const metrics = workers === undefined ? processMetrics(metricsAt) : undefined;
   const server =
     workers === undefined
       ? singleServer(values, chosen, dev)
@@ -100,13 +112,25 @@ async function serve(args: string[]): Promise<void> {
           workerModule: SERVE_WORKER,
           workerData: { args } satisfies ServeWorkerData,
           shutdownTimeoutMs: STOP_TIMEOUT_MS,
+          metrics: metricsAt !== undefined,
         });
   const address = await server.listen(chosen.port, chosen.host);
+  let served: ServedMetrics | undefined;
+  try {
+    const cluster = server instanceof ServerCluster ? server : undefined;
+    served = metricsAt ? await serveMetrics(metricsAt, metrics, cluster) : undefined;
+  } catch (error) {
+    await server.close({ timeoutMs: 0 });
+    throw error;
+  }
   const stop = waitForStopSignal();
-  process.stdout.write(`${startLines(chosen, address, dev, workers).join('\n')}\n`);
+  const lines = startLines(chosen, address, dev, workers);
+  if (served) lines.splice(1, 0, served.line);
+  process.stdout.write(`${lines.join('\n')}\n`);
   const signal = await stop;
   const open = (await server.stats()).connections;
   await server.close({ timeoutMs: STOP_TIMEOUT_MS });
+  await served?.close();
   process.stdout.write(`rxtls serve: ${signal}: closed ${open} connection(s), stopped\n`);
 }
 

@@ -43,6 +43,7 @@ export const OPTIONS = {
   'idle-timeout': { type: 'string' },
   'max-connections': { type: 'string' },
   workers: { type: 'string' },
+  metrics: { type: 'string' },
 } as const;
 
 export function option(values: OptionValues, name: string): string | undefined {
