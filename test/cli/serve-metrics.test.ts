@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,6 +108,19 @@ test('serve --https --metrics: the page shows the figures /metrics has', async (
   assert.ok(stats.bytesIn > 0 && stats.bytesOut > 0);
   server.child.kill('SIGTERM');
   assert.is((await server.exited).code, 0);
+});
+
+test('serve --metrics on an address in use fails with exit 1 and stops the TLS server', async () => {
+  const taken = http.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as { port: number };
+  try {
+    const exit = await rxtlsRun(cwd, ['serve', '--port', '0', '--metrics', `127.0.0.1:${port}`]);
+    assert.is(exit.code, 1);
+    assert.match(exit.stderr, 'EADDRINUSE');
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 });
 
 test('serve --metrics with a bad address is a usage error', async () => {
