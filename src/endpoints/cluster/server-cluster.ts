@@ -112,8 +112,8 @@ export class ServerCluster {
   #address: TransportAddress | null = null;
   #closing = false;
   #requests = 0;
-  readonly #pendingStats = new Map<number, (stats: WorkerStats) => void>();
-  readonly #pendingMetrics = new Map<number, (metrics: WorkerMetrics) => void>();
+  readonly #pendingStats = new Map<number, (stats: WorkerStats | undefined) => void>();
+  readonly #pendingMetrics = new Map<number, (metrics: WorkerMetrics | undefined) => void>();
 
   /** Each worker listening, and each worker's exit (a replacement follows unless closing). */
   readonly workers$: Observable<WorkerEvent> = this.#events.asObservable();
@@ -289,17 +289,32 @@ export class ServerCluster {
   }
 
   #statsOf(worker: Worker): Promise<WorkerStats | undefined> {
+    return this.#ask(worker, 'stats', this.#pendingStats);
+  }
+
+  /**
+   * Asks one worker over IPC and resolves to its answer, or to undefined if it exits, cannot be
+   * sent to or does not answer in time. Scrapes and stats calls come for as long as the worker
+   * lives, so every path removes its exit listener.
+   */
+  #ask<T>(
+    worker: Worker,
+    kind: 'stats' | 'metrics',
+    pending: Map<number, (answer: T | undefined) => void>,
+  ): Promise<T | undefined> {
     const request = ++this.#requests;
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), STATS_TIMEOUT_MS);
-      const done = (stats: WorkerStats | undefined) => {
+      const exited = () => done(undefined);
+      const done = (answer: T | undefined) => {
         clearTimeout(timer);
-        this.#pendingStats.delete(request);
-        resolve(stats);
+        worker.off('exit', exited);
+        pending.delete(request);
+        resolve(answer);
       };
-      this.#pendingStats.set(request, done);
-      worker.once('exit', () => done(undefined));
-      worker.send({ rxtls: 'stats', request } satisfies PrimaryMessage, (error) => {
+      pending.set(request, done);
+      worker.once('exit', exited);
+      worker.send({ rxtls: kind, request } satisfies PrimaryMessage, (error) => {
         if (error) done(undefined);
       });
     });
@@ -324,23 +339,7 @@ export class ServerCluster {
   }
 
   #metricsOf(worker: Worker): Promise<WorkerMetrics | undefined> {
-    const request = ++this.#requests;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), STATS_TIMEOUT_MS);
-      const exited = () => done(undefined);
-      // Scrapes come every few seconds for as long as the worker lives: leave no listener behind.
-      const done = (metrics: WorkerMetrics | undefined) => {
-        clearTimeout(timer);
-        worker.off('exit', exited);
-        this.#pendingMetrics.delete(request);
-        resolve(metrics);
-      };
-      this.#pendingMetrics.set(request, done);
-      worker.once('exit', exited);
-      worker.send({ rxtls: 'metrics', request } satisfies PrimaryMessage, (error) => {
-        if (error) done(undefined);
-      });
-    });
+    return this.#ask(worker, 'metrics', this.#pendingMetrics);
   }
 
   /**
