@@ -9,7 +9,7 @@
 /* The version of this table. The addon exports the table it was built with, and native-binding.ts
  * refuses an addon whose table differs from its own: the addon then counts as unavailable, and
  * contexts use the node engine. */
-#define RX_ABI_VERSION 1
+#define RX_ABI_VERSION 2
 
 /* The most ciphertext the read BIO holds at once: four full TLS records (see limits.ts,
  * MAX_CIPHERTEXT_RECORD). A driving call takes at most this much of its input, and the engine
@@ -94,6 +94,17 @@ enum {
   INFO_VERIFY_RESULT = 14,
 };
 
+/* What the ClientHello hook answers the addon (dispatch('client-hello', serverName), from OpenSSL's
+ * client hello callback): one of these, or a number below 256, the alert that refuses the handshake
+ * (see docs/architecture.md, The engine seam). */
+enum {
+  /* Go on with the handshake (the hook may have switched the SSL_CTX). */
+  HELLO_CONTINUE = 256,
+  /* Not yet: the callback returns SSL_CLIENT_HELLO_RETRY, the driving call ends with
+   * SSL_ERROR_WANT_CLIENT_HELLO_CB, and OpenSSL asks again when the handshake is retried. */
+  HELLO_RETRY = 257,
+};
+
 /* What a native socket reports: events(kind, a, b), with these kinds (native/socket.c). */
 enum {
   /* a: the bytes read (plain mode). */
@@ -153,6 +164,8 @@ enum {
   X("Info", "Session", INFO_SESSION) \
   X("Info", "SessionReused", INFO_SESSION_REUSED) \
   X("Info", "VerifyResult", INFO_VERIFY_RESULT) \
+  X("HelloAnswer", "Continue", HELLO_CONTINUE) \
+  X("HelloAnswer", "Retry", HELLO_RETRY) \
   X("SocketEvent", "Data", EV_DATA) \
   X("SocketEvent", "Fed", EV_FED) \
   X("SocketEvent", "End", EV_END) \

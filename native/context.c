@@ -283,6 +283,9 @@ static bool configure(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value 
   if (data->keylog) SSL_CTX_set_keylog_callback(ctx, rx_keylog_cb);
   data->sni = rx_get_bool(env, opts, "sni");
   if (data->sni) SSL_CTX_set_tlsext_servername_callback(ctx, rx_servername_cb);
+  /* The certificate selector: OpenSSL's client hello callback may suspend the handshake. */
+  if (rx_get_bool(env, opts, "clientHello"))
+    SSL_CTX_set_client_hello_cb(ctx, rx_client_hello_cb, NULL);
   data->psk_client = rx_get_bool(env, opts, "pskClient");
   if (data->psk_client) SSL_CTX_set_psk_client_callback(ctx, rx_psk_client_cb);
   data->psk_server = rx_get_bool(env, opts, "pskServer");

@@ -167,6 +167,59 @@ int rx_servername_cb(SSL *ssl, int *alert, void *arg) {
   return ret;
 }
 
+/* The SNI name in a ClientHello's server_name extension (RFC 6066, 3), into `buf`; NULL when it
+ * has none or one OpenSSL will refuse anyway (empty, too long, a NUL inside). The extensions are
+ * not parsed yet when the client hello callback runs, so SSL_get_servername knows nothing. */
+static const char *hello_server_name(SSL *ssl, char *buf, size_t size) {
+  const unsigned char *p;
+  size_t len;
+  if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) || len < 5) return NULL;
+  size_t list = ((size_t)p[0] << 8) | p[1];
+  size_t name = ((size_t)p[3] << 8) | p[4];
+  if (list + 2 != len || p[2] != TLSEXT_NAMETYPE_host_name || name == 0 || name + 5 > len ||
+      name > TLSEXT_MAXLEN_host_name || name >= size || memchr(p + 5, 0, name) != NULL)
+    return NULL;
+  memcpy(buf, p + 5, name);
+  buf[name] = '\0';
+  return buf;
+}
+
+/* The certificate selector's hook: HELLO_CONTINUE, HELLO_RETRY (suspend the handshake until the
+ * lookup settles: SSL_ERROR_WANT_CLIENT_HELLO_CB), or the alert that refuses it. A hook that
+ * throws or answers anything else is a handshake_failure (the TS side answers failures itself). */
+int rx_client_hello_cb(SSL *ssl, int *alert, void *arg) {
+  (void)arg;
+  rx_engine *engine = callback_engine(ssl);
+  if (engine == NULL) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  napi_env env = engine->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  char buf[TLSEXT_MAXLEN_host_name + 1];
+  const char *name = hello_server_name(ssl, buf, sizeof(buf));
+  napi_value result = dispatch(engine, "client-hello", string_or_null(env, name));
+  int ret = SSL_CLIENT_HELLO_ERROR;
+  double answer;
+  if (engine->destroyed) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+  } else if (result == NULL || napi_get_value_double(env, result, &answer) != napi_ok) {
+    *alert = SSL_AD_HANDSHAKE_FAILURE;
+  } else if (answer == HELLO_CONTINUE) {
+    ret = SSL_CLIENT_HELLO_SUCCESS;
+  } else if (answer == HELLO_RETRY) {
+    ret = SSL_CLIENT_HELLO_RETRY;
+  } else {
+    *alert = answer >= 0 && answer <= 255 ? (int)answer : SSL_AD_HANDSHAKE_FAILURE;
+  }
+  napi_close_handle_scope(env, scope);
+  return ret;
+}
+
 /* Python 3.13's psk_client_callback: (hint) -> [identity | null, key], lengths checked. */
 unsigned int rx_psk_client_cb(SSL *ssl, const char *hint, char *identity,
                               unsigned int max_identity_len, unsigned char *psk,

@@ -51,6 +51,7 @@ rx_engine *rx_engine_unwrap(napi_env env, napi_value value);
  * the engine being driven. */
 void rx_keylog_cb(const SSL *ssl, const char *line);
 int rx_servername_cb(SSL *ssl, int *alert, void *arg);
+int rx_client_hello_cb(SSL *ssl, int *alert, void *arg);
 unsigned int rx_psk_client_cb(SSL *ssl, const char *hint, char *identity,
                               unsigned int max_identity_len, unsigned char *psk,
                               unsigned int max_psk_len);

@@ -15,7 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ABI_VERSION = {
-  value: 1,
+  value: 2,
   doc:
     'The version of this table. The addon exports the table it was built with, and ' +
     'native-binding.ts refuses an addon whose table differs from its own: the addon then counts ' +
@@ -33,8 +33,9 @@ const FEED_LIMIT = {
 };
 
 /**
- * Each group numbers its entries from 0 in the order given. `name` is the TypeScript name; the C
- * name is the group's prefix and the name in capitals (HandshakeComplete: DRIVE_HANDSHAKE_COMPLETE).
+ * Each group numbers its entries from its `base` (0 when it has none) in the order given. `name` is
+ * the TypeScript name; the C name is the group's prefix and the name in capitals
+ * (HandshakeComplete: DRIVE_HANDSHAKE_COMPLETE).
  */
 const GROUPS = [
   {
@@ -124,6 +125,23 @@ const GROUPS = [
       ['Session', "The session (a handle with Python's SSLSession fields), or null."],
       ['SessionReused', 'session_reused.'],
       ['VerifyResult', 'SSL_get_verify_result: an X509_V_ERR number (0: verified).'],
+    ],
+  },
+  {
+    name: 'HelloAnswer',
+    prefix: 'HELLO',
+    base: 256,
+    doc:
+      "What the ClientHello hook answers the addon (dispatch('client-hello', serverName), from " +
+      "OpenSSL's client hello callback): one of these, or a number below 256, the alert that " +
+      'refuses the handshake (see docs/architecture.md, The engine seam).',
+    entries: [
+      ['Continue', 'Go on with the handshake (the hook may have switched the SSL_CTX).'],
+      [
+        'Retry',
+        'Not yet: the callback returns SSL_CLIENT_HELLO_RETRY, the driving call ends with ' +
+          'SSL_ERROR_WANT_CLIENT_HELLO_CB, and OpenSSL asks again when the handshake is retried.',
+      ],
     ],
   },
   {
@@ -219,8 +237,8 @@ function renderC() {
   ];
   for (const group of GROUPS) {
     out.push('', ...cComment(group.doc, ''), 'enum {');
-    group.entries.forEach(([name, doc], value) => {
-      out.push(...cComment(doc, '  '), `  ${cName(group, name)} = ${value},`);
+    group.entries.forEach(([name, doc], index) => {
+      out.push(...cComment(doc, '  '), `  ${cName(group, name)} = ${(group.base ?? 0) + index},`);
     });
     if (group.length) {
       out.push(...cComment(group.length.doc, '  '));
@@ -264,8 +282,8 @@ function renderTs() {
   ];
   for (const group of GROUPS) {
     out.push('', ...tsComment(group.doc, ''), `export const ${group.name} = {`);
-    group.entries.forEach(([name, doc], value) => {
-      out.push(...tsComment(doc, '  '), `  ${name}: ${value},`);
+    group.entries.forEach(([name, doc], index) => {
+      out.push(...tsComment(doc, '  '), `  ${name}: ${(group.base ?? 0) + index},`);
     });
     out.push(
       '} as const;',

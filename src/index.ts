@@ -17,6 +17,7 @@ export {
   type SSLErrorDetails,
   SSLErrorNumber,
   SSLSyscallError,
+  SSLWantClientHelloError,
   SSLWantReadError,
   SSLWantWriteError,
   SSLZeroReturnError,

@@ -23,6 +23,7 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
     checkHostname: false,
     credentials: undefined,
     sni: undefined,
+    clientHello: undefined,
     keylog: undefined,
     // OpenSSL offers PSK suites only when a PSK callback is set; it is never called here.
     pskClient: () => null,

@@ -54,6 +54,8 @@ import type {
   WrapSocketOptions,
 } from './context-types.js';
 import { type PeerCheck, runPeerChecks } from './peer-checks.js';
+import type { CertificateSelectorOptions as SelectorOptions } from './certificate-selector.js';
+import { CertificateSelection, type CertificateSelector } from './certificate-selector.js';
 
 export type * from './context-types.js';
 export { type PeerCheck, peerCheckError } from './peer-checks.js';
@@ -97,6 +99,7 @@ export class SSLContext {
   #numTickets = DEFAULT_NUM_TICKETS;
   #keylogFilename: string | null = null;
   #sniCallback: SniCallback | null = null;
+  #selection: CertificateSelection | undefined;
   #trust = new TrustStore();
   #credentials: EngineConfig['credentials'];
   #ciphers: string | undefined;
@@ -455,6 +458,12 @@ export class SSLContext {
     this.sniCallback = callback;
   }
 
+  /** Picks certificates per ClientHello, maybe later; before sniCallback (certificate-selector) */
+  setCertificateSelector(selector: CertificateSelector | null, options?: SelectorOptions): void {
+    this.#selection = CertificateSelection.of(selector, options, this.#protocol);
+    this.#changed();
+  }
+
   /** Pre-shared keys instead of certificates, client side (Python 3.13's API). */
   setPskClientCallback(callback: PskClientCallback | null): void {
     if (this.#protocol === PROTOCOL_TLS_SERVER) {
@@ -524,6 +533,7 @@ export class SSLContext {
       numTickets: this.#numTickets,
       keylog: keylogFile ? (line: string) => appendFileSync(keylogFile, `${line}\n`) : undefined,
       sni: sni ? (engine, name) => this.#runSniCallback(sni, engine, name) : undefined,
+      clientHello: this.#selection?.hookFor(this),
       pskClient: pskClient ? (hint) => pskClient(hint) : undefined,
       pskServer: pskServer ? (identity) => pskServer(identity) : undefined,
       pskIdentityHint: this.#pskIdentityHint,

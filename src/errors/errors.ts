@@ -18,6 +18,11 @@ export enum SSLErrorNumber {
   SSL_ERROR_WANT_CONNECT = 7,
   SSL_ERROR_EOF = 8,
   SSL_ERROR_INVALID_ERROR_CODE = 10,
+  /**
+   * rxtls's addition (OpenSSL's SSL_ERROR_WANT_CLIENT_HELLO_CB): the handshake waits for the
+   * server's asynchronous certificate lookup (see {@link SSLWantClientHelloError}).
+   */
+  SSL_ERROR_WANT_CLIENT_HELLO_CB = 11,
 }
 
 /** What an {@link SSLError} may be told beyond its message. */
@@ -104,6 +109,40 @@ export class SSLWantWriteError extends SSLError {
     Error.stackTraceLimit = 0;
     super(message, details);
     Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * A server's handshake waits for its certificate lookup (`SSLContext.setCertificateSelector`):
+ * OpenSSL's SSL_ERROR_WANT_CLIENT_HELLO_CB, a readiness state beside want-read and want-write.
+ * Retry `doHandshake()` once `settled` has resolved (it never rejects: a failed lookup shows as
+ * the retried handshake's error). Not an {@link isWouldBlock} error: feeding ciphertext does not
+ * end this wait, the lookup does.
+ *
+ * @example
+ * ```ts
+ * try { server.doHandshake(); } catch (e) {
+ *   if (e instanceof SSLWantClientHelloError) await e.settled; else if (!isWouldBlock(e)) throw e;
+ * }
+ * ```
+ */
+export class SSLWantClientHelloError extends SSLError {
+  override name = 'SSLWantClientHelloError';
+  override readonly code = 'ERR_SSL_WANT_CLIENT_HELLO_CB';
+  override readonly errno = SSLErrorNumber.SSL_ERROR_WANT_CLIENT_HELLO_CB;
+  /** Resolves when the lookup has an answer (or was given up): retry the handshake then. */
+  readonly settled: Promise<void>;
+  constructor(
+    settled: Promise<void>,
+    message = 'The operation did not complete (client hello callback)',
+    details: SSLErrorDetails = {},
+  ) {
+    // Control flow, thrown on every retry while the lookup runs: no stack trace (as want-read).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message, details);
+    Error.stackTraceLimit = limit;
+    this.settled = settled;
   }
 }
 
@@ -208,11 +247,12 @@ export function typeError(what: string, expected: string, got: unknown): TypeErr
 }
 
 /** Which timeout ended a connection. */
-export type TimeoutPhase = 'handshake' | 'idle' | 'shutdown';
+export type TimeoutPhase = 'handshake' | 'idle' | 'shutdown' | 'lookup';
 
 /**
  * A secure stream took too long: the handshake (default 60 s, as asyncio), an idle period (off by
- * default) or the wait for the peer's close_notify (default 30 s).
+ * default), the wait for the peer's close_notify (default 30 s), or a server's certificate lookup
+ * (`setCertificateSelector`, default 5 s).
  */
 export class TLSTimeoutError extends Error {
   override name = 'TLSTimeoutError';
@@ -225,7 +265,9 @@ export class TLSTimeoutError extends Error {
         ? 'tls handshake did not complete'
         : phase === 'idle'
           ? 'connection was idle'
-          : 'peer did not answer close_notify';
+          : phase === 'lookup'
+            ? 'certificate lookup did not complete'
+            : 'peer did not answer close_notify';
     super(`${what} within ${timeoutMs} ms`);
     this.phase = phase;
     this.timeoutMs = timeoutMs;
@@ -269,6 +311,7 @@ export function isFatal(error: unknown): error is SSLError {
   switch (error.errno) {
     case SSLErrorNumber.SSL_ERROR_WANT_READ:
     case SSLErrorNumber.SSL_ERROR_WANT_WRITE:
+    case SSLErrorNumber.SSL_ERROR_WANT_CLIENT_HELLO_CB:
     case SSLErrorNumber.SSL_ERROR_ZERO_RETURN:
       return false;
     default:

@@ -4,7 +4,7 @@
  * move, never on a timer, and gives up after a bounded number of rounds or a deadline.
  */
 import { merge, type Subscription } from 'rxjs';
-import { isWouldBlock } from '../errors/errors.js';
+import { isWouldBlock, SSLWantClientHelloError } from '../errors/errors.js';
 import type { SSLObject } from '../transport/sansio/ssl-object.js';
 
 /** Rounds a pump makes before it gives up. */
@@ -48,9 +48,15 @@ export function nextEvent(a: SSLObject, b: SSLObject): Promise<void> {
   });
 }
 
+/** "Not yet": want-read, want-write, or a server's certificate lookup still running. */
+function notYet(error: unknown): boolean {
+  return isWouldBlock(error) || error instanceof SSLWantClientHelloError;
+}
+
 /**
  * Calls `stepA` and `stepB` (each returns true when its side is done, throws to fail) and pumps
- * until both are done. Errors other than want-read/want-write propagate.
+ * until both are done. Errors other than want-read/want-write (and a certificate lookup's wait,
+ * which ends with the `client-hello-settled` readiness event) propagate.
  */
 export async function pumpUntil(
   a: SSLObject,
@@ -65,14 +71,14 @@ export async function pumpUntil(
       try {
         doneA = stepA();
       } catch (error) {
-        if (!isWouldBlock(error)) throw error;
+        if (!notYet(error)) throw error;
       }
     }
     if (!doneB) {
       try {
         doneB = stepB();
       } catch (error) {
-        if (!isWouldBlock(error)) throw error;
+        if (!notYet(error)) throw error;
       }
     }
     const moved = transfer(a, b);

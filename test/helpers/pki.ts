@@ -232,6 +232,7 @@ export function engineConfig(pki: Pki, overrides: Partial<EngineConfig> = {}): E
     numTickets: 2,
     keylog: undefined,
     sni: undefined,
+    clientHello: undefined,
     pskClient: undefined,
     pskServer: undefined,
     pskIdentityHint: undefined,

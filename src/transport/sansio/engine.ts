@@ -5,6 +5,8 @@
  * The contract is Python's SSLObject, one level down: every driving call is non-blocking and
  * throws SSLWantReadError / SSLWantWriteError / SSLZeroReturnError / SSLEOFError / SSLError
  * exactly where Python's would; a call that throws has consumed nothing, so retrying is safe.
+ * A server whose ClientHello hook answered "not yet" throws SSLWantClientHelloError from
+ * doHandshake(), carrying the hook's `settled` promise, until a retry after it gets the decision.
  * An engine that makes progress outside the calls (the node engine works across event-loop
  * turns) says so on `progress$`, and the SSLObject turns that into readiness events.
  *
@@ -37,6 +39,33 @@ export type SniDecision =
   | { readonly kind: 'continue' }
   | { readonly kind: 'switch'; readonly config: EngineConfig }
   | { readonly kind: 'alert'; readonly alert: number; readonly cause?: unknown };
+
+/**
+ * What a server's ClientHello hook is told: the ClientHello as it arrived, before OpenSSL acted on
+ * any of its extensions.
+ */
+export interface ClientHelloFacts {
+  /** The SNI host name the client sent, or null. */
+  readonly serverName: string | null;
+}
+
+/**
+ * A lookup the ClientHello hook has started and not finished: the handshake waits for it
+ * (OpenSSL's SSL_CLIENT_HELLO_RETRY). `settled` resolves (never rejects) when asking the hook
+ * again gets its decision; `cancel` gives the lookup up (the engine was destroyed first).
+ */
+export interface PendingHello {
+  readonly settled: Promise<void>;
+  cancel(): void;
+}
+
+/**
+ * What a server's ClientHello hook may answer: an SNI decision, or "not yet" while its lookup
+ * runs (docs/architecture.md, The engine seam). Asked again after `settled`, it decides.
+ */
+export type HelloDecision =
+  | SniDecision
+  | { readonly kind: 'retry'; readonly pending: PendingHello };
 
 /**
  * A context's policy as plain data, resolved by SSLContext for engines. Engines may compile it
@@ -79,6 +108,12 @@ export interface EngineConfig {
    * a failing user callback comes back as an alert decision, so engines act on decisions only.
    */
   readonly sni: ((engine: TlsEngine, serverName: string | null) => SniDecision) | undefined;
+  /**
+   * A server's ClientHello hook (the certificate selector): runs when the ClientHello arrives,
+   * before the SNI hook, and may answer "not yet". It never throws: failures are alert decisions.
+   * The SNI hook that runs after it is the one of the configuration it chose.
+   */
+  readonly clientHello: ((engine: TlsEngine, hello: ClientHelloFacts) => HelloDecision) | undefined;
   /** A client's PSK hook: identity hint in, `[identity, key]` out (null: no PSK). */
   readonly pskClient: ((hint: string | null) => [string | null, Uint8Array] | null) | undefined;
   /** A server's PSK hook: identity in, key out (empty: unknown identity). */
@@ -202,7 +237,7 @@ export interface TlsEngine {
   verifyClientPostHandshake(): void;
   session(): EngineSession | null;
   readonly sessionReused: boolean;
-  /** Replaces the configuration (SNI switch); only inside the SNI hook. */
+  /** Replaces the configuration (SNI switch); only inside the SNI or ClientHello hook. */
   setConfig(config: EngineConfig): void;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Python's `ssl.SSLObject`: TLS over two MemoryBIOs and nothing else. It never touches a socket,
  * so it runs over any byte transport; whoever owns the transport moves ciphertext between it and
- * the BIOs, retrying a call when `readiness$` says retrying can succeed.
+ * the BIOs, retrying a call when `readiness$` says retrying can succeed (a server's handshake
+ * waiting for its certificate lookup: after `client-hello-settled`).
  */
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import type {
@@ -13,6 +14,7 @@ import type {
 } from './engine.js';
 import {
   isFatal,
+  SSLWantClientHelloError,
   SSLWantReadError,
   SSLWantWriteError,
   typeError,
@@ -25,6 +27,8 @@ import type { MemoryBIO } from './memory-bio.js';
 export type ReadinessType =
   | 'want-read' // feed more ciphertext into `incoming`
   | 'want-write' // `outgoing` holds ciphertext: flush it to the transport
+  | 'want-client-hello' // the handshake waits for the server's certificate lookup
+  | 'client-hello-settled' // that lookup settled: doHandshake() can go on
   | 'readable' // read() can return data (or the end of the stream)
   | 'writable' // write() can accept data
   | 'handshake-complete'
@@ -92,6 +96,8 @@ export interface SSLObjectInit<C> {
 const EVENTS: Readonly<Record<ReadinessType, ReadinessEvent>> = Object.freeze({
   'want-read': Object.freeze({ type: 'want-read' }),
   'want-write': Object.freeze({ type: 'want-write' }),
+  'want-client-hello': Object.freeze({ type: 'want-client-hello' }),
+  'client-hello-settled': Object.freeze({ type: 'client-hello-settled' }),
   readable: Object.freeze({ type: 'readable' }),
   writable: Object.freeze({ type: 'writable' }),
   'handshake-complete': Object.freeze({ type: 'handshake-complete' }),
@@ -155,6 +161,8 @@ export class SSLObject<C = unknown> {
   #failure: unknown;
   /** verifyClientPostHandshake() was called and the client's certificate has not come yet. */
   #awaitingPhaCertificate = false;
+  /** The certificate lookup the handshake waits for (announced once when it settles). */
+  #lookup: Promise<void> | undefined;
 
   /** Readiness changes; see {@link ReadinessType}. Completes when the object is destroyed. */
   readonly readiness$: Observable<ReadinessEvent> = this.#readiness.asObservable();
@@ -298,6 +306,7 @@ export class SSLObject<C = unknown> {
       if (canFail && isFatal(error)) this.#fail(error);
       if (error instanceof SSLWantReadError) this.#announce('want-read');
       if (error instanceof SSLWantWriteError) this.#announce('want-write');
+      if (error instanceof SSLWantClientHelloError) this.#awaitLookup(error.settled);
       throw error;
     } finally {
       if (this.#engine.handshakeComplete) this.#announceHandshake();
@@ -306,6 +315,21 @@ export class SSLObject<C = unknown> {
     this.#checkPhaCertificate();
     this.#throwIfFailed();
     return result;
+  }
+
+  /**
+   * The handshake waits for a server's certificate lookup: say so, and say when it settled, so a
+   * reactor retries doHandshake() then (docs/architecture.md, The engine seam).
+   */
+  #awaitLookup(settled: Promise<void>): void {
+    this.#announce('want-client-hello');
+    if (this.#lookup === settled) return;
+    this.#lookup = settled;
+    void settled.then(() => {
+      if (this.#lookup !== settled || this.#destroyed) return;
+      this.#lookup = undefined;
+      this.#announce('client-hello-settled');
+    });
   }
 
   /** Keeps the connection's first fatal error; later ones are consequences of it. */

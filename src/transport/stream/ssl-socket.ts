@@ -12,6 +12,7 @@ import {
   isWouldBlock,
   SSLError,
   SSLSyscallError,
+  SSLWantClientHelloError,
   TLSTimeoutError,
   ValueError,
 } from '../../errors/errors.js';
@@ -159,7 +160,8 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     try {
       this.sslobj.doHandshake();
     } catch (error) {
-      if (isWouldBlock(error)) return;
+      // A certificate lookup: the SSLObject's client-hello-settled readiness pumps again.
+      if (isWouldBlock(error) || error instanceof SSLWantClientHelloError) return;
       throw error;
     }
     this.#onHandshakeComplete();

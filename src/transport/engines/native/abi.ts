@@ -9,7 +9,7 @@
  * refuses an addon whose table differs from its own: the addon then counts as unavailable, and
  * contexts use the node engine.
  */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /**
  * The most ciphertext the read BIO holds at once: four full TLS records (see limits.ts,
@@ -113,6 +113,22 @@ export const Info = {
 } as const;
 export type Info = (typeof Info)[keyof typeof Info];
 
+/**
+ * What the ClientHello hook answers the addon (dispatch('client-hello', serverName), from OpenSSL's
+ * client hello callback): one of these, or a number below 256, the alert that refuses the handshake
+ * (see docs/architecture.md, The engine seam).
+ */
+export const HelloAnswer = {
+  /** Go on with the handshake (the hook may have switched the SSL_CTX). */
+  Continue: 256,
+  /**
+   * Not yet: the callback returns SSL_CLIENT_HELLO_RETRY, the driving call ends with
+   * SSL_ERROR_WANT_CLIENT_HELLO_CB, and OpenSSL asks again when the handshake is retried.
+   */
+  Retry: 257,
+} as const;
+export type HelloAnswer = (typeof HelloAnswer)[keyof typeof HelloAnswer];
+
 /** What a native socket reports: events(kind, a, b), with these kinds (native/socket.c). */
 export const SocketEvent = {
   /** a: the bytes read (plain mode). */
@@ -152,5 +168,6 @@ export const ABI = {
   DriveState,
   Op,
   Info,
+  HelloAnswer,
   SocketEvent,
 } as const;

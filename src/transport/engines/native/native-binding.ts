@@ -71,13 +71,14 @@ export interface NativeContextOptions {
   ticketKeys: Buffer;
   keylog: boolean;
   sni: boolean;
+  clientHello: boolean;
   pskClient: boolean;
   pskServer: boolean;
   pskIdentityHint: string | undefined;
   postHandshakeAuth: boolean;
 }
 
-/** Called by the addon during a driving call for the SNI, PSK and keylog hooks. */
+/** Called by the addon during a driving call for the ClientHello, SNI, PSK and keylog hooks. */
 export type NativeDispatch = (kind: string, arg: string | null) => unknown;
 
 /**

@@ -70,6 +70,7 @@ export function compileNativeContext(config: EngineConfig): NativeContextHandle 
       ticketKeys: ticketKeysFor(config.sessionCacheId),
       keylog: config.keylog !== undefined,
       sni: config.sni !== undefined,
+      clientHello: config.clientHello !== undefined,
       pskClient: config.pskClient !== undefined,
       pskServer: config.pskServer !== undefined,
       pskIdentityHint: config.pskIdentityHint,

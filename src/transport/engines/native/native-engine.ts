@@ -10,16 +10,18 @@ import type {
   EngineFactory,
   EngineRole,
   EngineSession,
+  PendingHello,
   TlsEngine,
 } from '../../sansio/engine.js';
 import {
   type SSLError,
   SSLErrorNumber,
+  SSLWantClientHelloError,
   ValueError,
   wantRead,
   wantWrite,
 } from '../../../errors/errors.js';
-import { DRIVE_STATE_LENGTH, DriveState, FEED_LIMIT, Info, Op } from './abi.js';
+import { DRIVE_STATE_LENGTH, DriveState, FEED_LIMIT, HelloAnswer, Info, Op } from './abi.js';
 import type { FusedPath } from './fused-path.js';
 import type { MemoryBIO } from '../../sansio/memory-bio.js';
 import {
@@ -93,6 +95,10 @@ export class NativeEngine implements TlsEngine {
   #starvedAtEof = false;
   /** Fused to a native socket (fused-path.ts): its counts replace `incoming`'s, which stays empty. */
   #fused: FusedPath | undefined;
+  /** The certificate lookup the handshake waits for (the ClientHello hook answered "not yet"). */
+  #pendingHello: PendingHello | undefined;
+  /** The hook decided: a second ClientHello (after a HelloRetryRequest) keeps its decision. */
+  #helloDecided = false;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     let session: NativeSessionHandle | null = null;
@@ -169,6 +175,7 @@ export class NativeEngine implements TlsEngine {
   }
 
   destroy(): void {
+    this.#pendingHello?.cancel();
     if (this.#handle === null) return;
     nativeBinding().destroy(this.#handle);
     this.#handle = null;
@@ -249,6 +256,10 @@ export class NativeEngine implements TlsEngine {
       }
       const starved = error.sslError === SSLErrorNumber.SSL_ERROR_WANT_READ;
       if (starved && taken > 0 && incoming.pending > 0 && remainder === undefined) continue;
+      const pending = this.#pendingHello;
+      if (error.sslError === SSLErrorNumber.SSL_ERROR_WANT_CLIENT_HELLO_CB && pending) {
+        throw new SSLWantClientHelloError(pending.settled);
+      }
       throw nativeError(error, this.#role.serverHostname, this.#callbackError);
     }
   }
@@ -264,6 +275,8 @@ export class NativeEngine implements TlsEngine {
           return undefined;
         case 'sni':
           return this.#sni(arg);
+        case 'client-hello':
+          return this.#clientHello(arg);
         case 'psk-client':
           return config.pskClient?.(arg) ?? null;
         case 'psk-server':
@@ -289,6 +302,29 @@ export class NativeEngine implements TlsEngine {
     }
     if (decision.kind === 'switch') this.setConfig(decision.config);
     return SNI_CONTINUE;
+  }
+
+  /** OpenSSL's client hello callback: the certificate selector, which may answer "not yet". */
+  #clientHello(serverName: string | null): number {
+    const hook = this.#config.clientHello;
+    this.#pendingHello = undefined;
+    if (hook === undefined || this.#helloDecided) return HelloAnswer.Continue;
+    const decision = hook(this, { serverName });
+    if (decision.kind === 'retry') {
+      this.#pendingHello = decision.pending;
+      return HelloAnswer.Retry;
+    }
+    this.#helloDecided = true;
+    switch (decision.kind) {
+      case 'alert':
+        if (decision.cause !== undefined) this.#callbackError = decision.cause;
+        return decision.alert;
+      case 'switch':
+        this.setConfig(decision.config);
+        return HelloAnswer.Continue;
+      default:
+        return HelloAnswer.Continue;
+    }
   }
 
   // --- state and information ---------------------------------------------------------------------

@@ -25,7 +25,6 @@ import type {
   EngineProgress,
   EngineRole,
   EngineSession,
-  SniDecision,
   TlsEngine,
 } from '../../sansio/engine.js';
 import {
@@ -34,6 +33,7 @@ import {
   wantWrite,
   SSLEOFError,
   SSLError,
+  SSLWantClientHelloError,
   SSLZeroReturnError,
 } from '../../../errors/errors.js';
 import {
@@ -43,7 +43,7 @@ import {
 } from '../../limits.js';
 import { MemoryBIO } from '../../sansio/memory-bio.js';
 import { cipherBits } from './cipher-bits.js';
-import { firstRecordLength, parseClientHello } from '../../sansio/client-hello.js';
+import { HelloGate } from './hello-gate.js';
 import { mapTlsSocketError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
@@ -127,8 +127,8 @@ class NodeEngine implements TlsEngine {
   /** Plaintext decrypted ahead of read(), in Node's own buffers (a byte queue, not a BIO). */
   readonly #plain = new MemoryBIO();
 
-  /** Whether the SNI hook already ran on the ClientHello (so Node's SNICallback must not). */
-  #sniDecided = false;
+  /** A server's ClientHello hooks, run before Node sees the ClientHello (hello-gate.ts). */
+  readonly #gate = new HelloGate();
 
   /** Plaintext handed to Node whose write callback has not run yet. */
   #plaintextInFlight = 0;
@@ -204,32 +204,23 @@ class NodeEngine implements TlsEngine {
   #start(): void {
     if (this.#state !== 'idle') return;
     this.#transition('handshaking');
-    // A server with an SNI hook reads the ClientHello first (see #decideServerName); everyone
-    // else hands the connection to Node at once.
-    if (!(this.#role.serverSide && this.#config.sni)) this.#createSocket();
+    // A server with ClientHello hooks reads the ClientHello first (see #decideServerName);
+    // everyone else hands the connection to Node at once.
+    if (!HelloGate.needed(this.#role.serverSide, this.#config)) this.#createSocket();
   }
 
   /**
-   * Python calls the SNI callback for every ClientHello, with None when it names no server, and
-   * lets it switch the context or refuse with an alert. Node calls SNICallback only when a name
-   * was sent, so the server reads the name from the ClientHello itself before Node sees it.
-   * Returns false while the first record is incomplete.
+   * Runs the ClientHello hooks (hello-gate.ts) and then hands Node the connection. Returns false
+   * while the first record is incomplete or the certificate selector's lookup runs.
    */
   #decideServerName(): boolean {
-    const first = this.#incoming.peek(this.#incoming.pending);
-    const length = firstRecordLength(first);
-    if (length === undefined && !this.#incoming.eofWritten) return false;
-    const hello = length === undefined ? undefined : parseClientHello(first.subarray(0, length));
-    const hook = this.#config.sni;
-    if (hello && hook) {
-      const decision = hook(this, hello.serverName);
-      if (decision.kind === 'alert') {
-        this.#refuseWithAlert(decision.alert, decision.cause);
-        return true;
-      }
-      if (decision.kind === 'switch') this.#config = decision.config;
-      this.#sniDecided = true;
+    const outcome = this.#gate.decide(this, this.#config, this.#incoming);
+    if (outcome.kind === 'incomplete' || outcome.kind === 'waiting') return false;
+    if (outcome.kind === 'refuse') {
+      this.#refuseWithAlert(outcome.alert, outcome.cause);
+      return true;
     }
+    this.#config = outcome.config;
     this.#createSocket();
     return true;
   }
@@ -255,9 +246,9 @@ class NodeEngine implements TlsEngine {
         // certificates are judged in verifyPeer (verify-peer.ts) as before.
         rejectUnauthorized: this.#config.verifyMode === CERT_REQUIRED,
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
-        ...(this.#config.sni && !this.#sniDecided
-          ? { SNICallback: (name, cb) => this.#onServerName(name, cb) }
-          : {}),
+        SNICallback: this.#gate.sniCallback(this, this.#config, (chosen) => {
+          this.#config = chosen;
+        }),
         ...this.#pskServerOptions(),
       });
       socket.on('secure', () => this.#onSecure());
@@ -308,24 +299,9 @@ class NodeEngine implements TlsEngine {
     this.#reportFailure();
     if (this.#facts) return;
     if (this.#peerClosed) throw new SSLEOFError();
+    const lookup = this.#tls ? undefined : this.#gate.pending;
+    if (lookup) throw new SSLWantClientHelloError(lookup.settled);
     throw wantRead();
-  }
-
-  /** SNICallback for a ClientHello rxtls could not read itself (one spanning several records). */
-  #onServerName(name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void {
-    const hook = this.#config.sni;
-    const decision: SniDecision = hook ? hook(this, name || null) : { kind: 'continue' };
-    if (decision.kind === 'alert') {
-      const { alert, cause } = decision;
-      cb(new SSLError(`SNI callback refused the name with alert ${alert}`, { cause }));
-      return;
-    }
-    if (decision.kind === 'switch') {
-      this.#config = decision.config;
-      cb(null, secureContextFor(decision.config));
-      return;
-    }
-    cb(null);
   }
 
   #onSecure(): void {
@@ -570,6 +546,7 @@ class NodeEngine implements TlsEngine {
       this.#state = 'closed';
     }
     this.#incomingSubscription.unsubscribe();
+    this.#gate.close();
     this.#tls?.destroy();
     this.#duplex.destroy();
     this.#plain.discard(this.#plain.pending);
