@@ -1,7 +1,9 @@
 // Handshakes in a loop, half destroyed explicitly and half left to the GC, printing RSS as it goes:
 // the native engine's memory must stay flat. Each connection also moves data both ways (a read
 // gathered across records), ends on a corrupt record, and every fourth one does post-handshake
-// authentication; scripts/native-memcheck.sh runs this under valgrind. Run: node --expose-gc bench/native-rss.mjs [count]
+// authentication, every fourth from the second waits for an asynchronous certificate selection
+// (the ClientHello hook answers "not yet", then switches, refuses or is destroyed waiting);
+// scripts/native-memcheck.sh runs this under valgrind. Run: node --expose-gc bench/native-rss.mjs [count]
 // (after `npm run build`; uses a throwaway PKI made with the openssl command).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBIO } from '../dist/src/transport/sansio/memory-bio.js';
 import { createNativeEngine } from '../dist/src/transport/engines/native/native-engine.js';
-import { SSLError, SSLWantReadError } from '../dist/src/errors/errors.js';
+import { SSLError, SSLWantClientHelloError, SSLWantReadError } from '../dist/src/errors/errors.js';
 
 const count = Number(process.argv[2] ?? 20000);
 /** destroy: every engine destroyed; gc: none (the finalizers free them); mixed: half and half. */
@@ -84,6 +86,70 @@ const server = {
 const phaServer = { ...server, verifyMode: 2, caCerts: [der], postHandshakeAuth: true };
 const phaClient = { ...client, credentials: server.credentials, postHandshakeAuth: true };
 
+/**
+ * The certificate selector's hook (docs/architecture.md, The engine seam): "not yet" on the first
+ * call, then what the connection's selection mode says.
+ */
+const selections = new WeakMap();
+const settledNow = Promise.resolve();
+const selectingServer = {
+  ...server,
+  clientHello(engine) {
+    const state = selections.get(engine);
+    if (state === undefined) return { kind: 'continue' };
+    if (!state.asked) {
+      state.asked = true;
+      return { kind: 'retry', pending: { settled: settledNow, cancel: () => undefined } };
+    }
+    if (state.mode === 'refuse') return { kind: 'alert', alert: 40 };
+    return { kind: 'switch', config: server };
+  },
+};
+
+/** Selection modes, one per selecting connection in turn. */
+const SELECTIONS = ['switch', 'refuse', 'abandon'];
+
+function selecting(mode) {
+  const [ci, co, si, so] = [new MemoryBIO(), new MemoryBIO(), new MemoryBIO(), new MemoryBIO()];
+  const c = createNativeEngine(
+    client,
+    { serverSide: false, serverHostname: 'localhost', session: null },
+    ci,
+    co,
+  );
+  const s = createNativeEngine(
+    selectingServer,
+    { serverSide: true, serverHostname: null, session: null },
+    si,
+    so,
+  );
+  selections.set(s, { mode, asked: false });
+  let waited = false;
+  try {
+    for (let i = 0; i < 10 && !(c.handshakeComplete && s.handshakeComplete); i++) {
+      for (const e of [c, s]) {
+        try {
+          e.doHandshake();
+        } catch (error) {
+          if (error instanceof SSLWantClientHelloError) {
+            waited = true;
+            if (mode === 'abandon') return;
+          } else if (!(error instanceof SSLWantReadError)) throw error;
+        }
+      }
+      si.write(co.read());
+      ci.write(so.read());
+    }
+    if (!waited || !s.handshakeComplete) throw new Error('the selection did not run');
+    exchange(c, s, ci, co, si, so);
+  } catch (error) {
+    if (mode !== 'refuse' || !(error instanceof SSLError)) throw error;
+  } finally {
+    c.destroy();
+    s.destroy();
+  }
+}
+
 function once(destroy, pha) {
   const [ci, co, si, so] = [new MemoryBIO(), new MemoryBIO(), new MemoryBIO(), new MemoryBIO()];
   const c = createNativeEngine(
@@ -157,7 +223,8 @@ const YIELD_EVERY = 100;
 const mib = () => (process.memoryUsage().rss / 1048576).toFixed(1);
 const started = process.hrtime.bigint();
 for (let i = 1; i <= count; i++) {
-  once(mode === 'destroy' || (mode === 'mixed' && i % 2 === 0), i % 4 === 0);
+  if (i % 4 === 2) selecting(SELECTIONS[((i - 2) / 4) % SELECTIONS.length]);
+  else once(mode === 'destroy' || (mode === 'mixed' && i % 2 === 0), i % 4 === 0);
   // Node runs N-API finalizers on a later event-loop turn, never inside synchronous JS: yield as a
   // server between connections does, or the engines left to the GC pile up until the next turn.
   if (i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
