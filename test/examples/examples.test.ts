@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import {
+  HOSTS as STORED_HOSTS,
+  main as certificateStore,
+} from '../../examples/certificate-store.js';
 import { main as diPolicy } from '../../examples/di-policy.js';
 import { main as echoClient } from '../../examples/echo-client.js';
 import { main as echoCluster } from '../../examples/echo-cluster.js';
@@ -164,6 +168,23 @@ test('sni-virtual-hosts: each name gets its own certificate and site on one port
       assert.is(visit.greeting, `welcome to ${host}\n`);
       assert.equal(visit.certificateNames, [host]);
     }
+  } finally {
+    await example.close();
+  }
+});
+
+test('certificate-store: each name gets the certificate its lookup found, once per name; an unknown name is refused', async () => {
+  const example = await certificateStore();
+  try {
+    for (const host of [...STORED_HOSTS, ...STORED_HOSTS]) {
+      const visit = await example.visit(host);
+      assert.is(visit.greeting, `served with the certificate of ${host}\n`);
+      assert.equal(visit.certificateNames, [host]);
+    }
+    assert.is(example.lookups(), STORED_HOSTS.length, 'contexts are kept per name');
+    const refused = await rejectionOf(example.visit('unknown.example.test'));
+    assert.instance(refused, SSLError);
+    assert.is((refused as SSLError).reason, 'TLSV1_UNRECOGNIZED_NAME');
   } finally {
     await example.close();
   }
