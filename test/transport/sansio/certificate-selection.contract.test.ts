@@ -70,6 +70,28 @@ async function untilLookup(c: SSLObject, s: SSLObject): Promise<SSLWantClientHel
   throw new Error('the server never waited for its lookup');
 }
 
+/** Sends the client's first flight with its ClientHello cut into two TLS records (legal, rare). */
+function sendSplitHello(c: SSLObject, s: SSLObject): void {
+  try {
+    c.doHandshake();
+  } catch (error) {
+    if (!isWouldBlock(error)) throw error;
+  }
+  const wire = c.outgoing.read();
+  const length = wire.readUInt16BE(3);
+  const body = wire.subarray(5, 5 + length);
+  const record = (part: Buffer) =>
+    Buffer.concat([Buffer.from([0x16, 0x03, 0x01, part.length >> 8, part.length & 0xff]), part]);
+  const half = length >> 1;
+  s.incoming.write(
+    Buffer.concat([
+      record(body.subarray(0, half)),
+      record(body.subarray(half)),
+      wire.subarray(5 + length),
+    ]),
+  );
+}
+
 const ENGINES = (['node', 'native'] as EngineKind[]).filter(engineAvailable);
 
 for (const engine of ENGINES) {
@@ -318,6 +340,32 @@ for (const engine of ENGINES) {
     await handshake(c2, s2);
     assert.equal(order2, ['selector', 'sni alt.test']);
     assert.is(commonName(c2), 'alt.test');
+  });
+
+  test('a ClientHello cut into two records: the lookup still chooses, and a refusal still sends its alert', async () => {
+    const alt = serverContext('alt');
+    const server = serverContext();
+    server.setCertificateSelector(async (hello) =>
+      hello.serverName === 'alt.test' ? alt : ALERT_DESCRIPTION_UNRECOGNIZED_NAME,
+    );
+    const [c, s] = pair(server);
+    sendSplitHello(c, s);
+    await handshake(c, s);
+    assert.is(commonName(c), 'alt.test');
+
+    const [c2, s2] = pair(server, 'unknown.test');
+    sendSplitHello(c2, s2);
+    const [serverError, clientError] = await refusal(c2, s2);
+    assert.is(serverError.reason, 'CALLBACK_FAILED');
+    assert.is(clientError.reason, 'TLSV1_UNRECOGNIZED_NAME');
+
+    // A plain sniCallback refusing such a ClientHello sends its alert too, as Python's.
+    const named = serverContext();
+    named.sniCallback = () => ALERT_DESCRIPTION_UNRECOGNIZED_NAME;
+    const [c3, s3] = pair(named);
+    sendSplitHello(c3, s3);
+    const [, clientError3] = await refusal(c3, s3);
+    assert.is(clientError3.reason, 'TLSV1_UNRECOGNIZED_NAME');
   });
 
   test('a client without SNI: the selector is told null', async () => {

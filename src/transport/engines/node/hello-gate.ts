@@ -24,6 +24,14 @@ export type GateOutcome =
   | { readonly kind: 'refuse'; readonly alert: number; readonly cause: unknown }
   | { readonly kind: 'proceed'; readonly config: EngineConfig }; // hand Node the connection
 
+/** What the engine does with the hooks' answers given in Node's SNICallback. */
+export interface GateAnswers {
+  adopt(config: EngineConfig): void;
+  refuse(alert: number, cause: unknown): void;
+}
+
+type SNICallback = tls.TlsOptions['SNICallback'];
+
 type Decided = { readonly kind: 'proceed'; readonly config: EngineConfig } | SniDecision;
 
 const INCOMPLETE: GateOutcome = Object.freeze({ kind: 'incomplete' });
@@ -64,34 +72,32 @@ export class HelloGate {
   }
 
   /**
-   * Node's SNICallback, for a ClientHello `decide` could not read, while a hook is still to run;
-   * `adopt` takes the configuration the hooks chose.
+   * Node's SNICallback, for a ClientHello `decide` could not read, while a hook is still to run:
+   * `adopt` takes the configuration the hooks chose, `refuse` sends their alert (nothing has
+   * been sent yet) and fails the engine.
    */
-  sniCallback(
-    engine: TlsEngine,
-    config: EngineConfig,
-    adopt: (config: EngineConfig) => void,
-  ): tls.TlsOptions['SNICallback'] {
+  sniCallback(engine: TlsEngine, config: EngineConfig, answer: GateAnswers): SNICallback {
     const selecting = config.clientHello !== undefined && !this.#selected;
     if (!selecting && (config.sni === undefined || this.#named)) return undefined;
-    return (name, cb) => this.#answerNode(engine, config, name || null, adopt, cb);
+    return (name, cb) => this.#answerNode(engine, config, name || null, answer, cb);
   }
 
   #answerNode(
     engine: TlsEngine,
     config: EngineConfig,
     name: string | null,
-    adopt: (config: EngineConfig) => void,
+    answer: GateAnswers,
     cb: (error: Error | null, context?: tls.SecureContext) => void,
   ): void {
     if (this.#closed) return;
     const decided = this.#run(engine, config, name);
     if (decided.kind === 'retry') {
-      void decided.pending.settled.then(() => this.#answerNode(engine, config, name, adopt, cb));
+      void decided.pending.settled.then(() => this.#answerNode(engine, config, name, answer, cb));
       return;
     }
     if (decided.kind === 'alert') {
       const { alert, cause } = decided;
+      answer.refuse(alert, cause);
       cb(new SSLError(`the ClientHello hooks refused the name with alert ${alert}`, { cause }));
       return;
     }
@@ -99,7 +105,7 @@ export class HelloGate {
       cb(null);
       return;
     }
-    adopt(decided.config);
+    answer.adopt(decided.config);
     cb(null, secureContextFor(decided.config));
   }
 

@@ -225,6 +225,14 @@ class NodeEngine implements TlsEngine {
     return true;
   }
 
+  /** What the ClientHello hooks decide inside Node's SNICallback (hello-gate.ts). */
+  readonly #gateAnswers = {
+    adopt: (chosen: EngineConfig) => {
+      this.#config = chosen;
+    },
+    refuse: (alert: number, cause: unknown) => this.#refuseWithAlert(alert, cause),
+  };
+
   /** A fatal alert before any key exists is a plaintext record; OpenSSL reports CALLBACK_FAILED. */
   #refuseWithAlert(alert: number, cause: unknown): void {
     this.#outgoing.writeOwned(Buffer.from([21, 3, 3, 0, 2, 2, alert & 0xff]));
@@ -246,9 +254,7 @@ class NodeEngine implements TlsEngine {
         // certificates are judged in verifyPeer (verify-peer.ts) as before.
         rejectUnauthorized: this.#config.verifyMode === CERT_REQUIRED,
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
-        SNICallback: this.#gate.sniCallback(this, this.#config, (chosen) => {
-          this.#config = chosen;
-        }),
+        SNICallback: this.#gate.sniCallback(this, this.#config, this.#gateAnswers),
         ...this.#pskServerOptions(),
       });
       socket.on('secure', () => this.#onSecure());
