@@ -368,6 +368,25 @@ for (const engine of ENGINES) {
     assert.is(clientError3.reason, 'TLSV1_UNRECOGNIZED_NAME');
   });
 
+  test('a HelloRetryRequest: the selector runs once, and its choice serves the second ClientHello', async () => {
+    const alt = serverContext('alt');
+    alt.setEcdhCurve('prime256v1');
+    const server = serverContext();
+    server.setEcdhCurve('prime256v1');
+    let calls = 0;
+    server.setCertificateSelector(async () => {
+      calls++;
+      return alt;
+    });
+    const client = clientContext();
+    client.setEcdhCurve('X25519:prime256v1'); // a key share for X25519 only: the server asks again
+    const [c, s] = pair(server, 'alt.test', client);
+    await handshake(c, s);
+    assert.is(calls, 1);
+    assert.is(commonName(c), 'alt.test');
+    assert.is(c.version(), 'TLSv1.3');
+  });
+
   test('a client without SNI: the selector is told null', async () => {
     const server = serverContext();
     const names: (string | null)[] = [];
