@@ -264,10 +264,13 @@ for (const engine of ENGINES) {
   test('a lookup that outlives its timeout ends the handshake, with TLSTimeoutError as the cause and its signal aborted', async () => {
     const server = serverContext();
     let signal: AbortSignal | undefined;
+    let failLate: ((error: Error) => void) | undefined;
     server.setCertificateSelector(
       (hello) => {
         signal = hello.signal;
-        return new Promise<never>(() => undefined);
+        return new Promise<never>((_, reject) => {
+          failLate = reject;
+        });
       },
       { timeoutMs: 50 },
     );
@@ -282,6 +285,17 @@ for (const engine of ENGINES) {
     assert.is((serverError.cause as TLSTimeoutError).phase, 'lookup');
     assert.is((serverError.cause as TLSTimeoutError).code, 'ERR_RXTLS_LOOKUP_TIMEOUT');
     assert.is(clientError.reason, 'SSLV3_ALERT_HANDSHAKE_FAILURE');
+    // The lookup failing after its timeout is nobody's unhandled rejection.
+    const unhandled: unknown[] = [];
+    const hear = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', hear);
+    try {
+      failLate?.(new Error('too late'));
+      for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', hear);
+    }
+    assert.equal(unhandled, []);
   });
 
   test('a selector that throws, or answers something that is not a context, refuses with handshake_failure', async () => {
