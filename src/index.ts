@@ -177,6 +177,13 @@ export type {
   WrapBioOptions,
 } from './context/context-types.js';
 export { SSLContext } from './context/ssl-context.js';
+export {
+  type CertificateChoice,
+  type CertificateSelector,
+  type CertificateSelectorOptions,
+  type ClientHelloInfo,
+  DEFAULT_LOOKUP_TIMEOUT_MS,
+} from './context/certificate-selector.js';
 export type { CipherInfo } from './context/cipher-table.js';
 export type { Password } from './context/credentials.js';
 export type { CertStoreStats } from './context/trust-store.js';
