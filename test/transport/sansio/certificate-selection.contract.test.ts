@@ -401,6 +401,29 @@ for (const engine of ENGINES) {
     assert.is(c.version(), 'TLSv1.3');
   });
 
+  test('sessions resume through a selector that switched the context (TLS 1.2 and 1.3)', async () => {
+    for (const version of [TLSVersion.TLSv1_2, TLSVersion.TLSv1_3]) {
+      const alt = serverContext('alt');
+      const server = serverContext();
+      server.setCertificateSelector(async () => alt);
+      const client = clientContext();
+      client.maximumVersion = version;
+      const [c, s] = pair(server, 'alt.test', client);
+      await handshake(c, s);
+      await send(s, c, Buffer.from('ticket')); // TLS 1.3 tickets come after the handshake
+      const session = c.session;
+      assert.ok(session);
+      const c2 = client.wrapBio(new MemoryBIO(), new MemoryBIO(), {
+        serverHostname: 'alt.test',
+        session,
+      });
+      const s2 = server.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
+      await handshake(c2, s2);
+      assert.ok(c2.sessionReused, `resumed over ${c2.version()}`);
+      assert.is(s2.context, alt);
+    }
+  });
+
   test('a client without SNI: the selector is told null', async () => {
     const server = serverContext();
     const names: (string | null)[] = [];
