@@ -168,15 +168,16 @@ int rx_servername_cb(SSL *ssl, int *alert, void *arg) {
 }
 
 /* The SNI name in a ClientHello's server_name extension (RFC 6066, 3), into `buf`; NULL when it
- * has none or one OpenSSL will refuse anyway (empty, too long, a NUL inside). The extensions are
- * not parsed yet when the client hello callback runs, so SSL_get_servername knows nothing. */
+ * has none or one OpenSSL will refuse anyway (not exactly one host_name entry, empty, too long, a
+ * NUL inside: tls_parse_ctos_server_name's rules). The extensions are not parsed yet when the
+ * client hello callback runs, so SSL_get_servername knows nothing. */
 static const char *hello_server_name(SSL *ssl, char *buf, size_t size) {
   const unsigned char *p;
   size_t len;
   if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &len) || len < 5) return NULL;
   size_t list = ((size_t)p[0] << 8) | p[1];
   size_t name = ((size_t)p[3] << 8) | p[4];
-  if (list + 2 != len || p[2] != TLSEXT_NAMETYPE_host_name || name == 0 || name + 5 > len ||
+  if (list + 2 != len || p[2] != TLSEXT_NAMETYPE_host_name || name == 0 || name + 5 != len ||
       name > TLSEXT_MAXLEN_host_name || name >= size || memchr(p + 5, 0, name) != NULL)
     return NULL;
   memcpy(buf, p + 5, name);
