@@ -5,6 +5,7 @@
  * chosen certificate. Runs on whichever engine RXTLS_ENGINE names.
  */
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import { Subject, firstValueFrom } from 'rxjs';
 import { test } from 'uvu';
@@ -18,7 +19,8 @@ import {
   PROTOCOL_TLS_SERVER,
   Purpose,
 } from '../../src/constants/ssl-constants.js';
-import { SSLError, TLSTimeoutError } from '../../src/errors/errors.js';
+import { isWouldBlock, SSLEOFError, SSLError, TLSTimeoutError } from '../../src/errors/errors.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { usePki } from '../helpers/pki.js';
@@ -169,6 +171,54 @@ test('a lookup that times out ends the handshake with handshake_failure (TLSTime
   const failure = failures[0] as SSLError | undefined;
   assert.is(failure?.reason, 'CALLBACK_FAILED');
   assert.instance(failure?.cause, TLSTimeoutError);
+  await server.close({ timeoutMs: 2_000 });
+});
+
+test('a client that leaves during the lookup ends its connection at once and aborts the lookup', async () => {
+  const reactor = new Reactor();
+  const context = serverContext('server');
+  const started = new Subject<AbortSignal>();
+  // No timeout can end this lookup first: only the client's leaving does.
+  context.setCertificateSelector(
+    ({ signal }) => {
+      started.next(signal);
+      return new Promise<never>(() => undefined);
+    },
+    { timeoutMs: 600_000 },
+  );
+  const failures: Error[] = [];
+  let onFailure: () => void = () => undefined;
+  const failed = new Promise<void>((resolve) => {
+    onFailure = resolve;
+  });
+  const server = createServer({ context, reactor }, (socket: SSLSocket<SSLContext>) => {
+    socket.handshake().catch((error: Error) => {
+      failures.push(error);
+      onFailure();
+    });
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  // A ClientHello from a client SSLObject, sent over a plain socket that then closes.
+  const hello = clientContext().wrapBio(new MemoryBIO(), new MemoryBIO(), {
+    serverHostname: 'localhost',
+  });
+  try {
+    hello.doHandshake();
+  } catch (error) {
+    if (!isWouldBlock(error)) throw error;
+  }
+  const lookup = firstValueFrom(started);
+  const raw = net.connect(port, '127.0.0.1');
+  raw.on('error', () => undefined);
+  raw.write(hello.outgoing.read());
+  const signal = await lookup;
+  const aborted = new Promise((resolve) => signal.addEventListener('abort', resolve));
+  raw.end();
+  await failed;
+  await aborted;
+  assert.instance(failures[0], SSLEOFError);
+  raw.destroy();
+  hello.destroy();
   await server.close({ timeoutMs: 2_000 });
 });
 

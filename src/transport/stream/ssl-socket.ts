@@ -10,6 +10,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import {
   isWouldBlock,
+  SSLEOFError,
   SSLError,
   SSLSyscallError,
   SSLWantClientHelloError,
@@ -160,9 +161,11 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     try {
       this.sslobj.doHandshake();
     } catch (error) {
-      // A certificate lookup: the SSLObject's client-hello-settled readiness pumps again.
-      if (isWouldBlock(error) || error instanceof SSLWantClientHelloError) return;
-      throw error;
+      if (isWouldBlock(error)) return;
+      // A certificate lookup: client-hello-settled pumps again, unless the client has gone
+      // (its Finished can never come); failing now frees the lookup (docs/architecture.md).
+      if (error instanceof SSLWantClientHelloError && !path.ended) return;
+      throw error instanceof SSLWantClientHelloError ? new SSLEOFError() : error;
     }
     this.#onHandshakeComplete();
   }
