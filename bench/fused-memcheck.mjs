@@ -1,7 +1,9 @@
 // The fused path (native TCP + native engine) under memcheck: scripts/native-memcheck.sh N fused.
 // Clean echoes, aborts mid-stream, servers that destroy their side with data in flight (abort,
 // RST under a live engine, close then transport destroy), and STARTTLS unwraps with plaintext
-// right behind the close_notify; half of the clients use native TCP too. Not a timed test.
+// right behind the close_notify; certificate selection (the handshake suspended in OpenSSL's
+// client hello callback, then a switch, a refusal, or the client leaving during the lookup); half
+// of the clients use native TCP too. Not a timed test.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from '../dist/src/endpoints/server.js';
@@ -88,20 +90,37 @@ const serverC = createServer({ context: serverCtx, reactor, tcp: 'native' }, (so
     })
     .catch((e) => log('server unwrap failed', e.message));
 });
-const [pa, pb, pc] = [
+// D: the certificate selector, answered a turn later with a switch, refused with
+// unrecognized_name, or waiting until the client leaves (its stream fails, the lookup is aborted).
+const selecting = contextPair(pki).serverCtx;
+selecting.setCertificateSelector(
+  async ({ serverName, signal }) => {
+    if (serverName === 'leave.test') {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      return null;
+    }
+    await sleep(5);
+    return serverName === 'localhost' ? serverCtx : 112;
+  },
+  { timeoutMs: 20_000 },
+);
+const serverD = createServer({ context: selecting, reactor, tcp: 'native' }, echoHandler);
+const [pa, pb, pc, pd] = [
   (await serverA.listen(0, '127.0.0.1')).port,
   (await serverB.listen(0, '127.0.0.1')).port,
   (await serverC.listen(0, '127.0.0.1')).port,
+  (await serverD.listen(0, '127.0.0.1')).port,
 ];
-log('listening', pa, pb, pc);
+log('listening', pa, pb, pc, pd);
 
-async function open(port, nativeClient) {
+async function open(port, nativeClient, serverHostname = 'localhost', timeoutMs = undefined) {
   const base = {
     host: '127.0.0.1',
     port,
     context: clientCtx,
     reactor,
-    serverHostname: 'localhost',
+    serverHostname,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   };
   if (!nativeClient) return connect(base);
   const transport = await NativeTcpTransport.connect({ host: '127.0.0.1', port });
@@ -169,7 +188,22 @@ async function starttls(i, nativeClient) {
   note('starttls');
 }
 
-const kinds = [clean, aborting, serverDestroys, clean, aborting];
+async function selected(i, nativeClient) {
+  const variant = Math.floor(i / 5) % 3;
+  const name = ['localhost', 'refused.test', 'leave.test'][variant];
+  try {
+    const s = await open(pd, nativeClient, name, variant === 2 ? 300 : undefined);
+    const echoed = readAll(s, 1000);
+    s.write(randomBytes(1000));
+    await echoed;
+    await s.close().catch(() => undefined);
+    note('selected-ok');
+  } catch (e) {
+    note(`selection-${variant === 1 ? 'refused' : 'left'}:${e.reason ?? e.code ?? e.message}`);
+  }
+}
+
+const kinds = [clean, aborting, serverDestroys, selected, aborting];
 const jobs = [];
 for (let i = 0; i < COUNT; i++) {
   const nativeClient = i % 2 === 1;
@@ -194,6 +228,7 @@ for (const [n, s] of [
   ['A', serverA],
   ['B', serverB],
   ['C', serverC],
+  ['D', serverD],
 ]) {
   const live = [...s.connections].map(
     (c) => `${c.state}/closing=${c.transport?.constructor?.name}`,
@@ -207,6 +242,7 @@ log(
   serverA.connections.size,
   serverB.connections.size,
   serverC.connections.size,
+  serverD.connections.size,
 );
 for (let k = 0; k < 4; k++) {
   globalThis.gc?.();
