@@ -1,13 +1,17 @@
 /**
- * Loads the native addon (build/Release/rxtls_native.node) and describes what it exports. Loading
- * never throws: where the addon is missing, does not load, or was built with other ABI numbers than
- * abi.ts holds, {@link nativeEngineAvailable} is false and the node engine is used instead.
+ * Loads the native addon and describes what it exports. node-gyp-build finds it: a local build
+ * (build/Release, from `npm rebuild` or a checkout) first, else the prebuilt binary the package
+ * ships for this platform (prebuilds/<platform>-<arch>/), as docs/architecture.md ("Prebuilt
+ * binaries") describes. Loading never throws: where no addon is found, it does not load, or it was
+ * built with other ABI numbers than abi.ts holds, {@link nativeEngineAvailable} is false and the
+ * node engine is used instead.
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { ABI } from './abi.js';
 
-/** The addon's path from dist/src/transport/engines/native (the compiled location of this file). */
-const ADDON_PATH = '../../../../../build/Release/rxtls_native.node';
+/** The package root from dist/src/transport/engines/native (the compiled location of this file). */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 
 /** A compiled SSL_CTX, owned by this object (freed by its finalizer). */
 export interface NativeContextHandle {
@@ -232,7 +236,10 @@ function load(): NativeBinding | undefined {
   if (!attempted) {
     attempted = true;
     try {
-      const binding = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+      const require = createRequire(import.meta.url);
+      // node-gyp-build is CommonJS: `.path(root)` names the addon file or throws when none fits.
+      const nodeGypBuild = require('node-gyp-build') as { path(root: string): string };
+      const binding = require(nodeGypBuild.path(PACKAGE_ROOT)) as NativeBinding;
       // An addon built from other sources would read the numbers otherwise: refused, not guessed.
       const mismatch = abiMismatch(binding.abi);
       if (mismatch === undefined) loaded = binding;
