@@ -72,6 +72,23 @@ export class SecureDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error) => void) {
+    this.#send(chunk, callback);
+  }
+
+  /**
+   * What Node buffered while corked goes out as one write: http's head and body of a response
+   * become one TLS record and one send, not one of each per chunk (docs/architecture.md, Node's
+   * modules over rxtls).
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const only = chunks.length === 1 ? chunks[0]?.chunk : undefined;
+    this.#send(only ?? Buffer.concat(chunks.map(({ chunk }) => chunk)), callback);
+  }
+
+  #send(chunk: Buffer, callback: (error?: Error) => void): void {
     let ok: boolean;
     try {
       ok = this.#socket.write(chunk);
