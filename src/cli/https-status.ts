@@ -26,18 +26,27 @@ function escapeHtml(text: string): string {
 /** Table rows; with `ids`, each cell is named after its key so the page's script can update it. */
 function rows(record: object, ids = false): string {
   return Object.entries(record)
-    .map(([key, value]) => {
-      const id = ids ? ` id="${escapeHtml(key)}"` : '';
-      return `<tr><th>${escapeHtml(key)}</th><td${id}>${escapeHtml(String(value ?? 'none'))}</td></tr>`;
-    })
+    .map(([key, value]) => `${rowStart(key, ids)}${escapeHtml(String(value ?? 'none'))}</td></tr>`)
     .join('\n');
 }
 
-/** The HTML page for one report. */
-export function renderStatusPage(report: StatusReport): string {
-  const session = report.session;
-  const cipher = session?.cipher;
-  const shown = session && {
+/** `<tr><th>key</th><td ...>`, made once per key: the statistics' keys are the same every time. */
+const rowStarts = new Map<string, string>();
+function rowStart(key: string, ids: boolean): string {
+  const cacheKey = `${ids ? 'id:' : ''}${key}`;
+  let start = rowStarts.get(cacheKey);
+  if (start === undefined) {
+    const name = escapeHtml(key);
+    start = `<tr><th>${name}</th><td${ids ? ` id="${name}"` : ''}>`;
+    rowStarts.set(cacheKey, start);
+  }
+  return start;
+}
+
+/** The rows of a visitor's TLS session (fixed for the connection: made once per connection). */
+function sessionRows(session: TlsSessionInfo): string {
+  const cipher = session.cipher;
+  return rows({
     version: session.version,
     cipher: cipher ? `${cipher.name} (${cipher.bits} bits)` : null,
     alpn: session.alpn,
@@ -45,19 +54,24 @@ export function renderStatusPage(report: StatusReport): string {
     resumed: session.resumed ? 'yes' : 'no',
     'client certificate': session.clientCertificate,
     'your address': session.remoteAddress,
-  };
-  return `<!doctype html>
+  });
+}
+
+// The page's fixed parts, made once: a request fills in the session's and the statistics' rows.
+const PAGE_START = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rxtls</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}th{text-align:left;padding-right:1em}</style>
 </head><body>
 <h1>Hello over rxtls</h1>
 <h2>Your TLS session</h2>
 <table>
-${shown ? rows(shown) : ''}
+`;
+const PAGE_MIDDLE = `
 </table>
 <h2>Server statistics (reactor.stats())</h2>
 <table>
-${rows(report.stats, true)}
+`;
+const PAGE_END = `
 </table>
 <p>As JSON: <a href="/stats.json">/stats.json</a></p>
 <script>
@@ -68,6 +82,20 @@ setInterval(async () => {
 </script>
 </body></html>
 `;
+
+function page(session: string, stats: ReactorStats): string {
+  return `${PAGE_START}${session}${PAGE_MIDDLE}${rows(stats, true)}${PAGE_END}`;
+}
+
+/** The HTML page for one report. */
+export function renderStatusPage(report: StatusReport): string {
+  return page(report.session ? sessionRows(report.session) : '', report.stats);
+}
+
+/** What the site keeps of one connection: its session, as JSON reports it and as page rows. */
+interface ConnectionView {
+  session: TlsSessionInfo;
+  rows: string;
 }
 
 /** Serves the status page on the connections of `server` (whose context is `context`). */
@@ -75,6 +103,7 @@ export class HttpsStatusSite {
   readonly #reactor: Reactor;
   readonly #names: ServerNames;
   readonly #http: HttpService;
+  readonly #connections = new WeakMap<object, ConnectionView>();
 
   constructor(context: SSLContext, reactor: Reactor) {
     this.#reactor = reactor;
@@ -93,12 +122,22 @@ export class HttpsStatusSite {
     server.connections$.subscribe((socket) => this.accept(socket));
   }
 
-  #report(request: HttpRequest): StatusReport {
+  /**
+   * The session of the connection `request` came on, read once per connection: a connection's
+   * TLS session does not change after its handshake (no renegotiation; this site asks for no
+   * post-handshake authentication), and reading it (cipher, peer certificate, addresses) per
+   * request cost more than the rest of the page (docs/architecture.md, HTTP over rxtls).
+   */
+  #connection(request: HttpRequest): ConnectionView | undefined {
     const socket = this.#http.streamOf(request);
-    return {
-      stats: this.#reactor.stats(),
-      session: socket ? tlsSessionInfo(socket, this.#names) : null,
-    };
+    if (!socket) return undefined;
+    let view = this.#connections.get(socket);
+    if (!view) {
+      const session = tlsSessionInfo(socket, this.#names);
+      view = { session, rows: sessionRows(session) };
+      this.#connections.set(socket, view);
+    }
+    return view;
   }
 
   #answer(request: HttpRequest, response: HttpResponse): void {
@@ -108,10 +147,14 @@ export class HttpsStatusSite {
       response.end('method not allowed\n');
     } else if (path === '/') {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      response.end(renderStatusPage(this.#report(request)));
+      response.end(page(this.#connection(request)?.rows ?? '', this.#reactor.stats()));
     } else if (path === '/stats.json') {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(`${JSON.stringify(this.#report(request), null, 2)}\n`);
+      const report: StatusReport = {
+        stats: this.#reactor.stats(),
+        session: this.#connection(request)?.session ?? null,
+      };
+      response.end(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       response.writeHead(404, { 'content-type': 'text/plain' });
       response.end('not found\n');
