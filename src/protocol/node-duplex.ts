@@ -77,8 +77,8 @@ export class SecureDuplex extends Duplex {
 
   /**
    * What Node buffered while corked goes out as one write: http's head and body of a response
-   * become one TLS record and one send, not one of each per chunk (docs/architecture.md, Node's
-   * modules over rxtls).
+   * become one TLS record and one send, not one of each per chunk (docs/architecture.md, HTTP
+   * over rxtls).
    */
   override _writev(
     chunks: { chunk: Buffer; encoding: BufferEncoding }[],
