@@ -1,6 +1,6 @@
 /**
  * `toNodeDuplex`: a secure stream as a Node `stream.Duplex` that behaves as Node's own TLS socket
- * where Node's `http`, `http2` and `ws` look (docs/architecture.md, Node's modules over rxtls):
+ * where Node's `http`, `http2` and `ws` look (docs/architecture.md, HTTP over rxtls):
  *
  * - lossless: what write() accepted reaches the peer even when destroy() follows at once (Node's
  *   http server writes its `400 Bad Request` and destroys the socket), and the connection then
