@@ -63,7 +63,8 @@ const base = {
   pskClient: undefined,
   pskServer: undefined,
   pskIdentityHint: undefined,
-  sessionCacheId: {},
+  ticketKeys: [],
+  sessionIdContext: Buffer.from('rxtls'),
 };
 const client = {
   ...base,

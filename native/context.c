@@ -6,7 +6,9 @@
 #include "engine.h"
 #include "error.h"
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,12 @@
 /* Python's PY_SSL_DEFAULT_CIPHER_STRING (3.10+), used when the config leaves ciphers unset. */
 static const char DEFAULT_CIPHERS[] =
   "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:!AESCCM";
-/* SSL_CTX_set_tlsext_ticket_keys wants exactly 80 bytes: name, HMAC key, AES key. */
-#define TICKET_KEYS_LENGTH 80
+/* HMAC-SHA256 over the ticket, as Node's own ticket key callback computes it. */
+static char TICKET_DIGEST[] = "SHA256";
 
 static int ctx_data_index = -1;
+/* On each SSL: the rx_ctx_data of the context it was made from (its session context). */
+static int ssl_origin_index = -1;
 
 static void free_ctx_data(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
                           void *argp) {
@@ -25,10 +29,69 @@ static void free_ctx_data(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, 
   rx_ctx_data *data = ptr;
   if (data == NULL) return;
   OPENSSL_free(data->alpn);
+  OPENSSL_clear_free(data->ticket_keys, data->ticket_key_count * RX_TICKET_KEY_LENGTH);
   OPENSSL_free(data);
 }
 
 int rx_ctx_data_index(void) { return ctx_data_index; }
+
+bool rx_context_bind_ssl(SSL *ssl, SSL_CTX *ctx) {
+  return SSL_set_ex_data(ssl, ssl_origin_index, SSL_CTX_get_ex_data(ctx, ctx_data_index)) == 1;
+}
+
+/*
+ * The session ticket key callback (docs/architecture.md, Session tickets): the newest key
+ * encrypts; a ticket whose key name is any key of the ring decrypts, and one made with an older
+ * key asks for a renewal (2), so the client gets a ticket under the newest key, as nginx does.
+ * The cipher and MAC are Node's (AES-128-CBC, HMAC-SHA256 with the 16-byte secret), so the same
+ * keys make the same tickets on both engines.
+ */
+static int ticket_key_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
+                         EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int enc) {
+  const rx_ctx_data *data = SSL_get_ex_data(ssl, ssl_origin_index);
+  if (data == NULL) data = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ctx_data_index);
+  if (data == NULL || data->ticket_key_count == 0) return enc ? -1 : 0;
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, TICKET_DIGEST, 0),
+    OSSL_PARAM_construct_end(),
+  };
+  if (enc) {
+    const unsigned char *key = data->ticket_keys;
+    if (RAND_bytes(iv, 16) != 1) return -1;
+    memcpy(key_name, key, 16);
+    if (EVP_EncryptInit_ex(cipher, EVP_aes_128_cbc(), NULL, key + 32, iv) != 1) return -1;
+    if (EVP_MAC_init(mac, key + 16, 16, params) != 1) return -1;
+    return 1;
+  }
+  for (size_t i = 0; i < data->ticket_key_count; i++) {
+    const unsigned char *key = data->ticket_keys + i * RX_TICKET_KEY_LENGTH;
+    if (CRYPTO_memcmp(key_name, key, 16) != 0) continue;
+    if (EVP_MAC_init(mac, key + 16, 16, params) != 1) return -1;
+    if (EVP_DecryptInit_ex(cipher, EVP_aes_128_cbc(), NULL, key + 32, iv) != 1) return -1;
+    return i == 0 ? 1 : 2;
+  }
+  return 0; /* an unknown key: a full handshake */
+}
+
+/* The ticket keys and the session ID context (servers bind each SSL to it: engine.c). */
+static bool set_session_keys(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value opts) {
+  napi_value value;
+  void *bytes;
+  size_t len;
+  if (napi_get_named_property(env, opts, "sessionIdContext", &value) == napi_ok &&
+      rx_buffer_data(env, value, &bytes, &len) && len > 0 && len <= SSL_MAX_SID_CTX_LENGTH) {
+    memcpy(data->sid_ctx, bytes, len);
+    data->sid_ctx_len = (unsigned int)len;
+  }
+  if (napi_get_named_property(env, opts, "ticketKeys", &value) != napi_ok ||
+      !rx_buffer_data(env, value, &bytes, &len) || len == 0 || len % RX_TICKET_KEY_LENGTH != 0)
+    return true; /* no keys: OpenSSL's own random ones */
+  data->ticket_keys = OPENSSL_malloc(len);
+  if (data->ticket_keys == NULL) return false;
+  memcpy(data->ticket_keys, bytes, len);
+  data->ticket_key_count = len / RX_TICKET_KEY_LENGTH;
+  return SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) == 1;
+}
 
 bool rx_context_unwrap(napi_env env, napi_value value, rx_context **out) {
   void *data = NULL;
@@ -269,13 +332,7 @@ static bool configure(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value 
   if (!set_alpn(env, ctx, data, opts)) return false;
   if (SSL_CTX_set_num_tickets(ctx, (size_t)rx_get_number(env, opts, "numTickets", 2)) != 1)
     return false;
-  napi_value keys_value;
-  void *keys;
-  size_t keys_len;
-  if (napi_get_named_property(env, opts, "ticketKeys", &keys_value) == napi_ok &&
-      rx_buffer_data(env, keys_value, &keys, &keys_len) && keys_len == TICKET_KEYS_LENGTH) {
-    if (SSL_CTX_set_tlsext_ticket_keys(ctx, keys, TICKET_KEYS_LENGTH) != 1) return false;
-  }
+  if (!set_session_keys(env, ctx, data, opts)) return false;
 
   /* Python only stores the flag: newPySSLSocket applies it to each SSL (engine.c). */
   data->post_handshake_auth = rx_get_bool(env, opts, "postHandshakeAuth");
@@ -353,6 +410,13 @@ napi_value rx_context_init(napi_env env, napi_value exports) {
     ctx_data_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_ctx_data);
     if (ctx_data_index < 0) {
       napi_throw_error(env, NULL, "rxtls: SSL_CTX_get_ex_new_index failed");
+      return NULL;
+    }
+  }
+  if (ssl_origin_index < 0) {
+    ssl_origin_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (ssl_origin_index < 0) {
+      napi_throw_error(env, NULL, "rxtls: SSL_get_ex_new_index failed");
       return NULL;
     }
   }

@@ -17,10 +17,15 @@
 #define READ_CHUNK 16384
 /* The most OP_READ_AVAILABLE gathers in one call: four records, the secure stream's read size. */
 #define READ_AVAILABLE_MAX (4 * READ_CHUNK)
-/* The session ID context every rxtls server shares, so that sessions resume across contexts
- * (and client authentication does not refuse resumption). Clients keep none: OpenSSL compares a
+/* A server SSL's session ID context comes from its context (SSLContext.sessionIdContext, "rxtls"
+ * by default: the same on every process and machine, so sessions resume across a fleet and
+ * client authentication does not refuse resumption). Clients keep none: OpenSSL compares a
  * resumed session's context with the client's own, and PSK sessions carry none. */
-static const unsigned char SESSION_ID_CONTEXT[] = "rxtls";
+static bool bind_session_id_context(SSL *ssl, SSL_CTX *ctx) {
+  const rx_ctx_data *data = SSL_CTX_get_ex_data(ctx, rx_ctx_data_index());
+  if (data == NULL || data->sid_ctx_len == 0) return true;
+  return SSL_set_session_id_context(ssl, data->sid_ctx, data->sid_ctx_len) == 1;
+}
 /* Python's PySSL_CB_MAXLEN: the largest Finished message kept for tls-unique. */
 #define CB_MAXLEN 128
 
@@ -347,6 +352,7 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
     engine->rbio = engine->wbio = NULL;
     goto openssl_failure;
   }
+  if (!rx_context_bind_ssl(engine->ssl, context->ctx)) goto openssl_failure;
   /* An empty read BIO means "retry later" until the transport's EOF is known. */
   BIO_set_mem_eof_return(engine->rbio, -1);
   BIO_set_mem_eof_return(engine->wbio, -1);
@@ -372,9 +378,7 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
       if (!SSL_set_session(engine->ssl, ((rx_session *)data)->session)) goto openssl_failure;
     }
   }
-  if (server_side &&
-      SSL_set_session_id_context(engine->ssl, SESSION_ID_CONTEXT, sizeof(SESSION_ID_CONTEXT) - 1) != 1)
-    goto openssl_failure;
+  if (server_side && !bind_session_id_context(engine->ssl, context->ctx)) goto openssl_failure;
   if (server_side)
     SSL_set_accept_state(engine->ssl);
   else

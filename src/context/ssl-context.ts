@@ -56,6 +56,7 @@ import type {
 import { type PeerCheck, runPeerChecks } from './peer-checks.js';
 import type { CertificateSelectorOptions as SelectorOptions } from './certificate-selector.js';
 import { CertificateSelection, type CertificateSelector } from './certificate-selector.js';
+import { TicketSettings } from './session-tickets/ticket-keys.js';
 
 export type * from './context-types.js';
 export { type PeerCheck, peerCheckError } from './peer-checks.js';
@@ -97,6 +98,7 @@ export class SSLContext {
   #minimumVersion: TLSVersion;
   #maximumVersion: TLSVersion = TLSVersion.MAXIMUM_SUPPORTED;
   #numTickets = DEFAULT_NUM_TICKETS;
+  #tickets = TicketSettings.initial();
   #keylogFilename: string | null = null;
   #sniCallback: SniCallback | null = null;
   #selection: CertificateSelection | undefined;
@@ -273,6 +275,24 @@ export class SSLContext {
     if (!Number.isInteger(count)) throw typeError('numTickets', 'an integer', count);
     if (count < 0) throw new ValueError('value must be non-negative');
     this.#numTickets = count;
+    this.#changed();
+  }
+
+  /** Node's setTicketKeys: 48-byte keys, newest first (see session-tickets/ticket-keys.ts). */
+  setTicketKeys(keys: Buffer): void {
+    this.#tickets = this.#tickets.withKeys(keys);
+    this.#changed();
+  }
+  /** The ticket keys as setTicketKeys takes them. */
+  getTicketKeys(): Buffer {
+    return Buffer.concat(this.#tickets.ticketKeys);
+  }
+  /** What sessions are bound to: the same for one logical server everywhere it runs. */
+  get sessionIdContext(): Buffer {
+    return Buffer.from(this.#tickets.sessionIdContext);
+  }
+  set sessionIdContext(value: string | Buffer) {
+    this.#tickets = this.#tickets.withSessionIdContext(value);
     this.#changed();
   }
 
@@ -531,6 +551,7 @@ export class SSLContext {
       dhParamsPem: this.#dhParamsPem,
       alpnProtocols: this.#alpnProtocols,
       numTickets: this.#numTickets,
+      ...this.#tickets.engineFields(),
       keylog: keylogFile ? (line: string) => appendFileSync(keylogFile, `${line}\n`) : undefined,
       sni: sni ? (engine, name) => this.#runSniCallback(sni, engine, name) : undefined,
       clientHello: this.#selection?.hookFor(this),
@@ -539,7 +560,6 @@ export class SSLContext {
       pskIdentityHint: this.#pskIdentityHint,
       postHandshakeAuth: this.#postHandshakeAuth,
       peerCheck: this.#leafOnlyCrlCheck(),
-      sessionCacheId: this,
     } satisfies EngineConfig);
     return this.#config;
   }

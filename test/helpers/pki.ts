@@ -9,7 +9,7 @@
  * input whose rendering decodeCert must match.)
  */
 import 'reflect-metadata';
-import { createPrivateKey, X509Certificate as NodeX509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate as NodeX509Certificate, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,7 +238,8 @@ export function engineConfig(pki: Pki, overrides: Partial<EngineConfig> = {}): E
     pskIdentityHint: undefined,
     peerCheck: undefined,
     postHandshakeAuth: false,
-    sessionCacheId: {},
+    ticketKeys: [randomBytes(48)],
+    sessionIdContext: Buffer.from('rxtls'),
     ...overrides,
   });
 }

@@ -101,6 +101,13 @@ export interface EngineConfig {
   readonly alpnProtocols: readonly string[] | undefined;
   /** TLS 1.3 session tickets a server sends after the handshake. */
   readonly numTickets: number;
+  /**
+   * Session ticket keys, 48 bytes each (16 name, 16 HMAC secret, 16 AES key), newest first: the
+   * first encrypts new tickets, every one decrypts (docs/architecture.md, Session tickets).
+   */
+  readonly ticketKeys: readonly Buffer[];
+  /** The session ID context (1 to 32 bytes) a server binds its sessions to. */
+  readonly sessionIdContext: Buffer;
   /** Called with each NSS key log line (no newline) when key logging is on. */
   readonly keylog: ((line: string) => void) | undefined;
   /**
@@ -131,8 +138,6 @@ export interface EngineConfig {
    * undefined. Runs where OpenSSL checks revocation: after the chain and the hostname.
    */
   readonly peerCheck: ((chain: readonly Buffer[]) => PeerCheckFailure | undefined) | undefined;
-  /** A shared ticket key / session cache owner, so sessions resume across SSLObjects. */
-  readonly sessionCacheId: object;
 }
 
 /** Why a policy's own peer check refused a chain. */

@@ -72,7 +72,9 @@ export interface NativeContextOptions {
   dhParamsPem: string | undefined;
   alpn: Buffer | undefined;
   numTickets: number;
+  /** 48-byte keys back to back, newest first (the ring: native/context.c). */
   ticketKeys: Buffer;
+  sessionIdContext: Buffer;
   keylog: boolean;
   sni: boolean;
   clientHello: boolean;

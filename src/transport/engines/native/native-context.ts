@@ -1,27 +1,14 @@
 /**
  * Compiles an {@link EngineConfig} into a native SSL_CTX once per config object, as an SSLContext
- * owns one SSL_CTX in CPython. Configs that share a `sessionCacheId` share session ticket keys, so
- * a session made through one resumes through another.
+ * owns one SSL_CTX in CPython. The config's ticket key ring goes to the SSL_CTX's ticket key
+ * callback (native/context.c): a new ring makes a new config, so a new SSL_CTX, and handshakes in
+ * flight keep the SSL_CTX they started with (docs/architecture.md, Session tickets).
  */
-import { randomBytes } from 'node:crypto';
 import type { EngineConfig } from '../../sansio/engine.js';
 import { type NativeContextHandle, nativeBinding } from './native-binding.js';
 import { isNativeErrorDescription, nativeError } from './native-error.js';
 
-/** SSL_CTX_set_tlsext_ticket_keys: a 16-byte name, a 32-byte HMAC key and a 32-byte AES key. */
-const TICKET_KEYS_LENGTH = 80;
-
 const compiled = new WeakMap<EngineConfig, NativeContextHandle>();
-const ticketKeys = new WeakMap<object, Buffer>();
-
-function ticketKeysFor(owner: object): Buffer {
-  let keys = ticketKeys.get(owner);
-  if (keys === undefined) {
-    keys = randomBytes(TICKET_KEYS_LENGTH);
-    ticketKeys.set(owner, keys);
-  }
-  return keys;
-}
 
 /**
  * ALPN's wire format: length-prefixed names. SSLContext.setAlpnProtocols has checked that each
@@ -67,7 +54,8 @@ export function compileNativeContext(config: EngineConfig): NativeContextHandle 
       dhParamsPem: config.dhParamsPem,
       alpn: encodeAlpn(config.alpnProtocols),
       numTickets: config.numTickets,
-      ticketKeys: ticketKeysFor(config.sessionCacheId),
+      ticketKeys: Buffer.concat(config.ticketKeys),
+      sessionIdContext: config.sessionIdContext,
       keylog: config.keylog !== undefined,
       sni: config.sni !== undefined,
       clientHello: config.clientHello !== undefined,

@@ -2,10 +2,10 @@
  * Compiles an {@link EngineConfig} into the `tls.SecureContext` the node engine hands to each
  * TLSSocket. Building one costs about a millisecond and a fresh one per connection silently breaks
  * session resumption (docs/architecture.md, node:tls over a Duplex, pitfall 11), so each config is
- * compiled once and cached; configs that share a session cache owner share ticket keys, so tickets
- * survive a context change too.
+ * compiled once and cached. The config's ticket key ring goes with it (node-ticket-keys.ts), and
+ * its session ID context, the same on every process for one logical server.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import {
   TLSVersion,
@@ -14,12 +14,9 @@ import {
 } from '../../../constants/ssl-constants.js';
 import type { EngineConfig } from '../../sansio/engine.js';
 import { mapNodeError } from './node-errors.js';
+import { installTicketKeyRing } from './node-ticket-keys.js';
 
 const compiled = new WeakMap<EngineConfig, tls.SecureContext>();
-const ticketKeysByOwner = new WeakMap<object, Buffer>();
-
-/** Node's session ticket keys: 16 bytes name, 16 bytes HMAC secret, 16 bytes AES key. */
-const TICKET_KEYS_LENGTH = 48;
 
 /** OpenSSL's default TLS 1.3 suites; named so a custom TLS 1.2 cipher list keeps TLS 1.3 on. */
 const DEFAULT_TLS13_CIPHERSUITES =
@@ -44,13 +41,14 @@ function toPem(der: Buffer, label: string): string {
   return `-----BEGIN ${label}-----\n${body}${body.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
 }
 
-function ticketKeysFor(owner: object): Buffer {
-  let keys = ticketKeysByOwner.get(owner);
-  if (!keys) {
-    keys = randomBytes(TICKET_KEYS_LENGTH);
-    ticketKeysByOwner.set(owner, keys);
-  }
-  return keys;
+/**
+ * Node takes the session ID context as a string and hands its UTF-8 bytes to OpenSSL: bytes that
+ * are not UTF-8 go as their hex digest instead, still the same on every process.
+ */
+function sessionIdContextString(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(bytes)) return text;
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 }
 
 /** The SecureContext for `config`, compiled on first use. Throws SSLError on bad material. */
@@ -67,7 +65,7 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
     // pitfall 6).
     ca: config.caCerts.map((der) => toPem(der, 'CERTIFICATE')),
     secureOptions: config.options,
-    ticketKeys: ticketKeysFor(config.sessionCacheId),
+    ticketKeys: config.ticketKeys[0],
   };
   if (config.crls.length > 0 && (config.verifyFlags & X509_V_FLAG_CRL_CHECK_ALL) !== 0) {
     options.crl = config.crls.map((der) => toPem(der, 'X509 CRL'));
@@ -75,6 +73,11 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
   // PARTIAL_CHAIN: an intermediate in the store anchors the chain.
   if ((config.verifyFlags & VERIFY_X509_PARTIAL_CHAIN) !== 0) {
     (options as { allowPartialTrustChain?: boolean }).allowPartialTrustChain = true;
+  }
+  // Servers only: a client's sessions (PSK ones above all) carry no context, and OpenSSL refuses
+  // to resume one whose context differs from the client's own.
+  if (config.serverSide === true) {
+    options.sessionIdContext = sessionIdContextString(config.sessionIdContext);
   }
   if (config.groups !== undefined) options.ecdhCurve = config.groups;
   if (config.dhParamsPem !== undefined) options.dhparam = config.dhParamsPem;
@@ -90,6 +93,7 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
   } catch (error) {
     throw mapNodeError(error);
   }
+  installTicketKeyRing(context, config.ticketKeys);
   compiled.set(config, context);
   return context;
 }

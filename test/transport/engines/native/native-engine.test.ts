@@ -488,8 +488,8 @@ print(json.dumps(out))`,
       assert.is(second.clientError, undefined);
       assert.is(second.client.sessionReused, true);
       assert.is(second.server.sessionReused, true);
-      // A config with the same sessionCacheId (a changed SSLContext) resumes too.
-      const changed = serverConfig({ sessionCacheId: srv.sessionCacheId, numTickets: 1 });
+      // A config with the same ticket keys (a changed SSLContext) resumes too.
+      const changed = serverConfig({ ticketKeys: srv.ticketKeys, numTickets: 1 });
       const third = handshake(pair(clientConfig, changed, 'localhost', first.client.session()));
       assert.is(third.client.sessionReused, true);
     });
