@@ -187,6 +187,27 @@ export {
 export type { CipherInfo } from './context/cipher-table.js';
 export type { Password } from './context/credentials.js';
 export type { CertStoreStats } from './context/trust-store.js';
+// Session tickets: key rings shared across workers, processes and machines.
+export {
+  DEFAULT_KEEP,
+  DEFAULT_ROTATE_EVERY_MS,
+  DEFAULT_SYNC_EVERY_MS,
+  rotateTicketKeys,
+  type TicketKeyEvent,
+  type TicketKeyRotationOptions,
+  type TicketKeyTarget,
+} from './context/session-tickets/ticket-key-rotation.js';
+export {
+  MemoryTicketKeyStore,
+  type RotationPolicy,
+  type StoredRing,
+  type TicketKeyStore,
+} from './context/session-tickets/ticket-key-store.js';
+export {
+  RedisTicketKeyStore,
+  type RedisTicketKeyStoreOptions,
+} from './context/session-tickets/redis-ticket-key-store.js';
+export { TICKET_KEY_LENGTH } from './context/session-tickets/ticket-keys.js';
 
 // ---------------------------------------------------------------------------------------------
 // The sans-IO engine
