@@ -6,8 +6,9 @@
  * close_notify and exits 0.
  */
 import { fileURLToPath } from 'node:url';
+import type { Subscription } from 'rxjs';
 import { ServerCluster } from '../endpoints/cluster/server-cluster.js';
-import { createServer } from '../endpoints/server.js';
+import { createServer, type Server } from '../endpoints/server.js';
 import type { TransportAddress } from '../transport/transport.js';
 import { type Command, type OptionValues, positiveInteger } from './command.js';
 import { type DevCertificates, displayPath, ensureDevCertificates } from './dev-certificates.js';
@@ -30,6 +31,12 @@ import {
   type ServedMetrics,
   serveMetrics,
 } from './serve-metrics.js';
+import {
+  logTicketKeyEvents,
+  rotateServerTicketKeys,
+  ticketStoreFor,
+  ticketStoreLine,
+} from './serve-tickets.js';
 import type { ServeWorkerData } from './serve-worker.js';
 import { waitForStopSignal } from './stop-signal.js';
 
@@ -40,6 +47,7 @@ const HELP = `usage: rxtls serve [--echo|--https] [--host H] [--port P] [--cert 
                    [--cafile F --verify none|optional|required] [--alpn h2,http/1.1]
                    [--handshake-timeout MS] [--idle-timeout MS] [--max-connections N]
                    [--workers N|auto] [--metrics HOST:PORT]
+                   [--ticket-store memory|redis://HOST:PORT[/DB]]
 
 Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every client and exits 0.
 
@@ -66,6 +74,9 @@ Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every cl
   --metrics HOST:PORT     serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any
                           free one): handshakes, their duration, live connections, bytes,
                           errors; with --workers, every worker's added up
+  --ticket-store STORE    where the session ticket keys live: memory (default: this process
+                          and its workers) or redis://HOST:PORT[/DB] (every server naming it
+                          resumes the others' sessions); a new key every 12 h, 4 kept
 `;
 
 /** The host a client should name: the certificate's name for loopback and wildcard addresses. */
@@ -104,16 +115,25 @@ async function serve(args: string[]): Promise<void> {
   const dev = option(values, 'cert') === undefined ? await ensureDevCertificates() : undefined;
   const metricsAt = metricsAddress(values);
   const metrics = workers === undefined ? processMetrics(metricsAt) : undefined;
-  const server =
-    workers === undefined
-      ? singleServer(values, chosen, dev)
-      : createServer({
-          workers,
-          workerModule: SERVE_WORKER,
-          workerData: { args } satisfies ServeWorkerData,
-          shutdownTimeoutMs: STOP_TIMEOUT_MS,
-          metrics: metricsAt !== undefined,
-        });
+  const store = ticketStoreFor(chosen.ticketStore);
+  let tickets: Subscription;
+  let server: Server | ServerCluster;
+  if (workers === undefined) {
+    server = singleServer(values, chosen, dev);
+    const rotation = rotateServerTicketKeys(server.context, store);
+    tickets = rotation.subscription;
+    await rotation.ready;
+  } else {
+    server = createServer({
+      workers,
+      workerModule: SERVE_WORKER,
+      workerData: { args } satisfies ServeWorkerData,
+      shutdownTimeoutMs: STOP_TIMEOUT_MS,
+      metrics: metricsAt !== undefined,
+      ticketKeys: { store },
+    });
+    tickets = logTicketKeyEvents(server.ticketKeys$);
+  }
   const address = await server.listen(chosen.port, chosen.host);
   let served: ServedMetrics | undefined;
   try {
@@ -121,6 +141,8 @@ async function serve(args: string[]): Promise<void> {
     served = metricsAt ? await serveMetrics(metricsAt, metrics, cluster) : undefined;
   } catch (error) {
     await server.close({ timeoutMs: 0 });
+    tickets.unsubscribe();
+    await store.close();
     throw error;
   }
   const stop = waitForStopSignal();
@@ -131,6 +153,8 @@ async function serve(args: string[]): Promise<void> {
   const open = (await server.stats()).connections;
   await server.close({ timeoutMs: STOP_TIMEOUT_MS });
   await served?.close();
+  tickets.unsubscribe();
+  await store.close();
   process.stdout.write(`rxtls serve: ${signal}: closed ${open} connection(s), stopped\n`);
 }
 
@@ -161,6 +185,7 @@ function startLines(
     );
   }
   if (chosen.verify !== 'none') lines.push(`client certificates: ${chosen.verify}`);
+  lines.push(ticketStoreLine(chosen.ticketStore));
   lines.push('try:', ...tryCommands(chosen, address.port, dev?.ca).map((line) => `  ${line}`));
   lines.push('stop with Ctrl-C');
   return lines;

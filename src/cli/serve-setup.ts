@@ -44,6 +44,7 @@ export const OPTIONS = {
   'max-connections': { type: 'string' },
   workers: { type: 'string' },
   metrics: { type: 'string' },
+  'ticket-store': { type: 'string' },
 } as const;
 
 export function option(values: OptionValues, name: string): string | undefined {
@@ -73,6 +74,22 @@ export interface ServeSettings {
   handshakeTimeoutMs: number | undefined;
   idleTimeoutMs: number | undefined;
   maxConnections: number | undefined;
+  /** `memory`, or the redis:// URL of the store that shares the ticket keys. */
+  ticketStore: string;
+}
+
+/** `--ticket-store memory|redis://HOST:PORT[/DB]`. */
+const TICKET_STORE = /^(memory|redis:\/\/(\[[0-9a-fA-F:.]+\]|[^\s/:@]+)(:\d{1,5})?(\/\d+)?)$/;
+
+function ticketStore(values: OptionValues): string {
+  const value = option(values, 'ticket-store') ?? 'memory';
+  if (!TICKET_STORE.test(value)) {
+    throw new UsageError(
+      COMMAND,
+      `--ticket-store must be memory or redis://HOST:PORT[/DB], got '${value}'`,
+    );
+  }
+  return value;
 }
 
 export function settings(values: OptionValues): ServeSettings {
@@ -102,6 +119,7 @@ export function settings(values: OptionValues): ServeSettings {
     handshakeTimeoutMs: optionalInteger(values, 'handshake-timeout'),
     idleTimeoutMs: optionalInteger(values, 'idle-timeout'),
     maxConnections: optionalInteger(values, 'max-connections'),
+    ticketStore: ticketStore(values),
   };
 }
 

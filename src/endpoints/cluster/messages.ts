@@ -31,7 +31,11 @@ export type PrimaryMessage =
       readonly tcp: 'native' | 'node';
       /** Keep Prometheus metrics (ServerMetrics) for the primary's metrics(). */
       readonly metrics: boolean;
+      /** The shared ticket key ring (base64 of setTicketKeys' format), set before listening. */
+      readonly ticketKeys: string | null;
     }
+  /** The shared ticket key ring changed: the worker's context takes it for new handshakes. */
+  | { readonly rxtls: 'ticket-keys'; readonly keys: string }
   | { readonly rxtls: 'stats'; readonly request: number }
   | { readonly rxtls: 'metrics'; readonly request: number }
   | { readonly rxtls: 'shutdown'; readonly timeoutMs: number };

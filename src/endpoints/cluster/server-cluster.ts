@@ -4,6 +4,10 @@
  * worker and its connections, never the others), tells each which module sets it up, replaces a
  * worker that dies, adds up their stats and drains them all on close().
  *
+ * The primary owns the session ticket key ring (docs/architecture.md, Session tickets): it rotates
+ * it with the configured store and sends every ring to every worker, and the current one to a
+ * worker before it listens, so any worker resumes a session any other issued.
+ *
  * Where connections come in (docs/architecture.md, Serving on every core):
  * - native TCP (Linux with the addon, the default there): the primary binds the address with
  *   SO_REUSEPORT without listening, which fixes the port; every worker listens on it with
@@ -17,7 +21,12 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import { type Observable, Subject } from 'rxjs';
+import { type Observable, Subject, type Subscription } from 'rxjs';
+import {
+  rotateTicketKeys,
+  type TicketKeyEvent,
+  type TicketKeyRotationOptions,
+} from '../../context/session-tickets/ticket-key-rotation.js';
 import { ValueError } from '../../errors/errors.js';
 import {
   NativeTcpListener,
@@ -59,6 +68,11 @@ export interface ClusterServerOptions extends WorkerServerOptions {
   tcp?: TcpKind;
   /** Every worker keeps Prometheus metrics (ServerMetrics); metrics() adds them up. */
   metrics?: boolean;
+  /**
+   * The workers' shared session ticket keys: rotation and store (default: in-process, a new key
+   * every 12 hours, 4 kept). The primary keeps the ring; the store is the caller's to close.
+   */
+  ticketKeys?: TicketKeyRotationOptions;
 }
 
 /** One worker's live counts. */
@@ -114,6 +128,13 @@ export class ServerCluster {
   #requests = 0;
   readonly #pendingStats = new Map<number, (stats: WorkerStats | undefined) => void>();
   readonly #pendingMetrics = new Map<number, (metrics: WorkerMetrics | undefined) => void>();
+  readonly #ticketEvents = new Subject<TicketKeyEvent>();
+  #ticketRotation: Subscription | undefined;
+  /** The ring every worker gets (base64 of setTicketKeys' format), null before the first. */
+  #ticketKeys: string | null = null;
+
+  /** The ticket key ring's rotations and the store's problems (never a key). */
+  readonly ticketKeys$: Observable<TicketKeyEvent> = this.#ticketEvents.asObservable();
 
   /** Each worker listening, and each worker's exit (a replacement follows unless closing). */
   readonly workers$: Observable<WorkerEvent> = this.#events.asObservable();
@@ -161,14 +182,37 @@ export class ServerCluster {
       this.#reservation = NativeTcpListener.reserve(ip, port);
       this.#listen.port = (this.#reservation.address() as TransportAddress).port;
     }
-    const started = this.#slots.length === 0 ? this.#startAll() : Promise.resolve();
     try {
-      await started;
+      await this.#startTicketKeys();
+      await (this.#slots.length === 0 ? this.#startAll() : Promise.resolve());
     } catch (error) {
       await this.close({ timeoutMs: 0 });
       throw error;
     }
     return this.#address as TransportAddress;
+  }
+
+  /** Starts the ring's rotation; resolves once it has a ring (the store's or, failing, its own). */
+  #startTicketKeys(): Promise<unknown> {
+    const applied = new Promise<void>((resolve) => {
+      const target = {
+        setTicketKeys: (keys: Buffer) => {
+          this.#ticketKeys = keys.toString('base64');
+          for (const slot of this.#slots) {
+            if (slot.worker?.isConnected()) {
+              const message: PrimaryMessage = { rxtls: 'ticket-keys', keys: this.#ticketKeys };
+              // A worker that is going away misses it; its replacement gets the ring at start.
+              slot.worker.send(message, () => undefined);
+            }
+          }
+          resolve();
+        },
+      };
+      this.#ticketRotation = rotateTicketKeys(target, this.#options.ticketKeys).subscribe(
+        this.#ticketEvents,
+      );
+    });
+    return applied;
   }
 
   #startAll(): Promise<void> {
@@ -195,7 +239,8 @@ export class ServerCluster {
     const worker = cluster.fork();
     slot.worker = worker;
     slot.startedAt = Date.now();
-    const start: PrimaryMessage = {
+    // Made when the worker is ready, so it carries the ring as it is then.
+    const start = (): PrimaryMessage => ({
       rxtls: 'start',
       id: slot.id,
       count: this.#count,
@@ -206,13 +251,14 @@ export class ServerCluster {
       port: listen.port,
       tcp: this.#tcp,
       metrics: o.metrics ?? false,
-    };
+      ticketKeys: this.#ticketKeys,
+    });
     return new Promise((resolve, reject) => {
       let settled = false;
       worker.on('message', (message: unknown) => {
         if (!isClusterMessage<WorkerMessage>(message)) return;
         if (message.rxtls === 'ready') {
-          worker.send(start);
+          worker.send(start());
         } else if (message.rxtls === 'listening') {
           this.#address ??= message.address;
           slot.restartDelay = 0;
@@ -366,6 +412,9 @@ export class ServerCluster {
       });
     });
     await Promise.all(exits);
+    this.#ticketRotation?.unsubscribe();
+    this.#ticketRotation = undefined;
+    this.#ticketEvents.complete();
     await this.#reservation?.close();
     this.#reservation = undefined;
     this.#address = null;

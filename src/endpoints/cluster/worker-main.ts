@@ -16,6 +16,8 @@ const ORPHAN_SHUTDOWN_MS = 5_000;
 let server: Server | undefined;
 let metrics: ServerMetrics | undefined;
 let stopping = false;
+/** The newest ticket key ring the primary sent (base64), applied once the server exists. */
+let ticketKeys: string | null = null;
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -40,6 +42,8 @@ async function start(message: Extract<PrimaryMessage, { rxtls: 'start' }>): Prom
     { ...message.options, ...own, tcp: message.tcp, reusePort: message.tcp === 'native' },
     onSocket,
   );
+  // The primary's ring, before the first connection: every worker resumes every other's sessions.
+  setTicketKeys(ticketKeys);
   send({ rxtls: 'listening', address: await server.listen(message.port, message.host) });
 }
 
@@ -47,6 +51,12 @@ async function start(message: Extract<PrimaryMessage, { rxtls: 'start' }>): Prom
 async function answerMetrics(request: number): Promise<void> {
   const figures = metrics ? await metrics.metricsAsJSON() : [];
   send({ rxtls: 'metrics', request, metrics: figures });
+}
+
+/** Applies the primary's ticket key ring to this worker's context (new handshakes only). */
+function setTicketKeys(keys: string | null): void {
+  ticketKeys = keys;
+  if (keys !== null) server?.context.setTicketKeys(Buffer.from(keys, 'base64'));
 }
 
 /** Closes the server (close_notify to every client, up to `timeoutMs`) and ends the process. */
@@ -61,6 +71,7 @@ process.on('message', (message: unknown) => {
   if (!isClusterMessage<PrimaryMessage>(message)) return;
   switch (message.rxtls) {
     case 'start':
+      ticketKeys = message.ticketKeys;
       start(message).catch((error: unknown) => {
         send({ rxtls: 'failed', message: error instanceof Error ? error.message : String(error) });
         process.exit(1);
@@ -74,6 +85,13 @@ process.on('message', (message: unknown) => {
       return;
     case 'shutdown':
       void stop(message.timeoutMs);
+      return;
+    case 'ticket-keys':
+      try {
+        setTicketKeys(message.keys);
+      } catch {
+        // The primary sends only rings it has applied itself; a worker keeps its keys otherwise.
+      }
       return;
   }
 });
