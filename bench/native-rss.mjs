@@ -1,11 +1,12 @@
 // Handshakes in a loop, half destroyed explicitly and half left to the GC, printing RSS as it goes:
 // the native engine's memory must stay flat. Each connection also moves data both ways (a read
 // gathered across records), ends on a corrupt record, and every fourth one does post-handshake
-// authentication, every fourth from the second waits for an asynchronous certificate selection
+// authentication, every eighth from the sixth waits for an asynchronous certificate selection
 // (the ClientHello hook answers "not yet", then switches, refuses or is destroyed waiting);
 // scripts/native-memcheck.sh runs this under valgrind. Run: node --expose-gc bench/native-rss.mjs [count]
 // (after `npm run build`; uses a throwaway PKI made with the openssl command).
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,15 @@ const server = {
   credentials: { certChainPem: certPem, keyPem },
 };
 
+/**
+ * Session tickets: `issuer` encrypts with the old key; `server` holds a newer key first and the
+ * old one second, so resuming an issuer's session takes the ticket key callback's renew path.
+ */
+const [oldKey, newKey] = [randomBytes(48), randomBytes(48)];
+const issuer = { ...server, ticketKeys: [oldKey] };
+server.ticketKeys = [newKey, oldKey];
+let saved = null;
+
 /** Post-handshake authentication: the server asks after the handshake, the client answers. */
 const phaServer = { ...server, verifyMode: 2, caCerts: [der], postHandshakeAuth: true };
 const phaClient = { ...client, credentials: server.credentials, postHandshakeAuth: true };
@@ -151,16 +161,19 @@ function selecting(mode) {
   }
 }
 
-function once(destroy, pha) {
+function once(destroy, pha, i) {
+  // Every fourth connection gets a session from the issuer; the next one resumes it.
+  const resume = !pha && i % 4 === 1 ? saved : null;
+  const serverConfig = pha ? phaServer : i % 4 === 2 ? issuer : server;
   const [ci, co, si, so] = [new MemoryBIO(), new MemoryBIO(), new MemoryBIO(), new MemoryBIO()];
   const c = createNativeEngine(
     pha ? phaClient : client,
-    { serverSide: false, serverHostname: 'localhost', session: null },
+    { serverSide: false, serverHostname: 'localhost', session: resume },
     ci,
     co,
   );
   const s = createNativeEngine(
-    pha ? phaServer : server,
+    serverConfig,
     { serverSide: true, serverHostname: null, session: null },
     si,
     so,
@@ -177,7 +190,22 @@ function once(destroy, pha) {
     ci.write(so.read());
   }
   if (pha) postHandshakeAuth(c, s, ci, co, si, so);
-  exchange(c, s, ci, co, si, so);
+  if (resume !== null && !c.sessionReused) throw new Error('the session did not resume');
+  if (i % 4 === 2) {
+    // No corrupt record here: a fatal alert would make the session unresumable.
+    s.write(Buffer.from('t')); // after the tickets
+    ci.write(so.read());
+    if (c.read(1).toString() !== 't') throw new Error('lost data');
+    saved = c.session();
+    // OpenSSL makes the session of a client freed without sending close_notify unresumable.
+    try {
+      c.shutdown();
+    } catch (error) {
+      if (!(error instanceof SSLWantReadError)) throw error;
+    }
+  } else {
+    exchange(c, s, ci, co, si, so);
+  }
   if (destroy) {
     c.destroy();
     s.destroy();
@@ -224,8 +252,8 @@ const YIELD_EVERY = 100;
 const mib = () => (process.memoryUsage().rss / 1048576).toFixed(1);
 const started = process.hrtime.bigint();
 for (let i = 1; i <= count; i++) {
-  if (i % 4 === 2) selecting(SELECTIONS[((i - 2) / 4) % SELECTIONS.length]);
-  else once(mode === 'destroy' || (mode === 'mixed' && i % 2 === 0), i % 4 === 0);
+  if (i % 8 === 6) selecting(SELECTIONS[((i - 6) / 8) % SELECTIONS.length]);
+  else once(mode === 'destroy' || (mode === 'mixed' && i % 2 === 0), i % 4 === 0, i);
   // Node runs N-API finalizers on a later event-loop turn, never inside synchronous JS: yield as a
   // server between connections does, or the engines left to the GC pile up until the next turn.
   if (i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
