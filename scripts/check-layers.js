@@ -84,8 +84,13 @@ export const LAYERS = {
 /**
  * Packages only some layers may import. prom-client: metrics are the servers' concern
  * (src/endpoints/metrics); the streams publish on diagnostics_channel and know nothing of it.
+ * redis: the ticket key store (src/context/session-tickets) alone talks to Redis.
  */
-export const PACKAGES = { tsyringe: ['src/di'], 'prom-client': ['src/endpoints'] };
+export const PACKAGES = {
+  tsyringe: ['src/di'],
+  'prom-client': ['src/endpoints'],
+  redis: ['src/context'],
+};
 
 const specifier = /(?:\bfrom|\bimport)\s*\(?\s*['"]([^'"]+)['"]/g;
 
