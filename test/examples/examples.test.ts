@@ -21,6 +21,7 @@ import { main as httpsServer } from '../../examples/https-server.js';
 import { main as lineChat } from '../../examples/line-chat.js';
 import { main as mtls } from '../../examples/mtls.js';
 import { main as sansIo } from '../../examples/sans-io.js';
+import { main as sessionTickets } from '../../examples/session-tickets.js';
 import { HOSTS, main as sniVirtualHosts } from '../../examples/sni-virtual-hosts.js';
 import { main as starttls } from '../../examples/starttls.js';
 import { main as tlsInTlsProxy } from '../../examples/tls-in-tls-proxy.js';
@@ -49,6 +50,10 @@ test('echo-server and echo-client: the client gets its message back', async () =
   } finally {
     await server.close();
   }
+});
+
+test('session-tickets: a session from one server resumes on the other, through one key store', async () => {
+  assert.equal(await sessionTickets(), { firstReused: false, secondReused: true });
 });
 
 test('echo-cluster: two worker processes answer on one port, and the server counts the handshakes', async () => {
