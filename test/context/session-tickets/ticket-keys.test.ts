@@ -146,6 +146,26 @@ test('one ring, two engines: tickets of a native server resume on a node server 
   }
 });
 
+test('an SNI callback that switches contexts keeps the first context ring, as OpenSSL does', async () => {
+  const ring = randomBytes(48);
+  const switching = (target: SSLContext) => {
+    const context = server(ring);
+    context.sniCallback = (sslobj) => {
+      sslobj.context = target;
+      return null;
+    };
+    return context;
+  };
+  // Two servers with one ring, each switching to a virtual host with keys of its own.
+  const [a, b] = [switching(server()), switching(server())];
+  for (const [name, version] of VERSIONS) {
+    const ctx = client(version);
+    const first = await connect(ctx, a);
+    assert.is((await connect(ctx, b, first.session)).reused, true, name);
+    assert.is((await connect(ctx, server(ring), first.session)).reused, true, name);
+  }
+});
+
 test('sessionIdContext: "rxtls" by default, settable as text or bytes, 1 to 32 bytes', async () => {
   const a = server();
   assert.equal(a.sessionIdContext, Buffer.from('rxtls'));

@@ -106,7 +106,9 @@ export class HelloGate {
       return;
     }
     answer.adopt(decided.config);
-    cb(null, secureContextFor(decided.config));
+    // The first context's ticket keys stay, as OpenSSL keeps the session context's across an SNI
+    // switch, so virtual hosts sharing a ring resume anywhere (docs/architecture.md, Session tickets).
+    cb(null, secureContextFor(decided.config, config.ticketKeys));
   }
 
   /** The selector (once), then the SNI hook of the configuration it left. */

@@ -94,6 +94,8 @@ class NodeEngine implements TlsEngine {
   readonly progress$: Observable<EngineProgress> = this.#progress.asObservable();
 
   #config: EngineConfig;
+  /** The first context's ticket keys: an SNI switch keeps them, as OpenSSL's session context. */
+  readonly #ticketKeys: readonly Buffer[];
   readonly #role: EngineRole;
   readonly #incoming: MemoryBIO;
   readonly #outgoing: MemoryBIO;
@@ -139,6 +141,7 @@ class NodeEngine implements TlsEngine {
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
     this.#config = config;
+    this.#ticketKeys = config.ticketKeys;
     this.#role = role;
     this.#incoming = incoming;
     this.#outgoing = outgoing;
@@ -241,7 +244,7 @@ class NodeEngine implements TlsEngine {
   }
 
   #createSocket(): void {
-    const secureContext = secureContextFor(this.#config);
+    const secureContext = secureContextFor(this.#config, this.#ticketKeys);
     const verifying = this.#config.verifyMode !== CERT_NONE;
     let socket: tls.TLSSocket;
     if (this.#role.serverSide) {

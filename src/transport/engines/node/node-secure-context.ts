@@ -16,7 +16,8 @@ import type { EngineConfig } from '../../sansio/engine.js';
 import { mapNodeError } from './node-errors.js';
 import { installTicketKeyRing } from './node-ticket-keys.js';
 
-const compiled = new WeakMap<EngineConfig, tls.SecureContext>();
+/** Per config, per ticket key ring (a config's own, or the one an SNI switch keeps). */
+const compiled = new WeakMap<EngineConfig, WeakMap<readonly Buffer[], tls.SecureContext>>();
 
 /** OpenSSL's default TLS 1.3 suites; named so a custom TLS 1.2 cipher list keeps TLS 1.3 on. */
 const DEFAULT_TLS13_CIPHERSUITES =
@@ -51,9 +52,21 @@ function sessionIdContextString(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 }
 
-/** The SecureContext for `config`, compiled on first use. Throws SSLError on bad material. */
-export function secureContextFor(config: EngineConfig): tls.SecureContext {
-  let context = compiled.get(config);
+/**
+ * The SecureContext for `config`, compiled on first use. Throws SSLError on bad material.
+ * `ticketKeys`: the ring its tickets use; an SNI switch keeps the first context's ring, as OpenSSL
+ * keeps the session context's keys (docs/architecture.md, Session tickets).
+ */
+export function secureContextFor(
+  config: EngineConfig,
+  ticketKeys: readonly Buffer[] = config.ticketKeys,
+): tls.SecureContext {
+  let byRing = compiled.get(config);
+  if (!byRing) {
+    byRing = new WeakMap();
+    compiled.set(config, byRing);
+  }
+  let context = byRing.get(ticketKeys);
   if (context) return context;
   const tls12Ciphers = config.ciphers ?? PYTHON_DEFAULT_CIPHERS;
   const options: tls.SecureContextOptions = {
@@ -65,7 +78,7 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
     // pitfall 6).
     ca: config.caCerts.map((der) => toPem(der, 'CERTIFICATE')),
     secureOptions: config.options,
-    ticketKeys: config.ticketKeys[0],
+    ticketKeys: ticketKeys[0],
   };
   if (config.crls.length > 0 && (config.verifyFlags & X509_V_FLAG_CRL_CHECK_ALL) !== 0) {
     options.crl = config.crls.map((der) => toPem(der, 'X509 CRL'));
@@ -93,7 +106,7 @@ export function secureContextFor(config: EngineConfig): tls.SecureContext {
   } catch (error) {
     throw mapNodeError(error);
   }
-  installTicketKeyRing(context, config.ticketKeys);
-  compiled.set(config, context);
+  installTicketKeyRing(context, ticketKeys);
+  byRing.set(ticketKeys, context);
   return context;
 }
