@@ -118,11 +118,20 @@ async function sClient(port: number, ca: string, session: ['-sess_out' | '-sess_
   return client.stdout;
 }
 
-test('two rxtls serve sharing --ticket-store redis:// resume each other (openssl s_client "Reused")', async () => {
+test('two rxtls serve (one with --workers 2) sharing --ticket-store redis:// resume each other (openssl s_client "Reused")', async () => {
   redis = await startRedis();
   const store = `${redis.url}/0`;
   const [one, portOne] = await serve(cwd, ['--echo', '--port', '0', '--ticket-store', store]);
-  const [, portTwo] = await serve(cwd, ['--echo', '--port', '0', '--ticket-store', store]);
+  // The second runs two workers: its primary keeps the Redis ring and hands it to both.
+  const [, portTwo] = await serve(cwd, [
+    '--echo',
+    '--port',
+    '0',
+    '--workers',
+    '2',
+    '--ticket-store',
+    store,
+  ]);
   assert.match(one.stdout, `session tickets: keys shared through ${store}`);
   const ca = join(cwd, '.rxtls/ca.pem');
   const sessionFile = join(cwd, 'session.pem');
@@ -133,6 +142,10 @@ test('two rxtls serve sharing --ticket-store redis:// resume each other (openssl
   assert.match(second, /^Reused, TLSv1\.3/m);
   const back = await sClient(portOne, ca, ['-sess_in', sessionFile]);
   assert.match(back, /^Reused, TLSv1\.3/m);
+  // And the other way: a session from the clustered server resumes on the single one.
+  const fromTwo = join(cwd, 'session-two.pem');
+  assert.match(await sClient(portTwo, ca, ['-sess_out', fromTwo]), /^New, TLSv1\.3/m);
+  assert.match(await sClient(portOne, ca, ['-sess_in', fromTwo]), /^Reused, TLSv1\.3/m);
 });
 
 test('rxtls serve with its Redis down starts, serves and resumes on its own keys', async () => {
