@@ -129,10 +129,12 @@ export class RedisTicketKeyStore implements TicketKeyStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();
-    this.#subscriber?.destroy();
     const client = this.#client;
     this.#client = undefined;
+    // A client still being made is awaited: its subscriber exists only once it is made.
     (await client?.catch(() => undefined))?.destroy();
+    this.#subscriber?.destroy();
+    this.#subscriber = undefined;
   }
 
   /** The address without credentials, for messages. */
