@@ -198,6 +198,35 @@ test('Redis: one process rotates, another takes the new key by pub/sub, not poll
   assert.ok(stored.keys.length <= 2, 'keep caps the stored ring');
 });
 
+test('Redis: servers racing to rotate make one history (the Lua script rotates atomically)', async () => {
+  const r = await redis();
+  const contexts = [server(), server(), server()];
+  const newerOf = new Map<string, string>();
+  let forks = 0;
+  const seen = contexts.map((context) => {
+    const events = rotate(context, {
+      store: redisStore(r.url),
+      rotateEveryMs: 100,
+      keep: 64,
+      syncEveryMs: 10,
+    });
+    events.subscribe((event) => {
+      if (event.type !== 'applied') return;
+      const ring = context.getTicketKeys();
+      for (let at = 48; at < ring.length; at += 48) {
+        const older = ring.subarray(at, at + 48).toString('hex');
+        const newer = ring.subarray(at - 48, at).toString('hex');
+        if ((newerOf.get(older) ?? newer) !== newer) forks++;
+        newerOf.set(older, newer);
+      }
+    });
+    return nth(events, 'applied', 1, (event) => event.type === 'applied' && event.keys >= 6);
+  });
+  await Promise.all(seen);
+  assert.is(forks, 0, 'no key ever had two different successors');
+  assert.ok(newerOf.size >= 5);
+});
+
 test('Redis down at start: handshakes work on an in-process ring; rotation resumes when it is back', async () => {
   const r = await redis();
   await r.down();
