@@ -128,11 +128,25 @@ export class Server {
       transport.destroy();
       return;
     }
-    const socket = this.#context.wrapSocket(transport, this.#streamOptions);
+    let socket: SSLSocket<SSLContext>;
+    try {
+      socket = this.#context.wrapSocket(transport, this.#streamOptions);
+    } catch {
+      // The engine refused the context for this connection (docs/architecture.md, Containment):
+      // it is this connection's end, not the server's.
+      transport.destroy();
+      return;
+    }
     this.#live.add(socket);
     socket.closed$.subscribe(() => this.#live.delete(socket));
-    if (o.protocol) runProtocol(socket, o.protocol, this.#container);
-    onSocket?.(socket);
+    try {
+      if (o.protocol) runProtocol(socket, o.protocol, this.#container);
+      onSocket?.(socket);
+    } catch (error) {
+      // Application code for one connection fails that connection only.
+      socket.destroy(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     this.#connections.next(socket);
   }
 

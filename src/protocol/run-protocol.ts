@@ -161,10 +161,12 @@ class ProtocolBinding {
     try {
       this.#protocol.connectionLost?.(error);
     } catch (thrown) {
-      // Nothing is left to end: report it as Node reports a throwing listener.
-      queueMicrotask(() => {
-        throw thrown;
-      });
+      // Nothing is left to end, and one connection's code must not end the process
+      // (docs/architecture.md, Containment): a warning says what happened.
+      process.emitWarning(
+        `Protocol.connectionLost threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+        { type: 'ProtocolError', detail: thrown instanceof Error ? thrown.stack : undefined },
+      );
     }
   }
 

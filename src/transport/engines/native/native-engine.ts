@@ -30,6 +30,7 @@ import {
   type NativeSessionHandle,
   nativeBinding,
 } from './native-binding.js';
+import { callbackFailure } from '../../sansio/callback-failure.js';
 import { compileNativeContext } from './native-context.js';
 import { isNativeErrorDescription, nativeError } from './native-error.js';
 
@@ -81,6 +82,11 @@ export class NativeEngine implements TlsEngine {
   readonly #outgoing: MemoryBIO;
   /** Why a hook failed during the current call: the cause of the error that follows. */
   #callbackError: unknown;
+  /**
+   * A key log write that failed during the current call: OpenSSL carries on, but Python raises
+   * it from the call, and the connection ends with it (docs/architecture.md, Containment).
+   */
+  #keylogFailure: SSLError | undefined;
   /** An error met after a read had gathered data: thrown by the next call, after the data. */
   #deferred: SSLError | undefined;
   /** SSL_is_init_finished after the last driving call (only those calls change it). */
@@ -240,6 +246,11 @@ export class NativeEngine implements TlsEngine {
       if (out !== undefined) this.#outgoing.writeOwned(out);
       // Bytes after the peer's close_notify are not TLS: give them back (STARTTLS downgrade).
       if (remainder !== undefined) incoming.unshift(remainder);
+      const keylogFailure = this.#keylogFailure;
+      if (keylogFailure !== undefined) {
+        this.#keylogFailure = undefined;
+        throw keylogFailure;
+      }
       if (
         reading &&
         wantsInput &&
@@ -288,6 +299,7 @@ export class NativeEngine implements TlsEngine {
       // A user's PSK or keylog callback: Python reports it as unraisable and fails the
       // handshake; we chain it instead. (The SNI hook answers failures as decisions.)
       this.#callbackError = error;
+      if (kind === 'keylog') this.#keylogFailure ??= callbackFailure('key log write', error);
       return kind === 'psk-server' ? NO_KEY : null;
     }
   };

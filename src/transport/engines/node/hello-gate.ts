@@ -15,6 +15,7 @@ import { SSLError } from '../../../errors/errors.js';
 import { firstRecordLength, parseClientHello } from '../../sansio/client-hello.js';
 import type { EngineConfig, PendingHello, SniDecision, TlsEngine } from '../../sansio/engine.js';
 import type { MemoryBIO } from '../../sansio/memory-bio.js';
+import { mapNodeError } from './node-errors.js';
 import { secureContextFor } from './node-secure-context.js';
 
 /** What the gate says of the ClientHello in `incoming`. */
@@ -92,7 +93,13 @@ export class HelloGate {
     if (this.#closed) return;
     const decided = this.#run(engine, config, name);
     if (decided.kind === 'retry') {
-      void decided.pending.settled.then(() => this.#answerNode(engine, config, name, answer, cb));
+      void decided.pending.settled.then(() => {
+        try {
+          this.#answerNode(engine, config, name, answer, cb);
+        } catch (error) {
+          cb(mapNodeError(error));
+        }
+      });
       return;
     }
     if (decided.kind === 'alert') {
@@ -108,7 +115,16 @@ export class HelloGate {
     answer.adopt(decided.config);
     // The first context's ticket keys stay, as OpenSSL keeps the session context's across an SNI
     // switch, so virtual hosts sharing a ring resume anywhere (docs/architecture.md, Session tickets).
-    cb(null, secureContextFor(decided.config, config.ticketKeys));
+    let context: tls.SecureContext;
+    try {
+      context = secureContextFor(decided.config, config.ticketKeys);
+    } catch (error) {
+      // Material OpenSSL refuses only now fails this handshake (docs/architecture.md,
+      // Containment), not the process from inside Node's callback.
+      cb(mapNodeError(error));
+      return;
+    }
+    cb(null, context);
   }
 
   /** The selector (once), then the SNI hook of the configuration it left. */

@@ -20,7 +20,6 @@ import tls from 'node:tls';
 import { type Observable, Subject, type Subscription } from 'rxjs';
 import { BioDuplex } from './bio-duplex.js';
 import type {
-  CipherTuple,
   EngineConfig,
   EngineProgress,
   EngineRole,
@@ -42,12 +41,14 @@ import {
   RECORD_HEADER_LENGTH,
 } from '../../limits.js';
 import { MemoryBIO } from '../../sansio/memory-bio.js';
-import { cipherBits } from './cipher-bits.js';
 import { HelloGate } from './hello-gate.js';
-import { mapTlsSocketError } from './node-errors.js';
+import { callbackFailure } from '../../sansio/callback-failure.js';
+import { HandshakeInfo, handshakeFactsOf } from './handshake-facts.js';
+import { mapNodeError, mapTlsSocketError } from './node-errors.js';
+import { pskClientOptions, pskServerOptions } from './node-psk.js';
 import { secureContextFor } from './node-secure-context.js';
 import { parseSessionDer } from './session-der.js';
-import { chainOf, sentChainOf, verifyErrorOf, verifyPeer } from './verify-peer.js';
+import { verifyErrorOf, verifyPeer } from './verify-peer.js';
 import {
   CERT_NONE,
   CERT_REQUIRED,
@@ -64,20 +65,6 @@ const TRANSITIONS: Record<EngineState, readonly EngineState[]> = {
   failed: [],
 };
 
-/** What Node's 'data', 'secure' and 'error' events leave behind for the driving calls. */
-interface HandshakeFacts {
-  cipher: CipherTuple | null;
-  version: string | null;
-  alpn: string | null;
-  peerCert: tls.DetailedPeerCertificate | null;
-  peerVerified: boolean;
-  reused: boolean;
-  finished: Buffer | null;
-  peerFinished: Buffer | null;
-  serverName: string | null;
-  sharedCiphers: CipherTuple[] | null;
-}
-
 /** Makes a node engine; see {@link TlsEngine}. */
 export function createNodeEngine(
   config: EngineConfig,
@@ -88,7 +75,7 @@ export function createNodeEngine(
   return new NodeEngine(config, role, incoming, outgoing);
 }
 
-class NodeEngine implements TlsEngine {
+class NodeEngine extends HandshakeInfo implements TlsEngine {
   readonly kind = 'node' as const;
   readonly #progress = new Subject<EngineProgress>();
   readonly progress$: Observable<EngineProgress> = this.#progress.asObservable();
@@ -111,7 +98,6 @@ class NodeEngine implements TlsEngine {
   #unreported: SSLError | undefined;
   /** OpenSSL failed and may still be writing its fatal alert: let that out. */
   #alerting = false;
-  #facts: HandshakeFacts | undefined;
   #session: (EngineSession & { der: Buffer }) | null = null;
   /** What Node passed to checkServerIdentity (full client handshakes only). */
   #nodePeerCert: tls.DetailedPeerCertificate | undefined;
@@ -132,6 +118,12 @@ class NodeEngine implements TlsEngine {
   /** A server's ClientHello hooks, run before Node sees the ClientHello (hello-gate.ts). */
   readonly #gate = new HelloGate();
 
+  /** What a PSK callback threw: the cause of the handshake failure that follows. */
+  #hookError: unknown;
+  readonly #onHookError = (error: unknown): void => {
+    this.#hookError ??= error;
+  };
+
   /** Plaintext handed to Node whose write callback has not run yet. */
   #plaintextInFlight = 0;
 
@@ -140,6 +132,7 @@ class NodeEngine implements TlsEngine {
   #shutdownSent = false;
 
   constructor(config: EngineConfig, role: EngineRole, incoming: MemoryBIO, outgoing: MemoryBIO) {
+    super(role);
     this.#config = config;
     this.#ticketKeys = config.ticketKeys;
     this.#role = role;
@@ -147,10 +140,25 @@ class NodeEngine implements TlsEngine {
     this.#outgoing = outgoing;
     this.#duplex = new BioDuplex({
       onRead: () => this.#feed(),
-      onWrite: (chunk) => this.#onCiphertextOut(chunk),
-      onFinal: () => this.#onShutdownSent(),
+      onWrite: this.#contained((chunk: Buffer) => this.#onCiphertextOut(chunk)),
+      onFinal: this.#contained(() => this.#onShutdownSent()),
     });
     this.#incomingSubscription = incoming.written$.subscribe(() => this.#feed());
+  }
+
+  /**
+   * Wraps a handler Node or rxjs calls (an event, a BIO hook, a subscription): what it throws
+   * fails this connection instead of reaching Node's uncaughtException or rxjs's unhandled-error
+   * path (docs/architecture.md, Containment).
+   */
+  #contained<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        handler(...args);
+      } catch (error) {
+        this.#fail(mapNodeError(error));
+      }
+    };
   }
 
   // ------------------------------------------------------------------------------------------
@@ -169,7 +177,7 @@ class NodeEngine implements TlsEngine {
   }
 
   get handshakeComplete(): boolean {
-    return this.#facts !== undefined;
+    return this.facts !== undefined;
   }
 
   /**
@@ -244,7 +252,15 @@ class NodeEngine implements TlsEngine {
   }
 
   #createSocket(): void {
-    const secureContext = secureContextFor(this.#config, this.#ticketKeys);
+    let secureContext: tls.SecureContext;
+    try {
+      secureContext = secureContextFor(this.#config, this.#ticketKeys);
+    } catch (error) {
+      // Material OpenSSL refuses only now (a key too small for the security level): this
+      // connection's error, reported by its next driving call.
+      this.#fail(mapNodeError(error));
+      return;
+    }
     const verifying = this.#config.verifyMode !== CERT_NONE;
     let socket: tls.TLSSocket;
     if (this.#role.serverSide) {
@@ -258,9 +274,12 @@ class NodeEngine implements TlsEngine {
         rejectUnauthorized: this.#config.verifyMode === CERT_REQUIRED,
         ...(this.#config.alpnProtocols ? { ALPNProtocols: [...this.#config.alpnProtocols] } : {}),
         SNICallback: this.#gate.sniCallback(this, this.#config, this.#gateAnswers),
-        ...this.#pskServerOptions(),
+        ...pskServerOptions(this.#config, this.#onHookError),
       });
-      socket.on('secure', () => this.#onSecure());
+      socket.on(
+        'secure',
+        this.#contained(() => this.#onSecure()),
+      );
     } else {
       const name = this.#role.serverHostname;
       socket = tls.connect({
@@ -280,22 +299,41 @@ class NodeEngine implements TlsEngine {
         ...(this.#role.session
           ? { session: (this.#role.session as unknown as { der: Buffer }).der }
           : {}),
-        ...this.#pskClientOptions(),
+        ...pskClientOptions(this.#config, this.#onHookError),
       });
-      socket.on('secureConnect', () => this.#onSecure());
-      socket.on('session', (der: Buffer) => this.#onSession(der));
+      socket.on(
+        'secureConnect',
+        this.#contained(() => this.#onSecure()),
+      );
+      socket.on(
+        'session',
+        this.#contained((der: Buffer) => this.#onSession(der)),
+      );
     }
     this.#tls = socket;
-    socket.on('error', (error) => this.#fail(mapTlsSocketError(error), true));
+    socket.on('error', (error) => this.#fail(this.#socketError(error), true));
     // A TLSSocket that no tls.Server owns never "releases control", and Node then reports fatal
     // errors after its handshake (a bad record MAC, an oversized record) only as '_tlsError':
     // without this a server engine would wait for ciphertext forever.
-    socket.on('_tlsError', (error: Error) => this.#fail(mapTlsSocketError(error), true));
-    socket.on('data', (chunk: Buffer) => this.#onPlaintext(chunk));
-    socket.on('end', () => this.#onReadableEnded());
+    socket.on('_tlsError', (error: Error) => this.#fail(this.#socketError(error), true));
+    socket.on(
+      'data',
+      this.#contained((chunk: Buffer) => this.#onPlaintext(chunk)),
+    );
+    socket.on(
+      'end',
+      this.#contained(() => this.#onReadableEnded()),
+    );
     if (this.#config.keylog) {
       const keylog = this.#config.keylog;
-      socket.on('keylog', (line: Buffer) => keylog(line.toString('latin1').trimEnd()));
+      socket.on('keylog', (line: Buffer) => {
+        try {
+          keylog(line.toString('latin1').trimEnd());
+        } catch (error) {
+          // Python raises the failed write from the handshake call; so does this connection.
+          this.#fail(callbackFailure('key log write', error), true);
+        }
+      });
     }
     this.#commitHeld();
     this.#feed();
@@ -306,11 +344,16 @@ class NodeEngine implements TlsEngine {
     this.#start();
     this.#feed();
     this.#reportFailure();
-    if (this.#facts) return;
+    if (this.facts) return;
     if (this.#peerClosed) throw new SSLEOFError();
     const lookup = this.#tls ? undefined : this.#gate.pending;
     if (lookup) throw new SSLWantClientHelloError(lookup.settled);
     throw wantRead();
+  }
+
+  /** A TLSSocket's error as Python reports it, caused by a failed callback if one failed. */
+  #socketError(error: unknown): SSLError {
+    return mapTlsSocketError(error, this.#hookError);
   }
 
   #onSecure(): void {
@@ -325,24 +368,7 @@ class NodeEngine implements TlsEngine {
       this.#fail(failure);
       return;
     }
-    const cipher = socket.getCipher();
-    const servername = (socket as unknown as { servername?: string | false }).servername;
-    this.#facts = {
-      cipher: cipher ? [cipher.name, cipher.version, cipherBits(cipher.name)] : null,
-      version: socket.getProtocol(),
-      alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : null,
-      peerCert,
-      peerVerified: peerCert !== null && this.#config.verifyMode !== CERT_NONE,
-      reused: socket.isSessionReused(),
-      finished: socket.getFinished() ?? null,
-      peerFinished: socket.getPeerFinished() ?? null,
-      serverName: this.#role.serverSide
-        ? typeof servername === 'string'
-          ? servername
-          : null
-        : this.#role.serverHostname,
-      sharedCiphers: null,
-    };
+    this.facts = handshakeFactsOf(socket, peerCert, this.#config, this.#role);
     this.#transition('open');
     this.#progress.next('handshake-complete');
   }
@@ -355,6 +381,16 @@ class NodeEngine implements TlsEngine {
   // incoming: ciphertext from the incoming BIO into Node, one record at a time
 
   #feed(): void {
+    try {
+      this.#feedRecords();
+    } catch (error) {
+      // #feed runs from the incoming BIO's subscription and Node's read hook too: nothing it
+      // meets may escape there (docs/architecture.md, Containment).
+      this.#fail(mapNodeError(error));
+    }
+  }
+
+  #feedRecords(): void {
     if (this.#feeding || this.#failed) return;
     if (!this.#tls) {
       if (this.#state !== 'handshaking' || !this.#decideServerName()) return;
@@ -399,7 +435,7 @@ class NodeEngine implements TlsEngine {
     const socket = this.#tls;
     if (!socket) return;
     const errored = (socket as unknown as { errored?: unknown }).errored;
-    if (errored) this.#fail(mapTlsSocketError(errored), true);
+    if (errored) this.#fail(this.#socketError(errored), true);
     const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
     if (state?.ended && !this.#peerClosed) this.#onReadableEnded();
   }
@@ -468,7 +504,7 @@ class NodeEngine implements TlsEngine {
 
   read(n: number): Buffer {
     this.#reportFailure();
-    if (!this.#facts) this.doHandshake();
+    if (!this.facts) this.doHandshake();
     if (this.#plain.pending > 0) return this.#takePlaintext(n);
     this.#feed();
     this.#reportFailure();
@@ -497,7 +533,7 @@ class NodeEngine implements TlsEngine {
 
   write(data: Uint8Array): number {
     this.#reportFailure();
-    if (!this.#facts) this.doHandshake();
+    if (!this.facts) this.doHandshake();
     if (this.#shutdownRequested || this.#peerClosed === 'eof') {
       throw new SSLZeroReturnError();
     }
@@ -530,7 +566,7 @@ class NodeEngine implements TlsEngine {
 
   shutdown(): void {
     this.#reportFailure();
-    if (!this.#facts) {
+    if (!this.facts) {
       throw new SSLError('shutdown while in init', { reason: 'SHUTDOWN_WHILE_IN_INIT' });
     }
     if (!this.#shutdownRequested) {
@@ -565,52 +601,6 @@ class NodeEngine implements TlsEngine {
   // ------------------------------------------------------------------------------------------
   // information
 
-  peerCertificate(): Buffer | null {
-    return this.#facts?.peerCert?.raw ?? null;
-  }
-
-  get peerVerified(): boolean {
-    return this.#facts?.peerVerified ?? false;
-  }
-
-  verifiedChain(): Buffer[] {
-    if (!this.#facts?.peerVerified) return [];
-    return chainOf(this.#facts.peerCert);
-  }
-
-  unverifiedChain(): Buffer[] {
-    return sentChainOf(this.#facts?.peerCert ?? null, this.#config.caCerts);
-  }
-
-  cipher(): CipherTuple | null {
-    return this.#facts?.cipher ?? null;
-  }
-
-  sharedCiphers(): CipherTuple[] | null {
-    return this.#facts?.sharedCiphers ?? null;
-  }
-
-  version(): string | null {
-    return this.#facts?.version ?? null;
-  }
-
-  selectedAlpnProtocol(): string | null {
-    return this.#facts?.alpn ?? null;
-  }
-
-  serverName(): string | null {
-    return this.#facts?.serverName ?? null;
-  }
-
-  channelBinding(_type: 'tls-unique'): Buffer | null {
-    const facts = this.#facts;
-    if (!facts) return null;
-    // RFC 5929: the first Finished of the handshake; the client's in a full handshake, the
-    // server's when resumed (docs/architecture.md, node:tls over a Duplex, pitfall 10).
-    const clientSent = this.#role.serverSide !== facts.reused;
-    return (clientSent ? facts.finished : facts.peerFinished) ?? null;
-  }
-
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     // A failure no driving call has reported yet (the SSLObject answers for reported ones).
     if (this.#unreported !== undefined) throw this.#unreported;
@@ -641,43 +631,20 @@ class NodeEngine implements TlsEngine {
   session(): EngineSession | null {
     if (this.#session) return this.#session;
     const der = this.#tls?.getSession();
-    if (!der || !this.#facts) return null;
+    if (!der || !this.facts) return null;
     this.#session = { ...parseSessionDer(der), der };
     return this.#session;
   }
 
   get sessionReused(): boolean {
-    return this.#facts?.reused ?? false;
+    return this.facts?.reused ?? false;
+  }
+
+  protected trusted(): readonly Buffer[] {
+    return this.#config.caCerts;
   }
 
   setConfig(config: EngineConfig): void {
     this.#config = config;
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // pre-shared keys
-
-  #pskServerOptions(): Partial<tls.TLSSocketOptions> {
-    const hook = this.#config.pskServer;
-    if (!hook) return {};
-    return {
-      pskCallback: (_socket: tls.TLSSocket, identity: string) => {
-        const key = hook(identity);
-        return key.length > 0 ? Buffer.from(key) : null;
-      },
-      ...(this.#config.pskIdentityHint ? { pskIdentityHint: this.#config.pskIdentityHint } : {}),
-    } as Partial<tls.TLSSocketOptions>;
-  }
-
-  #pskClientOptions(): Partial<tls.ConnectionOptions> {
-    const hook = this.#config.pskClient;
-    if (!hook) return {};
-    return {
-      pskCallback: (hint: string | null) => {
-        const answer = hook(hint);
-        if (!answer) return null;
-        return { psk: Buffer.from(answer[1]), identity: answer[0] ?? '' };
-      },
-    };
   }
 }

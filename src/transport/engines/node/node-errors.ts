@@ -30,20 +30,20 @@ interface NodeOpenSSLError {
 }
 
 /** Converts whatever Node threw or emitted into an SSLError (returned unchanged if it is one). */
-export function mapNodeError(error: unknown): SSLError {
+export function mapNodeError(error: unknown, cause: unknown = error): SSLError {
   if (error instanceof SSLError) return error;
   const e = (error ?? {}) as NodeOpenSSLError;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const text = typeof e.reason === 'string' ? e.reason : String(e.message ?? error);
   if (code?.startsWith('ERR_SSL_')) {
     const library = typeof e.library === 'string' ? LIBRARY_NAMES.get(e.library) : undefined;
-    return new SSLError(text, { library: library ?? 'SSL', reason: code.slice(8), cause: error });
+    return new SSLError(text, { library: library ?? 'SSL', reason: code.slice(8), cause });
   }
   if (code?.startsWith('ERR_OSSL_')) {
     const library = typeof e.library === 'string' ? LIBRARY_NAMES.get(e.library) : undefined;
-    return new SSLError(text, { library: library ?? 'SSL', reason: code.slice(9), cause: error });
+    return new SSLError(text, { library: library ?? 'SSL', reason: code.slice(9), cause });
   }
-  return new SSLError(text, { cause: error });
+  return new SSLError(text, { cause });
 }
 
 /**
@@ -52,13 +52,15 @@ export function mapNodeError(error: unknown): SSLError {
  * CIPHER_OPERATION_FAILED and then the record layer's DECRYPTION_FAILED_OR_BAD_RECORD_MAC, which
  * is the one Python shows.
  */
-export function mapTlsSocketError(error: unknown): SSLError {
-  const mapped = mapNodeError(error);
+export function mapTlsSocketError(error: unknown, hookError?: unknown): SSLError {
+  // A callback that failed (a PSK callback) caused what OpenSSL reports: chain it, as native does.
+  const cause = hookError ?? error;
+  const mapped = mapNodeError(error, cause);
   if (mapped.library === 'PROV' && mapped.reason === 'CIPHER_OPERATION_FAILED') {
     return new SSLError('decryption failed or bad record mac', {
       library: 'SSL',
       reason: 'DECRYPTION_FAILED_OR_BAD_RECORD_MAC',
-      cause: error,
+      cause,
     });
   }
   return mapped;
