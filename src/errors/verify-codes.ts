@@ -14,6 +14,8 @@ export const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18;
 export const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
 export const X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE = 21;
 export const X509_V_ERR_CERT_REVOKED = 23;
+export const X509_V_ERR_KEYUSAGE_NO_CRL_SIGN = 35;
+export const X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION = 36;
 /** An application's own check of the peer failed (rxtls's peer checks: pins, policies). */
 export const X509_V_ERR_APPLICATION_VERIFICATION = 50;
 /** A DNS hostname the certificate does not name. */
