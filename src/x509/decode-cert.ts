@@ -157,6 +157,15 @@ function ipAddressText(bytes: Uint8Array): string {
   return groups.join(':');
 }
 
+/**
+ * An IA5String's text. OpenSSL refuses one with a byte above 0x7F when it parses the extension,
+ * which Python then leaves out: a DerError here, so the extension is absent (found by fuzzing).
+ */
+function ia5Text(value: Uint8Array): string {
+  if (value.some((byte) => byte > 0x7f)) throw new DerError('IA5String: a byte is not ASCII');
+  return pythonUtf8(value);
+}
+
 /** One GeneralName as `_get_peer_alt_names` renders it. */
 function decodeGeneralName(tlv: Tlv): SubjectAltName {
   if (tlv.tagClass !== CONTEXT_CLASS) throw new DerError('GeneralName is not context-tagged');
@@ -166,10 +175,10 @@ function decodeGeneralName(tlv: Tlv): SubjectAltName {
       if (constructed) return decodeOtherName(tlv);
       break;
     case 1:
-      if (!constructed) return ['email', pythonUtf8(tlv.value)];
+      if (!constructed) return ['email', ia5Text(tlv.value)];
       break;
     case 2:
-      if (!constructed) return ['DNS', pythonUtf8(tlv.value)];
+      if (!constructed) return ['DNS', ia5Text(tlv.value)];
       break;
     case 3:
       if (constructed) return ['X400Name', '<unsupported>'];
@@ -186,7 +195,7 @@ function decodeGeneralName(tlv: Tlv): SubjectAltName {
       if (constructed) return ['EdiPartyName', '<unsupported>'];
       break;
     case 6:
-      if (!constructed) return ['URI', pythonUtf8(tlv.value)];
+      if (!constructed) return ['URI', ia5Text(tlv.value)];
       break;
     case 7:
       if (!constructed) return ['IP Address', ipAddressText(tlv.value)];
@@ -202,10 +211,13 @@ function decodeGeneralName(tlv: Tlv): SubjectAltName {
 }
 
 function decodeGeneralNames(tlv: Tlv, what: string): SubjectAltName[] {
+  // The whole list is read before any name is rendered, as OpenSSL parses the extension before
+  // Python renders it: a broken encoding further on makes the extension absent (a DerError), never
+  // a rendering error (bad UTF-8) of an earlier name.
   const reader = DerReader.within(tlv, what);
-  const names: SubjectAltName[] = [];
-  while (reader.hasMore()) names.push(decodeGeneralName(reader.read()));
-  return names;
+  const encoded: Tlv[] = [];
+  while (reader.hasMore()) encoded.push(reader.read());
+  return encoded.map(decodeGeneralName);
 }
 
 /** AIA: the URIs of the access descriptions for `method`. */
