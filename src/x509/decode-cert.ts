@@ -157,15 +157,6 @@ function ipAddressText(bytes: Uint8Array): string {
   return groups.join(':');
 }
 
-/**
- * An IA5String's text. OpenSSL refuses one with a byte above 0x7F when it parses the extension,
- * which Python then leaves out: a DerError here, so the extension is absent (found by fuzzing).
- */
-function ia5Text(value: Uint8Array): string {
-  if (value.some((byte) => byte > 0x7f)) throw new DerError('IA5String: a byte is not ASCII');
-  return pythonUtf8(value);
-}
-
 /** One GeneralName as `_get_peer_alt_names` renders it. */
 function decodeGeneralName(tlv: Tlv): SubjectAltName {
   if (tlv.tagClass !== CONTEXT_CLASS) throw new DerError('GeneralName is not context-tagged');
@@ -175,10 +166,10 @@ function decodeGeneralName(tlv: Tlv): SubjectAltName {
       if (constructed) return decodeOtherName(tlv);
       break;
     case 1:
-      if (!constructed) return ['email', ia5Text(tlv.value)];
+      if (!constructed) return ['email', pythonUtf8(tlv.value)];
       break;
     case 2:
-      if (!constructed) return ['DNS', ia5Text(tlv.value)];
+      if (!constructed) return ['DNS', pythonUtf8(tlv.value)];
       break;
     case 3:
       if (constructed) return ['X400Name', '<unsupported>'];
@@ -195,7 +186,7 @@ function decodeGeneralName(tlv: Tlv): SubjectAltName {
       if (constructed) return ['EdiPartyName', '<unsupported>'];
       break;
     case 6:
-      if (!constructed) return ['URI', ia5Text(tlv.value)];
+      if (!constructed) return ['URI', pythonUtf8(tlv.value)];
       break;
     case 7:
       if (!constructed) return ['IP Address', ipAddressText(tlv.value)];
@@ -412,7 +403,8 @@ export const PEM_DECODE_ERROR = 'Error decoding PEM-encoded file';
  *
  * Throws SSLError `Error decoding PEM-encoded file` (Python's message) when PEM input holds no
  * decodable certificate, SSLError `Error decoding DER-encoded certificate: <what is wrong>` for
- * malformed DER bytes (the DerError on `cause` in both cases), and TypeError for other arguments.
+ * malformed DER bytes (the DerError on `cause` in both cases), ValueError where a name that must be
+ * UTF-8 is not (Python raises UnicodeDecodeError there), and TypeError for other arguments.
  *
  * @example
  * ```ts
