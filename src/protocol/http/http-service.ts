@@ -69,7 +69,15 @@ export class HttpService {
    */
   accept(socket: SSLSocket<unknown>): void {
     socket.handshake().then(
-      () => this.serve(socket),
+      () => {
+        // A throw here would be an unhandled rejection: it ends this connection only
+        // (docs/architecture.md, Containment).
+        try {
+          this.serve(socket);
+        } catch (error) {
+          socket.destroy(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
       () => undefined,
     );
   }
