@@ -1,19 +1,24 @@
 /**
- * Server cost per unit of work, side by side in one run (issue 6): the rxtls echo server on the
- * native engine and on the node engine, Node's native `tls` echo server, and a Python asyncio +
- * uvloop TLS echo server (Debian's python3-uvloop; skipped when missing). Each server runs in its
- * own process, loaded by the same Node `tls` client from this process; its CPU (all threads, from
- * the scheduler's counters in /proc) and RSS are read around each workload, after warm-up rounds.
+ * Server cost per unit of work, side by side in one run (issues 6 and 16): the rxtls echo server
+ * on the native engine and on the node engine, Node's native `tls` echo server, a Python asyncio +
+ * uvloop TLS echo server (Debian's python3-uvloop), nginx (HTTPS, handshakes and idle memory only)
+ * and HAProxy (TLS terminated and forwarded to a plain TCP echo); a server whose software is
+ * missing is skipped with one line. Each server runs in its own process, loaded by the same Node
+ * `tls` client from this process; its CPU (all threads, from the scheduler's counters in /proc)
+ * and RSS are read around each workload, after warm-up rounds. Progress goes to stderr; the table
+ * to stdout, and as a chart to bench/results/server-cpu.svg (BENCH_SVG=path, or BENCH_SVG= none).
  *
  * Run: npm run build && node dist/bench/server-cpu.js   (BENCH_SCALE=0.5 for a quicker run;
  * BENCH_WARMUP=N warm-up rounds, default 3; BENCH_SERVERS=native,uvloop picks servers by name)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
+import { serverCpuChart } from './chart-svg.js';
+import { installed, type PeerProcess, startHaproxy, startNginx } from './peers.js';
 
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
 const HANDSHAKES = Math.round(600 * SCALE);
@@ -30,10 +35,22 @@ const SETTLE_MS = 500;
 const CHUNK = 64 * 1024;
 const WARMUP_ROUNDS = Number(process.env['BENCH_WARMUP'] ?? 3);
 
+/** What a server answers: an echo (every workload), or HTTPS (handshakes and idle memory). */
+type ServerKind = 'echo' | 'https';
+
 interface Server {
   name: string;
+  kind: ServerKind;
   child: ChildProcess;
   port: number;
+  /** Processes that run beside it and are not counted (HAProxy's backend echo). */
+  helpers: ChildProcess[];
+}
+
+const t0 = Date.now();
+/** One line of progress on stderr (the run takes minutes). */
+function progress(message: string): void {
+  console.error(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}`);
 }
 
 /**
@@ -58,23 +75,30 @@ function rssKiB(pid: number): number {
   return Number(line?.[1] ?? 0);
 }
 
-function start(name: string, command: string, args: string[]): Promise<Server> {
+/** Starts a server that prints `LISTENING <port>` once it listens. */
+function startListening(command: string, args: string[]): Promise<PeerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /LISTENING (\d+)/.exec(out);
-      if (match) resolve({ name, child, port: Number(match[1]) });
+      if (match) resolve({ child, port: Number(match[1]), helpers: [] });
     });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${out}`)));
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}: ${out}`)));
   });
 }
 
-async function stop(server: Server): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
   await exited;
+}
+
+async function stop(server: Server): Promise<void> {
+  await stopProcess(server.child);
+  for (const helper of server.helpers) await stopProcess(helper);
 }
 
 let ca = '';
@@ -300,23 +324,35 @@ interface Row {
  */
 async function warmUp(server: Server): Promise<void> {
   for (let round = 0; round < WARMUP_ROUNDS; round++) {
+    progress(`${server.name}: warm-up round ${round + 1} of ${WARMUP_ROUNDS}`);
     await handshakes(server);
     await resumedHandshakes(server);
     await abandonedHandshakes(server);
+    if (server.kind !== 'echo') continue;
     await bulk(server);
     await pingPong(server);
     await fanOut(server);
   }
 }
 
+const NO_ECHO = { cpu: Number.NaN, median: Number.NaN, p99: Number.NaN, perSecond: Number.NaN };
+
 async function measure(server: Server): Promise<Row> {
   await warmUp(server);
+  const step = (what: string) => progress(`${server.name}: measuring ${what}`);
+  step(`${HANDSHAKES} full handshakes`);
   const handshake = await handshakes(server);
+  step(`${HANDSHAKES} resumed handshakes`);
   const resumed = await resumedHandshakes(server);
+  step(`${HANDSHAKES} abandoned handshakes`);
   const abandoned = await abandonedHandshakes(server);
-  const perMiB = await bulk(server);
-  const ping = await pingPong(server);
-  const fan = await fanOut(server);
+  const echoes = server.kind === 'echo';
+  if (echoes) step(`${BULK_MIB} MiB bulk echo`);
+  const perMiB = echoes ? await bulk(server) : Number.NaN;
+  if (echoes) step(`${PING_PONGS} ping-pongs`);
+  const ping = echoes ? await pingPong(server) : NO_ECHO;
+  if (echoes) step(`fan-out over ${FANOUT_CONNECTIONS} connections`);
+  const fan = echoes ? await fanOut(server) : NO_ECHO;
   return {
     name: server.name,
     handshake,
@@ -336,6 +372,93 @@ function uvloopAvailable(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import uvloop'], { stdio: 'ignore' }).status === 0;
 }
 
+/** A server the bench can run: its name, what it answers, and how to start a fresh one. */
+interface Contender {
+  name: string;
+  kind: ServerKind;
+  start(): Promise<PeerProcess>;
+}
+
+async function contenders(dir: string, cert: string, key: string): Promise<Contender[]> {
+  const serverScript = new URL('./echo-server.js', import.meta.url).pathname;
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the Node servers.
+  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const node = (name: string, kind: string): Contender => ({
+    name,
+    kind: 'echo',
+    start: () => startListening(process.execPath, [...nodeArgs, serverScript, kind, cert, key]),
+  });
+  const list: Contender[] = [
+    node('rxtls (native engine)', 'rxtls-native'),
+    node('rxtls (native engine, subscriber keeps chunks)', 'rxtls-native-owned'),
+    node('rxtls (node engine)', 'rxtls-node'),
+    node('node native tls', 'node-native'),
+  ];
+  const uvloopScript = new URL('../../bench/uvloop-echo.py', import.meta.url).pathname;
+  if (uvloopAvailable())
+    list.push({
+      name: 'python uvloop',
+      kind: 'echo',
+      start: () => startListening('/usr/bin/python3', [uvloopScript, cert, key]),
+    });
+  else progress('python3-uvloop not installed: skipping python uvloop');
+  if (installed('nginx'))
+    list.push({ name: 'nginx', kind: 'https', start: () => startNginx(dir, cert, key) });
+  else progress('nginx not installed (apt-get install nginx): skipping nginx');
+  if (installed('haproxy'))
+    list.push({ name: 'haproxy', kind: 'echo', start: () => startHaproxy(dir, cert, key) });
+  else progress('haproxy not installed (apt-get install haproxy): skipping haproxy');
+  return list;
+}
+
+async function run(contender: Contender): Promise<Row> {
+  progress(`${contender.name}: starting`);
+  const server: Server = {
+    name: contender.name,
+    kind: contender.kind,
+    ...(await contender.start()),
+  };
+  let row: Row;
+  try {
+    row = await measure(server);
+  } finally {
+    await stop(server);
+  }
+  progress(`${contender.name}: idle memory of ${IDLE_CONNECTIONS} connections, fresh server`);
+  const fresh: Server = {
+    name: contender.name,
+    kind: contender.kind,
+    ...(await contender.start()),
+  };
+  try {
+    row.idleKiB = await idleMemory(fresh);
+  } finally {
+    await stop(fresh);
+  }
+  return row;
+}
+
+function writeChart(rows: Row[], subtitle: string): void {
+  const target =
+    process.env['BENCH_SVG'] ??
+    new URL('../../bench/results/server-cpu.svg', import.meta.url).pathname;
+  if (!target) return;
+  const svg = serverCpuChart(
+    `bench/server-cpu: ${subtitle}`,
+    rows.map((r) => r.name),
+    [
+      { title: 'µs / full handshake', values: rows.map((r) => r.handshake), digits: 0 },
+      { title: 'µs / resumed', values: rows.map((r) => r.resumed), digits: 0 },
+      { title: 'ms / MiB echoed', values: rows.map((r) => r.perMiB / 1000), digits: 2 },
+      { title: 'µs / ping-pong', values: rows.map((r) => r.pingCpu), digits: 0 },
+      { title: 'KiB / idle connection', values: rows.map((r) => r.idleKiB), digits: 1 },
+    ],
+  );
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, svg);
+  progress(`chart written to ${target}`);
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rxtls-bench-'));
   const authority = await createCertificateAuthority({ subject: 'CN=bench CA' });
@@ -348,45 +471,27 @@ async function main(): Promise<void> {
   const key = join(dir, 'key.pem');
   writeFileSync(cert, leaf.cert);
   writeFileSync(key, leaf.key);
-  const serverScript = new URL('./echo-server.js', import.meta.url).pathname;
-  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the Node servers.
-  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
-  const node = (kind: string) => [...nodeArgs, serverScript, kind, cert, key];
-  const kinds: [string, string, string[]][] = [
-    ['rxtls (native engine)', process.execPath, node('rxtls-native')],
-    ['rxtls (native engine, borrowed reads)', process.execPath, node('rxtls-native-borrowed')],
-    ['rxtls (node engine)', process.execPath, node('rxtls-node')],
-    ['node native tls', process.execPath, node('node-native')],
-  ];
-  const uvloopScript = new URL('../../bench/uvloop-echo.py', import.meta.url).pathname;
-  if (uvloopAvailable())
-    kinds.push(['python uvloop', '/usr/bin/python3', [uvloopScript, cert, key]]);
-  else console.log('python3-uvloop not installed: skipping the uvloop column');
+  const kinds = await contenders(dir, cert, key);
   // BENCH_SERVERS=native,uvloop runs only the servers whose names contain one of the words.
   const only = process.env['BENCH_SERVERS']?.split(',');
-  const chosen = only ? kinds.filter(([name]) => only.some((word) => name.includes(word))) : kinds;
+  const chosen = only
+    ? kinds.filter(({ name }) => only.some((word) => name.includes(word)))
+    : kinds;
   const rows: Row[] = [];
-  for (const [name, command, args] of chosen) {
-    const server = await start(name, command, args);
-    let row: Row;
-    try {
-      row = await measure(server);
-    } finally {
-      await stop(server);
+  try {
+    for (const contender of chosen) {
+      try {
+        rows.push(await run(contender));
+      } catch (error) {
+        progress(`${contender.name}: failed, skipped (${(error as Error).message})`);
+      }
     }
-    const fresh = await start(name, command, args);
-    try {
-      row.idleKiB = await idleMemory(fresh);
-    } finally {
-      await stop(fresh);
-    }
-    rows.push(row);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
   const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
-  console.log(
-    `\nserver cost per unit of work (2 cores; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle; each after ${WARMUP_ROUNDS} warm-up rounds)\n`,
-  );
+  const subtitle = `2 cores; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle; each after ${WARMUP_ROUNDS} warm-up rounds`;
+  console.log(`\nserver cost per unit of work (${subtitle})\n`);
   console.log(
     '| server | CPU µs/handshake | CPU µs/resumed | CPU µs/abandoned | CPU ms/MiB | CPU µs/ping-pong | RTT median µs | RTT p99 µs | CPU µs/fan-out msg | fan-out msg/s | RSS KiB/idle conn |',
   );
@@ -396,6 +501,7 @@ async function main(): Promise<void> {
       `| ${r.name} | ${fmt(r.handshake)} | ${fmt(r.resumed)} | ${fmt(r.abandoned)} | ${fmt(r.perMiB / 1000, 2)} | ${fmt(r.pingCpu)} | ${fmt(r.pingMedian)} | ${fmt(r.pingP99)} | ${fmt(r.fanCpu)} | ${fmt(r.fanRate)} | ${fmt(r.idleKiB, 1)} |`,
     );
   }
+  writeChart(rows, `${new Date().toISOString().slice(0, 16)} UTC, ${subtitle}`);
 }
 
 await main();
