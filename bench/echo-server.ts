@@ -1,10 +1,11 @@
 /**
  * One TLS echo server per process, so bench/server-cpu.ts can measure each server's own CPU and
- * memory: `node dist/bench/echo-server.js <rxtls-native|rxtls-native-borrowed|rxtls-node|node-native> CERT KEY`.
+ * memory: `node dist/bench/echo-server.js <rxtls-native|rxtls-native-owned|rxtls-native-borrowed|rxtls-node|node-native> CERT KEY`.
  * Prints `LISTENING <port>` when ready; serves until SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
+import { echoStream } from '../src/cli/echo-stream.js';
 import { SSLContext } from '../src/context/ssl-context.js';
 import { createServer } from '../src/endpoints/server.js';
 import { PROTOCOL_TLS_SERVER } from '../src/constants/ssl-constants.js';
@@ -13,7 +14,8 @@ import type { SSLSocket } from '../src/transport/stream/ssl-socket.js';
 
 const [kind = 'rxtls-native', certPath = '', keyPath = ''] = process.argv.slice(2);
 
-function echo(socket: SSLSocket<unknown>): void {
+/** An application's own echo: data$ gives it chunks of its own (it could keep them). */
+function ownedEcho(socket: SSLSocket<unknown>): void {
   socket.data$.subscribe({
     next: (chunk) => {
       if (!socket.write(chunk)) socket.pause();
@@ -46,7 +48,9 @@ async function main(): Promise<void> {
   const reactor = new Reactor();
   // The echo writes each chunk back before next() returns: it may borrow them.
   const borrowedReads = kind === 'rxtls-native-borrowed';
-  const server = createServer({ context, reactor, borrowedReads }, echo);
+  // `rxtls serve --echo`'s echo (chunks lent by default), or an application's own subscriber.
+  const onSocket = kind === 'rxtls-native-owned' || borrowedReads ? ownedEcho : echoStream;
+  const server = createServer({ context, reactor, borrowedReads }, onSocket);
   const { port } = await server.listen(0, '127.0.0.1');
   console.log(`LISTENING ${port}`);
   process.once('SIGTERM', () => {

@@ -3,11 +3,16 @@
  * goes back as it came, reading pauses while the peer is slow to take the echo, and the peer's
  * close_notify is answered with ours.
  */
+import { lentData$ } from '../transport/stream/lent-data.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 
-/** Echoes `socket` until the peer closes; errors (a failed handshake) just end it. */
+/**
+ * Echoes `socket` until the peer closes; errors (a failed handshake) just end it. Each chunk goes
+ * straight to write(), which encrypts it or queues a copy: it may be lent (docs/architecture.md,
+ * "Lent reads").
+ */
 export function echoStream(socket: SSLSocket<unknown>): void {
-  socket.data$.subscribe({
+  lentData$(socket).subscribe({
     next: (chunk) => {
       if (!socket.write(chunk)) socket.pause();
     },

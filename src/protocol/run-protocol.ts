@@ -13,6 +13,7 @@
  * A connection whose handshake fails stays in INIT: the protocol is never told about it.
  */
 import type { Subscription } from 'rxjs';
+import { lentData$ } from '../transport/stream/lent-data.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import {
   isProtocolClass,
@@ -201,6 +202,9 @@ function startFunction(socket: SSLSocket, fn: ProtocolFunction): void {
     socket.destroy(asError(error));
     return;
   }
+  // The input returned as it is (echo): each chunk goes straight to write(), which encrypts it or
+  // queues a copy, so its chunks may be lent (docs/architecture.md, "Lent reads").
+  if (output$ === socket.data$) output$ = lentData$(socket);
   if (!output$) {
     // The function writes by itself: the stream closes after the peer's end, as by default.
     socket.closeOnPeerEnd = true;

@@ -51,6 +51,8 @@ export class PlaintextReader {
   #buffered: Buffer[] = [];
   #bufferedBytes = 0;
   #subscriber: Subscriber<Uint8Array> | undefined;
+  /** The subscriber came through lentData$: it is done with each chunk when next() returns. */
+  #subscriberBorrows = false;
   /** data$ was subscribed at least once. */
   #taken = false;
   #paused = false;
@@ -127,12 +129,13 @@ export class PlaintextReader {
   }
 
   /**
-   * With borrowedReads, whether the next chunk may be lent: only when it goes straight to the
-   * subscriber (deliver's direct case); a chunk that is kept needs bytes of its own.
+   * With borrowedReads or a subscriber from lentData$, whether the next chunk may be lent: only
+   * when it goes straight to the subscriber (deliver's direct case); a chunk that is kept needs
+   * bytes of its own.
    */
   #canLend(): boolean {
     return (
-      this.#borrowedReads &&
+      (this.#borrowedReads || this.#subscriberBorrows) &&
       this.#subscriber !== undefined &&
       this.#buffered.length === 0 &&
       !this.#paused
@@ -204,8 +207,11 @@ export class PlaintextReader {
 
   // --- the application's side -----------------------------------------------------------------
 
-  /** A new data$ subscriber: one at a time; it first gets what is buffered. */
-  attach(subscriber: Subscriber<Uint8Array>): () => void {
+  /**
+   * A new data$ subscriber: one at a time; it first gets what is buffered. `borrows`: it came
+   * through lentData$ and may be lent chunks.
+   */
+  attach(subscriber: Subscriber<Uint8Array>, borrows = false): () => void {
     if (this.#subscriber) {
       // One consumer at a time; after it leaves (a plaintext exchange before TLS-in-TLS, a
       // handover), another may read on from where it stopped.
@@ -216,6 +222,7 @@ export class PlaintextReader {
     }
     this.#taken = true;
     this.#subscriber = subscriber;
+    this.#subscriberBorrows = borrows;
     this.#drainTo(subscriber);
     const host = this.#host;
     const failure = host.failure();
@@ -224,7 +231,9 @@ export class PlaintextReader {
     else if (host.peerDone()) subscriber.complete();
     else host.pump();
     return () => {
-      if (this.#subscriber === subscriber) this.#subscriber = undefined;
+      if (this.#subscriber !== subscriber) return;
+      this.#subscriber = undefined;
+      this.#subscriberBorrows = false;
     };
   }
 

@@ -9,6 +9,7 @@ import { STREAM_READ_SIZE } from '../limits.js';
 import type { CipherTuple } from '../sansio/engine.js';
 import type { ReadinessEvent, SSLObject, SSLSession } from '../sansio/ssl-object.js';
 import type { Transport, TransportAddress } from '../transport.js';
+import { registerLentData } from './lent-data.js';
 import type { PlaintextReader } from './plaintext-reader.js';
 import type { WriteQueue } from './write-queue.js';
 
@@ -34,6 +35,7 @@ export abstract class SecureStreamSurface<C> {
     this.#reader = reader;
     this.#writer = writer;
     this.data$ = new Observable<Uint8Array>((subscriber) => reader.attach(subscriber));
+    registerLentData(this, new Observable((subscriber) => reader.attach(subscriber, true)));
     this.writable$ = writer.writable$;
   }
 

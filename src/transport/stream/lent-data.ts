@@ -1,0 +1,28 @@
+/**
+ * The lending view of a stream's plaintext, for rxtls's own consumers that are done with each
+ * chunk when their next() returns (an echo that writes it straight back: write() encrypts it or
+ * queues a copy at once). Chunks it delivers may be views into read buffers rxtls reuses, as with
+ * the borrowedReads option, but here the lending is decided where the consumer is known, so bulk
+ * transfer is fast by default while data$ keeps giving chunks of their own to every other reader
+ * (docs/architecture.md, "Lent reads"). Not exported from the package: a reader outside rxtls
+ * opts in with borrowedReads.
+ */
+import type { Observable } from 'rxjs';
+
+const lending = new WeakMap<object, Observable<Uint8Array>>();
+
+/** Called by the stream when it is made: `lent$` is its data$ with lent chunks. */
+export function registerLentData(stream: object, lent$: Observable<Uint8Array>): void {
+  lending.set(stream, lent$);
+}
+
+/**
+ * The stream's plaintext, lent: the same one-subscriber-at-a-time data$ (the same chunks, the same
+ * end and errors), each chunk valid only until next() returns. For consumers inside rxtls that
+ * never keep a chunk.
+ */
+export function lentData$(stream: {
+  readonly data$: Observable<Uint8Array>;
+}): Observable<Uint8Array> {
+  return lending.get(stream) ?? stream.data$;
+}
