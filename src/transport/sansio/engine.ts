@@ -22,6 +22,9 @@ import type { MemoryBIO } from './memory-bio.js';
 /** Which engine a context uses. */
 export type EngineKind = 'native' | 'node';
 
+/** What TlsEngine.tryReadInto() and SSLObject.tryReadInto() answer instead of SSLWantReadError. */
+export const WOULD_BLOCK = -1;
+
 /** Certificate and key, as PEM text (the key decrypted or with its passphrase). */
 export interface EngineCredentials {
   /** The leaf first, then its chain, PEM. */
@@ -205,6 +208,13 @@ export interface TlsEngine {
    * 0 where read() returns empty bytes.
    */
   readAvailableInto(buffer: Uint8Array): number;
+  /**
+   * As readAvailableInto(), but answers WOULD_BLOCK (-1) where it would raise a plain
+   * SSLWantReadError: the secure stream's read loop ends that way on every partial record, and a
+   * JavaScript throw costs more than the decryption of a record (docs/architecture.md, "Lent
+   * reads"). Every other error is thrown as by readAvailableInto().
+   */
+  tryReadInto(buffer: Uint8Array): number;
   /**
    * True when read() is known to raise SSLWantReadError until more ciphertext (or its EOF)
    * arrives: a stream then skips the call. False when unknown.

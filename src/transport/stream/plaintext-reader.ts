@@ -9,13 +9,15 @@
 import type { Subscriber } from 'rxjs';
 import { isWouldBlock, SSLEOFError, SSLZeroReturnError, ValueError } from '../../errors/errors.js';
 import { STREAM_READ_SIZE } from '../limits.js';
+import { WOULD_BLOCK } from '../sansio/engine.js';
 import type { SSLObject } from '../sansio/ssl-object.js';
 import type { Transport } from '../transport.js';
 
 /**
- * The buffers lent chunks are read into (borrowedReads), shared by every stream: one is taken for
- * a read and given back once the reader's next() has returned, so a reader that makes another
- * stream read meanwhile (a proxy writing to its other side) gets a second one, never its own.
+ * The buffers reads go into, shared by every stream: one is taken for a read and given back once
+ * the reader's next() has returned (a lent chunk) or its bytes were copied out, so a reader that
+ * makes another stream read meanwhile (a proxy writing to its other side) gets a second one,
+ * never its own.
  */
 const lendingBuffers: Buffer[] = [];
 
@@ -105,16 +107,17 @@ export class PlaintextReader {
     while (!this.#host.peerDone() && !this.behind) {
       // The engine knows a read would only ask for more ciphertext (native): skip the call.
       if (sslobj.wantsRead) return undefined;
-      let chunk: Buffer;
-      const lending = this.#canLend()
-        ? (lendingBuffers.pop() ?? Buffer.allocUnsafe(STREAM_READ_SIZE))
-        : undefined;
+      // Every read goes into a reused buffer, without the exception a plain want-read would
+      // throw (docs/architecture.md, "Lent reads"); a chunk that is not lent is copied out, to
+      // exactly the bytes read.
+      const lend = this.#canLend();
+      const buffer = lendingBuffers.pop() ?? Buffer.allocUnsafe(STREAM_READ_SIZE);
       try {
-        chunk = lending
-          ? lending.subarray(0, sslobj.readAvailableInto(lending))
-          : sslobj.readAvailable(STREAM_READ_SIZE);
-        if (chunk.length === 0) return 'close-notify';
-        this.deliver(chunk);
+        const count = sslobj.tryReadInto(buffer);
+        if (count === WOULD_BLOCK) return undefined;
+        if (count === 0) return 'close-notify';
+        const view = buffer.subarray(0, count);
+        this.deliver(lend ? view : Buffer.from(view));
       } catch (error) {
         if (isWouldBlock(error)) return undefined;
         if (error instanceof SSLZeroReturnError) return 'close-notify';
@@ -122,7 +125,7 @@ export class PlaintextReader {
         throw error;
       } finally {
         // The reader is done with a lent chunk once next() has returned.
-        if (lending) lendingBuffers.push(lending);
+        lendingBuffers.push(buffer);
       }
     }
     return undefined;

@@ -13,6 +13,7 @@ import type {
   PendingHello,
   TlsEngine,
 } from '../../sansio/engine.js';
+import { WOULD_BLOCK } from '../../sansio/engine.js';
 import {
   type SSLError,
   SSLErrorNumber,
@@ -166,6 +167,10 @@ export class NativeEngine implements TlsEngine {
     return this.#drive(Op.ReadInto, buffer.length, buffer) as number;
   }
 
+  tryReadInto(buffer: Uint8Array): number {
+    return this.#drive(Op.ReadInto, buffer.length, buffer, true) as number;
+  }
+
   write(data: Uint8Array): number {
     this.#live();
     if (this.#outgoing.isFull) throw wantWrite();
@@ -187,8 +192,11 @@ export class NativeEngine implements TlsEngine {
     this.#handle = null;
   }
 
-  /** One OpenSSL operation, with the BIO traffic around it; retried while ciphertext waits. */
-  #drive(op: Op, n: number, data: Uint8Array | undefined): unknown {
+  /**
+   * One OpenSSL operation, with the BIO traffic around it; retried while ciphertext waits.
+   * `quiet`: a read answers WOULD_BLOCK instead of throwing a plain SSLWantReadError.
+   */
+  #drive(op: Op, n: number, data: Uint8Array | undefined, quiet = false): unknown {
     const handle = this.#live();
     const deferred = this.#deferred;
     if (deferred !== undefined) {
@@ -198,7 +206,10 @@ export class NativeEngine implements TlsEngine {
     const incoming = this.#incoming;
     const gathering = op === Op.ReadAvailable || op === Op.ReadInto;
     const reading = op === Op.Read || gathering;
-    if (reading && this.wantsRead) throw wantRead();
+    if (reading && this.wantsRead) {
+      if (quiet) return WOULD_BLOCK;
+      throw wantRead();
+    }
     if (op === Op.Handshake || op === Op.Shutdown) this.#starvedAt = -1;
     const binding = nativeBinding();
     this.#callbackError = undefined;
@@ -271,6 +282,7 @@ export class NativeEngine implements TlsEngine {
       if (error.sslError === SSLErrorNumber.SSL_ERROR_WANT_CLIENT_HELLO_CB && pending) {
         throw new SSLWantClientHelloError(pending.settled);
       }
+      if (quiet && error === PLAIN_WANT_READ) return WOULD_BLOCK;
       throw nativeError(error, this.#role.serverHostname, this.#callbackError);
     }
   }

@@ -26,6 +26,7 @@ import type {
   EngineSession,
   TlsEngine,
 } from '../../sansio/engine.js';
+import { WOULD_BLOCK } from '../../sansio/engine.js';
 import {
   NotImplementedError,
   wantRead,
@@ -502,7 +503,21 @@ class NodeEngine extends HandshakeInfo implements TlsEngine {
     return chunk.length;
   }
 
+  tryReadInto(buffer: Uint8Array): number {
+    const chunk = this.#readOrWait(buffer.length);
+    if (chunk === undefined) return WOULD_BLOCK;
+    buffer.set(chunk);
+    return chunk.length;
+  }
+
   read(n: number): Buffer {
+    const chunk = this.#readOrWait(n);
+    if (chunk === undefined) throw wantRead();
+    return chunk;
+  }
+
+  /** read(), answering undefined where it raises SSLWantReadError. */
+  #readOrWait(n: number): Buffer | undefined {
     this.#reportFailure();
     if (!this.facts) this.doHandshake();
     if (this.#plain.pending > 0) return this.#takePlaintext(n);
@@ -513,14 +528,14 @@ class NodeEngine extends HandshakeInfo implements TlsEngine {
     if (socket && socket.readableLength > 0) {
       // Node decrypted more than we took while paused; it flows on resume, before the end.
       socket.resume();
-      throw wantRead();
+      return undefined;
     }
     if (this.#peerClosed === 'close_notify') {
       if (this.#shutdownSent) throw new SSLZeroReturnError();
       return Buffer.alloc(0);
     }
     if (this.#peerClosed === 'eof') throw new SSLEOFError();
-    throw wantRead();
+    return undefined;
   }
 
   #takePlaintext(n: number): Buffer {
