@@ -34,7 +34,7 @@ export function serverCpuChart(title: string, servers: string[], measures: Chart
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="28" font-size="16" font-weight="bold">${escapeXml(title)}</text>`,
-    `<text x="${left}" y="48" fill="#555">server CPU per unit of work (lower is better; each group has its own scale)</text>`,
+    `<text x="${left}" y="48" fill="#555">server cost per unit of work (lower is better; each group has its own scale; - : not measured, nginx echoes nothing)</text>`,
   ];
   measures.forEach((measure, g) => {
     const x0 = left + g * groupWidth;
