@@ -19,22 +19,32 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** The chart: `servers` name the bars (the legend), `measures` the groups. */
-export function serverCpuChart(title: string, servers: string[], measures: ChartMeasure[]): string {
+/**
+ * The chart: `title` on top, `note` (the run: when, how much work) under it, `servers` name the
+ * bars (the legend), `measures` the groups.
+ */
+export function serverCpuChart(
+  title: string,
+  note: string,
+  servers: string[],
+  measures: ChartMeasure[],
+): string {
   const bar = 26;
   const gap = 6;
   const groupWidth = servers.length * (bar + gap) + 40;
   const left = 20;
-  const top = 70;
+  const top = 80;
   const plot = 260;
   const legendTop = top + plot + 60;
   const width = Math.max(left * 2 + measures.length * groupWidth, 640);
   const height = legendTop + servers.length * 22 + 20;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${escapeXml(`${title}. ${note}`)}</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="28" font-size="16" font-weight="bold">${escapeXml(title)}</text>`,
-    `<text x="${left}" y="48" fill="#555">server cost per unit of work (lower is better; each group has its own scale; - : not measured, nginx echoes nothing)</text>`,
+    `<text x="${left}" y="46" fill="#555">${escapeXml(note)}</text>`,
+    `<text x="${left}" y="62" fill="#555">server cost per unit of work: lower is better; each group has its own scale; - : not measured (nginx echoes nothing)</text>`,
   ];
   measures.forEach((measure, g) => {
     const x0 = left + g * groupWidth;

@@ -444,7 +444,8 @@ function writeChart(rows: Row[], subtitle: string): void {
     new URL('../../bench/results/server-cpu.svg', import.meta.url).pathname;
   if (!target) return;
   const svg = serverCpuChart(
-    `bench/server-cpu: ${subtitle}`,
+    'bench/server-cpu: server CPU per operation, and memory per idle connection',
+    subtitle,
     rows.map((r) => r.name),
     [
       { title: 'µs / full handshake', values: rows.map((r) => r.handshake), digits: 0 },
