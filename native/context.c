@@ -236,6 +236,29 @@ done:
   return ok;
 }
 
+/* Each { certChainPem, keyPem, passphrase } of opts.credentials in order: OpenSSL keeps one chain
+ * per key type, so an RSA and an ECDSA chain sit side by side and the handshake picks the one the
+ * client's signature algorithms accept (docs/architecture.md, Certificates per key type). */
+static bool load_all_credentials(napi_env env, SSL_CTX *ctx, napi_value opts) {
+  napi_value array, item;
+  uint32_t count;
+  if (!get_buffers(env, opts, "credentials", &array, &count)) return false;
+  for (uint32_t i = 0; i < count; i++) {
+    if (napi_get_element(env, array, i, &item) != napi_ok) return false;
+    char *chain = rx_get_string(env, item, "certChainPem");
+    char *key = rx_get_string(env, item, "keyPem");
+    char *passphrase = rx_get_string(env, item, "passphrase");
+    bool ok = chain == NULL || key == NULL || load_credentials(ctx, chain, key, passphrase);
+    if (passphrase != NULL) OPENSSL_cleanse(passphrase, strlen(passphrase));
+    if (key != NULL) OPENSSL_cleanse(key, strlen(key));
+    free(chain);
+    free(key);
+    free(passphrase);
+    if (!ok) return false;
+  }
+  return true;
+}
+
 static bool load_dh(SSL_CTX *ctx, const char *pem) {
   BIO *bio = BIO_new_mem_buf(pem, -1);
   if (bio == NULL) return false;
@@ -319,15 +342,7 @@ static bool configure(napi_env env, SSL_CTX *ctx, rx_ctx_data *data, napi_value 
   free(dh);
   if (!ok) return false;
 
-  char *chain = rx_get_string(env, opts, "certChainPem");
-  char *key = rx_get_string(env, opts, "keyPem");
-  char *passphrase = rx_get_string(env, opts, "passphrase");
-  ok = chain == NULL || key == NULL || load_credentials(ctx, chain, key, passphrase);
-  if (passphrase != NULL) OPENSSL_cleanse(passphrase, strlen(passphrase));
-  free(chain);
-  free(key);
-  free(passphrase);
-  if (!ok) return false;
+  if (!load_all_credentials(env, ctx, opts)) return false;
 
   if (!set_alpn(env, ctx, data, opts)) return false;
   if (SSL_CTX_set_num_tickets(ctx, (size_t)rx_get_number(env, opts, "numTickets", 2)) != 1)

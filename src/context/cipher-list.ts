@@ -21,7 +21,7 @@ export function describeCiphers(config: EngineConfig): CipherInfo[] {
     maxVersion: TLSVersion.TLSv1_3,
     verifyMode: CERT_NONE,
     checkHostname: false,
-    credentials: undefined,
+    credentials: [],
     sni: undefined,
     clientHello: undefined,
     keylog: undefined,

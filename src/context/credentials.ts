@@ -1,13 +1,18 @@
 /**
- * A context's own certificate chain and private key, loaded and checked as Python's
- * `load_cert_chain` checks them: the key must decrypt with the password and match the leaf.
+ * A context's own certificate chains and private keys, loaded and checked as Python's
+ * `load_cert_chain` checks them: the PEM must be complete, the key must decrypt with the password
+ * and match the leaf, and the certificates must pass OpenSSL's load-time checks (extensions that
+ * decode, keys large enough for the security level). A context holds one chain per key type, as
+ * OpenSSL's SSL_CTX does (docs/architecture.md, Certificates per key type).
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { EngineCredentials } from '../transport/sansio/engine.js';
 import { SSLError } from '../errors/errors.js';
+import { hasInvalidExtensions } from '../x509/extension-check.js';
 import { toPem } from '../x509/key-pair.js';
 import { readPemBlocks } from './trust-store.js';
+import { checkKeySecurity, DEFAULT_SECURITY_LEVEL } from './key-security.js';
 
 /** A key password: text, bytes, or a function returning either (called once, when needed). */
 export type Password = string | Uint8Array | (() => string | Uint8Array);
@@ -33,12 +38,43 @@ function passwordText(password: Password | undefined): string | undefined {
   throw new TypeError('password callback must return a string');
 }
 
-/** Certificates of a PEM text, or one DER certificate. */
+/** One loaded chain: what engines get, plus the key type (OpenSSL's slot) and the parsed leaf. */
+export interface ContextCredentials extends EngineCredentials {
+  /** The private key's type as node:crypto names it (`rsa`, `ec`, `ed25519`...): one per context. */
+  readonly keyType: string;
+  readonly leaf: X509Certificate;
+}
+
+const CERT_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE']);
+
+/**
+ * Certificates of a PEM text, or one DER certificate. A BEGIN line without its END (a file caught
+ * half-written) fails as OpenSSL's PEM reader fails on it.
+ */
 function certificatesOf(data: string | Uint8Array): Buffer[] {
   if (typeof data !== 'string') return [Buffer.from(data)];
-  return readPemBlocks(data)
-    .filter((block) => block.label === 'CERTIFICATE' || block.label === 'TRUSTED CERTIFICATE')
-    .map((block) => block.der);
+  const blocks = readPemBlocks(data).filter((block) => CERT_LABELS.has(block.label));
+  const begun = data.match(/-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----/g)?.length ?? 0;
+  if (begun !== blocks.length) {
+    // OpenSSL: an unreadable leaf is "PEM lib"; an unfinished chain certificate after it is the
+    // PEM reader's own error.
+    if (blocks.length === 0) throw pemLibError();
+    throw new SSLError('bad end line', { library: 'PEM', reason: 'BAD_END_LINE' });
+  }
+  return blocks.map((block) => block.der);
+}
+
+/** A certificate of the chain as node:crypto parses it; Python's PEM lib error otherwise. */
+function parsed(der: Buffer): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch (error) {
+    throw pemLibError(error);
+  }
+}
+
+function invalidCertificate(): SSLError {
+  return new SSLError('invalid certificate', { library: 'X509V3', reason: 'INVALID_CERTIFICATE' });
 }
 
 function privateKeyOf(data: string | Uint8Array, password: Password | undefined): KeyObject {
@@ -72,24 +108,49 @@ export function credentialsFrom(
   certData: string | Uint8Array,
   keyData: string | Uint8Array,
   password?: Password,
-): EngineCredentials {
+  securityLevel = DEFAULT_SECURITY_LEVEL,
+): ContextCredentials {
   const certs = certificatesOf(certData);
   const leafDer = certs[0];
   if (!leafDer) throw pemLibError();
-  let leaf: X509Certificate;
-  try {
-    leaf = new X509Certificate(leafDer);
-  } catch (error) {
-    throw pemLibError(error);
+  // OpenSSL's order: SSL_CTX_use_certificate checks the leaf, each chain certificate is checked
+  // as it is added, then the key is read and matched.
+  const leaf = parsed(leafDer);
+  if (hasInvalidExtensions(leafDer)) throw invalidCertificate();
+  checkKeySecurity(leaf.publicKey, securityLevel, 'end-entity');
+  for (const der of certs.slice(1)) {
+    const ca = parsed(der);
+    if (hasInvalidExtensions(der)) throw invalidCertificate();
+    checkKeySecurity(ca.publicKey, securityLevel, 'ca');
   }
   const key = privateKeyOf(keyData, password);
+  // A key of another type goes to another of OpenSSL's slots, where no certificate waits.
+  if (key.asymmetricKeyType !== leaf.publicKey.asymmetricKeyType) {
+    throw new SSLError('no certificate assigned', {
+      library: 'SSL',
+      reason: 'NO_CERTIFICATE_ASSIGNED',
+    });
+  }
   if (!leaf.checkPrivateKey(key)) {
     throw new SSLError('key values mismatch', { library: 'X509', reason: 'KEY_VALUES_MISMATCH' });
   }
   return {
     certChainPem: certs.map((der) => toPem('CERTIFICATE', der)).join(''),
     keyPem: key.export({ format: 'pem', type: 'pkcs8' }) as string,
+    keyType: key.asymmetricKeyType ?? 'unknown',
+    leaf,
   };
+}
+
+/**
+ * The chains a context holds after loading `added`: it replaces the chain of its key type and
+ * keeps the others, as SSL_CTX_use_certificate fills the slot of the certificate's key type.
+ */
+export function withCredentials(
+  current: readonly ContextCredentials[],
+  added: ContextCredentials,
+): readonly ContextCredentials[] {
+  return Object.freeze([...current.filter((c) => c.keyType !== added.keyType), added]);
 }
 
 /** Python's `load_cert_chain(certfile, keyfile, password)`: files, the key defaulting to certfile. */
@@ -97,8 +158,9 @@ export function credentialsFromFiles(
   certfile: string,
   keyfile?: string | null,
   password?: Password,
-): EngineCredentials {
+  securityLevel = DEFAULT_SECURITY_LEVEL,
+): ContextCredentials {
   const certText = readFileSync(certfile, 'latin1');
   const keyText = keyfile ? readFileSync(keyfile, 'latin1') : certText;
-  return credentialsFrom(certText, keyText, password);
+  return credentialsFrom(certText, keyText, password, securityLevel);
 }

@@ -37,7 +37,14 @@ import { SSLObject, sslObjectOf } from '../transport/sansio/ssl-object.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';
 import { leafRevocationCheck } from '../x509/crl-check.js';
-import { credentialsFrom, credentialsFromFiles, type Password } from './credentials.js';
+import {
+  type ContextCredentials,
+  credentialsFrom,
+  credentialsFromFiles,
+  type Password,
+  withCredentials,
+} from './credentials.js';
+import { securityLevelOf } from './key-security.js';
 import { decodeCert } from '../x509/decode-cert.js';
 import { encodeServerHostname } from './server-hostname.js';
 import { PINNED_VERSION, resolveVersion, SUPPORTED_VERSIONS } from './protocol-versions.js';
@@ -103,7 +110,7 @@ export class SSLContext {
   #sniCallback: SniCallback | null = null;
   #selection: CertificateSelection | undefined;
   #trust = new TrustStore();
-  #credentials: EngineConfig['credentials'];
+  #credentials: readonly ContextCredentials[] = [];
   #ciphers: string | undefined;
   #groups: string | undefined;
   #dhParamsPem: string | undefined;
@@ -312,11 +319,15 @@ export class SSLContext {
   // ------------------------------------------------------------------------------------------
   // own certificate
 
-  /** Python's `load_cert_chain`: the key may sit in the certificate file. */
+  /**
+   * Python's `load_cert_chain`: the key may sit in the certificate file. A chain replaces the one
+   * of its key type and keeps the others (OpenSSL's one chain per key type).
+   */
   loadCertChain(certfile: string, keyfile?: string | null, password?: Password): void {
     if (typeof certfile !== 'string') throw typeError('certfile', 'a path string', certfile);
-    this.#credentials = credentialsFromFiles(certfile, keyfile, password);
-    this.#changed();
+    const level = securityLevelOf(this.#ciphers);
+    const loaded = credentialsFromFiles(certfile, keyfile, password, level);
+    this.replaceMaterial(withCredentials(this.#credentials, loaded));
   }
 
   /** Like loadCertChain, from memory: PEM text or DER bytes (rxtls's addition). */
@@ -325,7 +336,20 @@ export class SSLContext {
     key?: string | Uint8Array;
     password?: Password;
   }): void {
-    this.#credentials = credentialsFrom(data.cert, data.key ?? data.cert, data.password);
+    const level = securityLevelOf(this.#ciphers);
+    const loaded = credentialsFrom(data.cert, data.key ?? data.cert, data.password, level);
+    this.replaceMaterial(withCredentials(this.#credentials, loaded));
+  }
+
+  /** The loaded chains, one per key type, in load order. */
+  get credentials(): readonly ContextCredentials[] {
+    return this.#credentials;
+  }
+
+  /** Swaps the chains (and the trust store) at once, for later handshakes (credential-reload.ts). */
+  replaceMaterial(credentials: readonly ContextCredentials[], trust?: TrustStore): void {
+    this.#credentials = Object.freeze([...credentials]);
+    if (trust !== undefined) this.#trust = trust;
     this.#changed();
   }
 

@@ -201,7 +201,7 @@ function decodeGeneralName(tlv: Tlv): SubjectAltName {
   throw new DerError(`unsupported GeneralName tag 0x${tlv.tag.toString(16)}`);
 }
 
-function decodeGeneralNames(tlv: Tlv, what: string): SubjectAltName[] {
+export function decodeGeneralNames(tlv: Tlv, what: string): SubjectAltName[] {
   // The whole list is read before any name is rendered, as OpenSSL parses the extension before
   // Python renders it: a broken encoding further on makes the extension absent (a DerError), never
   // a rendering error (bad UTF-8) of an earlier name.

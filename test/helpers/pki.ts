@@ -223,7 +223,7 @@ export function engineConfig(pki: Pki, overrides: Partial<EngineConfig> = {}): E
     hostnameChecksCommonName: false,
     caCerts: [pki.ca.der],
     crls: [],
-    credentials: undefined,
+    credentials: [],
     ciphers: undefined,
     ciphersuites: undefined,
     groups: undefined,

@@ -217,7 +217,7 @@ if (!nativeEngineAvailable()) {
       checkHostname: false,
       caCerts: [],
       maxVersion: 0x0303,
-      credentials: { certChainPem: pki.serverRsa.cert, keyPem: pki.serverRsa.key },
+      credentials: [{ certChainPem: pki.serverRsa.cert, keyPem: pki.serverRsa.key }],
     });
     const peer = new PythonPeer({ server: false, ca: pki.path('ca'), hostname: 'localhost' });
     try {

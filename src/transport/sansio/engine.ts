@@ -92,7 +92,11 @@ export interface EngineConfig {
   readonly caCerts: readonly Buffer[];
   /** Certificate revocation lists, DER. */
   readonly crls: readonly Buffer[];
-  readonly credentials: EngineCredentials | undefined;
+  /**
+   * The server's certificate chains and keys, at most one per key type (RSA, ECDSA, ...): OpenSSL
+   * presents the one the client's signature algorithms accept. Empty: no certificate.
+   */
+  readonly credentials: readonly EngineCredentials[];
   /** OpenSSL cipher string for TLS 1.2 and below; undefined keeps OpenSSL's/Python's default. */
   readonly ciphers: string | undefined;
   /** TLS 1.3 ciphersuites; undefined keeps the default. */

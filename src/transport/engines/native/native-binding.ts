@@ -63,9 +63,12 @@ export interface NativeContextOptions {
   hostnameChecksCommonName: boolean;
   caCerts: readonly Buffer[];
   crls: readonly Buffer[];
-  certChainPem: string | undefined;
-  keyPem: string | undefined;
-  passphrase: string | undefined;
+  /** One chain per key type, loaded in order (a later one of the same type replaces). */
+  credentials: ReadonlyArray<{
+    certChainPem: string;
+    keyPem: string;
+    passphrase: string | undefined;
+  }>;
   ciphers: string | undefined;
   ciphersuites: string | undefined;
   groups: string | undefined;

@@ -32,7 +32,6 @@ export function encodeAlpn(protocols: readonly string[] | undefined): Buffer | u
 export function compileNativeContext(config: EngineConfig): NativeContextHandle {
   const cached = compiled.get(config);
   if (cached !== undefined) return cached;
-  const credentials = config.credentials;
   let handle: NativeContextHandle;
   try {
     handle = nativeBinding().newContext({
@@ -45,9 +44,11 @@ export function compileNativeContext(config: EngineConfig): NativeContextHandle 
       hostnameChecksCommonName: config.hostnameChecksCommonName,
       caCerts: config.caCerts,
       crls: config.crls,
-      certChainPem: credentials?.certChainPem,
-      keyPem: credentials?.keyPem,
-      passphrase: credentials?.passphrase,
+      credentials: config.credentials.map((c) => ({
+        certChainPem: c.certChainPem,
+        keyPem: c.keyPem,
+        passphrase: c.passphrase,
+      })),
       ciphers: config.ciphers,
       ciphersuites: config.ciphersuites,
       groups: config.groups,

@@ -94,12 +94,13 @@ export function secureContextFor(
   }
   if (config.groups !== undefined) options.ecdhCurve = config.groups;
   if (config.dhParamsPem !== undefined) options.dhparam = config.dhParamsPem;
-  if (config.credentials) {
-    options.cert = config.credentials.certChainPem;
-    options.key = config.credentials.keyPem;
-    if (config.credentials.passphrase !== undefined) {
-      options.passphrase = config.credentials.passphrase;
-    }
+  // node:tls loads each chain and key into the SSL_CTX's slot of its key type, as OpenSSL does.
+  if (config.credentials.length > 0) {
+    options.cert = config.credentials.map((c) => c.certChainPem);
+    options.key = config.credentials.map((c) => ({
+      pem: c.keyPem,
+      ...(c.passphrase !== undefined ? { passphrase: c.passphrase } : {}),
+    }));
   }
   try {
     context = tls.createSecureContext(options);

@@ -85,7 +85,7 @@ if (nativeEngineAvailable()) {
       verifyMode: 0,
       checkHostname: false,
       caCerts: [],
-      credentials: { certChainPem: pki.server.cert, keyPem: pki.server.key },
+      credentials: [{ certChainPem: pki.server.cert, keyPem: pki.server.key }],
     });
   });
 

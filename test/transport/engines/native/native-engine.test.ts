@@ -44,7 +44,7 @@ function serverConfig(overrides: Partial<EngineConfig> = {}): EngineConfig {
     verifyMode: 0,
     checkHostname: false,
     caCerts: [],
-    credentials: { certChainPem: pki.server.cert, keyPem: pki.server.key },
+    credentials: [{ certChainPem: pki.server.cert, keyPem: pki.server.key }],
     ...overrides,
   });
 }
@@ -144,7 +144,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('a TLS 1.2 handshake with an RSA certificate', () => {
-    const credentials = { certChainPem: pki.serverRsa.cert, keyPem: pki.serverRsa.key };
+    const credentials = [{ certChainPem: pki.serverRsa.cert, keyPem: pki.serverRsa.key }];
     const p = connected(config({ maxVersion: TLS1_2 }), serverConfig({ credentials }));
     assert.is(p.client.version(), 'TLSv1.2');
     assert.equal(p.client.cipher(), ['ECDHE-RSA-AES256-GCM-SHA384', 'TLSv1.2', 256]);
@@ -171,7 +171,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('a self-signed server certificate fails verification with code 18 and the server gets the alert', () => {
-    const credentials = { certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key };
+    const credentials = [{ certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key }];
     const p = handshake(wrapped(pair(config(), serverConfig({ credentials }))));
     const error = p.clientError as SSLCertVerificationError;
     assert.instance(error, SSLCertVerificationError);
@@ -205,7 +205,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('an expired certificate fails with code 10', () => {
-    const credentials = { certChainPem: pki.expired.cert, keyPem: pki.expired.key };
+    const credentials = [{ certChainPem: pki.expired.cert, keyPem: pki.expired.key }];
     const p = handshake(pair(config(), serverConfig({ credentials })));
     const error = p.clientError as SSLCertVerificationError;
     assert.is(error.verifyCode, 10);
@@ -235,7 +235,7 @@ if (!nativeEngineAvailable()) {
   });
 
   test('CERT_NONE on the client accepts any certificate and getpeercert would be empty', () => {
-    const credentials = { certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key };
+    const credentials = [{ certChainPem: pki.selfSigned.cert, keyPem: pki.selfSigned.key }];
     const p = connected(
       config({ verifyMode: 0, checkHostname: false }),
       serverConfig({ credentials }),
@@ -247,7 +247,7 @@ if (!nativeEngineAvailable()) {
   test('mutual TLS: CERT_REQUIRED servers verify the client certificate', () => {
     const mtls = serverConfig({ verifyMode: 2, caCerts: [pki.ca.der] });
     const clientCredentials = { certChainPem: pki.client.cert, keyPem: pki.client.key };
-    const p = connected(config({ credentials: clientCredentials }), mtls);
+    const p = connected(config({ credentials: [clientCredentials] }), mtls);
     assert.equal(p.server.peerCertificate(), pki.client.der);
     assert.is(p.server.peerVerified, true);
     // The client sends its CA too (OpenSSL builds the chain from its trust store).
@@ -275,7 +275,7 @@ if (!nativeEngineAvailable()) {
 
   test('the SNI hook sees the name and can switch to another configuration', () => {
     const sniConfig = serverConfig({
-      credentials: { certChainPem: pki.alt.cert, keyPem: pki.alt.key },
+      credentials: [{ certChainPem: pki.alt.cert, keyPem: pki.alt.key }],
     });
     const seen: (string | null)[] = [];
     const srv = serverConfig({
@@ -531,7 +531,7 @@ print(json.dumps(out))`,
       const srv = serverConfig({
         maxVersion,
         ciphers,
-        credentials: undefined,
+        credentials: [],
         pskIdentityHint: 'hint',
         pskServer: (identity) => {
           identities.push(identity);
@@ -576,7 +576,7 @@ print(json.dumps(out))`,
       };
       let got = 'ok';
       try {
-        pair(config(), serverConfig({ credentials }));
+        pair(config(), serverConfig({ credentials: [credentials] }));
       } catch (error) {
         assert.instance(error, SSLError);
         got = (error as SSLError).message;
