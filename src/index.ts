@@ -185,7 +185,19 @@ export {
   DEFAULT_LOOKUP_TIMEOUT_MS,
 } from './context/certificate-selector.js';
 export type { CipherInfo } from './context/cipher-table.js';
-export type { Password } from './context/credentials.js';
+export type { ContextCredentials, Password } from './context/credentials.js';
+// Live certificates (docs/architecture.md, Live certificates)
+export {
+  type CertificateFiles,
+  type CertificateSummary,
+  type CredentialFiles,
+  type CredentialReload,
+  CredentialReloadError,
+  type CredentialReloadEvent,
+  type CredentialReloadFailure,
+  reloadCredentials,
+} from './context/credential-reload.js';
+export { type WatchCredentialsOptions, watchCredentials } from './context/credential-watch.js';
 export type { CertStoreStats } from './context/trust-store.js';
 // Session tickets: key rings shared across workers, processes and machines.
 export {
