@@ -305,6 +305,7 @@ export {
   type ClusterStats,
   ServerCluster,
   type WorkerEvent,
+  type WorkerReload,
   type WorkerStats,
 } from './endpoints/cluster/server-cluster.js';
 export type {

@@ -38,6 +38,8 @@ export type PrimaryMessage =
   | { readonly rxtls: 'ticket-keys'; readonly keys: string }
   | { readonly rxtls: 'stats'; readonly request: number }
   | { readonly rxtls: 'metrics'; readonly request: number }
+  /** Run the worker's reload hook (WorkerSetup.reload): certificates changed, for instance. */
+  | { readonly rxtls: 'reload'; readonly request: number }
   | { readonly rxtls: 'shutdown'; readonly timeoutMs: number };
 
 /** Worker to primary. */
@@ -48,7 +50,14 @@ export type WorkerMessage =
   | { readonly rxtls: 'failed'; readonly message: string }
   | { readonly rxtls: 'stats'; readonly request: number; readonly stats: ServerStats }
   /** prom-client's getMetricsAsJSON() of the worker's ServerMetrics (empty without metrics). */
-  | { readonly rxtls: 'metrics'; readonly request: number; readonly metrics: unknown[] };
+  | { readonly rxtls: 'metrics'; readonly request: number; readonly metrics: unknown[] }
+  /** The reload hook's outcome: `message` is its error's when it failed. */
+  | {
+      readonly rxtls: 'reloaded';
+      readonly request: number;
+      readonly ok: boolean;
+      readonly message?: string;
+    };
 
 /** Whether an IPC message is one of ours. */
 export function isClusterMessage<M extends { rxtls: string }>(message: unknown): message is M {

@@ -81,6 +81,13 @@ export interface WorkerStats extends ServerStats {
   readonly pid: number;
 }
 
+/** One worker's answer to {@link ServerCluster.reload}: `message` says why it failed. */
+export interface WorkerReload {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly message?: string | undefined;
+}
+
 /** The counts of every worker that answered, added up, and each worker's own. */
 export interface ClusterStats extends ServerStats {
   readonly workers: readonly WorkerStats[];
@@ -135,6 +142,7 @@ export class ServerCluster {
 
   /** The ticket key ring's rotations and the store's problems (never a key). */
   readonly ticketKeys$: Observable<TicketKeyEvent> = this.#ticketEvents.asObservable();
+  readonly #pendingReloads = new Map<number, (result: WorkerReload | undefined) => void>();
 
   /** Each worker listening, and each worker's exit (a replacement follows unless closing). */
   readonly workers$: Observable<WorkerEvent> = this.#events.asObservable();
@@ -270,6 +278,9 @@ export class ServerCluster {
           reject(new Error(`rxtls worker ${slot.id} could not start: ${message.message}`));
         } else if (message.rxtls === 'metrics') {
           this.#pendingMetrics.get(message.request)?.(message.metrics as WorkerMetrics);
+        } else if (message.rxtls === 'reloaded') {
+          const { ok, message: reason } = message;
+          this.#pendingReloads.get(message.request)?.({ id: slot.id, ok, message: reason });
         } else if (message.rxtls === 'stats') {
           this.#pendingStats.get(message.request)?.({
             ...message.stats,
@@ -345,7 +356,7 @@ export class ServerCluster {
    */
   #ask<T>(
     worker: Worker,
-    kind: 'stats' | 'metrics',
+    kind: 'stats' | 'metrics' | 'reload',
     pending: Map<number, (answer: T | undefined) => void>,
   ): Promise<T | undefined> {
     const request = ++this.#requests;
@@ -386,6 +397,23 @@ export class ServerCluster {
 
   #metricsOf(worker: Worker): Promise<WorkerMetrics | undefined> {
     return this.#ask(worker, 'metrics', this.#pendingMetrics);
+  }
+
+  /**
+   * Asks every worker to run its setup's `reload` hook (new certificate files, for instance: each
+   * worker reloads its own context) and answers each worker's outcome. A worker that exits or
+   * does not answer in time counts as failed (a replacement starts from the files as they are).
+   */
+  async reload(): Promise<WorkerReload[]> {
+    const answers = await Promise.all(
+      this.#slots.map((slot) => (slot.worker ? this.#reloadOf(slot.id, slot.worker) : undefined)),
+    );
+    return answers.filter((answer) => answer !== undefined);
+  }
+
+  async #reloadOf(id: number, worker: Worker): Promise<WorkerReload> {
+    const answer = await this.#ask(worker, 'reload', this.#pendingReloads);
+    return answer ?? { id, ok: false, message: 'no answer (the worker exited or took too long)' };
   }
 
   /**

@@ -15,6 +15,7 @@ const ORPHAN_SHUTDOWN_MS = 5_000;
 
 let server: Server | undefined;
 let metrics: ServerMetrics | undefined;
+let reloadHook: (() => void | Promise<void>) | undefined;
 let stopping = false;
 /** The newest ticket key ring the primary sent (base64), applied once the server exists. */
 let ticketKeys: string | null = null;
@@ -33,11 +34,12 @@ async function start(message: Extract<PrimaryMessage, { rxtls: 'start' }>): Prom
   }
   // Counting from before the first connection, so that no stream's start goes unseen.
   if (message.metrics) metrics = new ServerMetrics();
-  const { onSocket, ...own } = await loaded.default({
+  const { onSocket, reload, ...own } = await loaded.default({
     id: message.id,
     count: message.count,
     data: message.data,
   });
+  reloadHook = reload;
   server = createServer(
     { ...message.options, ...own, tcp: message.tcp, reusePort: message.tcp === 'native' },
     onSocket,
@@ -57,6 +59,21 @@ async function answerMetrics(request: number): Promise<void> {
 function setTicketKeys(keys: string | null): void {
   ticketKeys = keys;
   if (keys !== null) server?.context.setTicketKeys(Buffer.from(keys, 'base64'));
+}
+
+/** Runs the setup's reload hook and tells the primary how it went. */
+async function reloadWorker(request: number): Promise<void> {
+  try {
+    await reloadHook?.();
+    send({ rxtls: 'reloaded', request, ok: true });
+  } catch (error) {
+    send({
+      rxtls: 'reloaded',
+      request,
+      ok: false,
+      message: (error as Error)?.message ?? String(error),
+    });
+  }
 }
 
 /** Closes the server (close_notify to every client, up to `timeoutMs`) and ends the process. */
@@ -82,6 +99,9 @@ process.on('message', (message: unknown) => {
       return;
     case 'metrics':
       void answerMetrics(message.request);
+      return;
+    case 'reload':
+      void reloadWorker(message.request);
       return;
     case 'shutdown':
       void stop(message.timeoutMs);

@@ -32,6 +32,13 @@ export interface WorkerInfo {
 export interface WorkerSetup extends ServerOptions {
   /** Called with each accepted connection, as createServer's second argument. */
   onSocket?: (socket: SSLSocket<SSLContext>) => void;
+  /**
+   * Called when the primary's `ServerCluster.reload()` asks (`rxtls serve` does on SIGHUP): reload
+   * what may have changed, such as the context's certificate files with `reloadCredentials`. A
+   * throw or a rejection is reported back to the primary as that worker's failure; the worker
+   * keeps serving either way.
+   */
+  reload?: () => void | Promise<void>;
 }
 
 /** The default export of a worker module. */
