@@ -13,6 +13,7 @@ import type { TransportAddress } from '../transport/transport.js';
 import { type Command, type OptionValues, positiveInteger } from './command.js';
 import { type DevCertificates, displayPath, ensureDevCertificates } from './dev-certificates.js';
 import { formatHostPort } from './host-port.js';
+import { liveCertificates, onSighup, printWorkerReloads } from './serve-reload.js';
 import {
   COMMAND,
   DEFAULT_ECHO_PORT,
@@ -50,6 +51,8 @@ const HELP = `usage: rxtls serve [--echo|--https] [--host H] [--port P] [--cert 
                    [--ticket-store memory|redis://HOST:PORT[/DB]]
 
 Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every client and exits 0.
+SIGHUP, or a change to the certificate, key or CA files, reloads them for new connections (a file
+that fails to load is refused with the reason on stderr, and the old one stays in service).
 
   --echo                  echo every byte back (default)
   --https                 serve HTTPS (h2 and HTTP/1.1 by ALPN): a page with the server's
@@ -57,9 +60,10 @@ Serves TLS until SIGINT (Ctrl-C) or SIGTERM, then sends close_notify to every cl
                           /stats.json; a malformed request gets 400 and close_notify
   --host H                the address to listen on (default: ${DEFAULT_HOST})
   --port P                the port (default: ${DEFAULT_ECHO_PORT} for --echo, ${DEFAULT_HTTPS_PORT} for --https; 0: any free one)
-  --cert F --key F        the server's certificate chain and key (PEM); without them, a
-                          development CA and a certificate for localhost, 127.0.0.1 and ::1
-                          are made under .rxtls/ (reused on the next start)
+  --cert F --key F        the server's certificate chain and key (PEM); give a pair per key
+                          type (RSA and ECDSA) and each client gets the one it can verify;
+                          without them, a development CA and a certificate for localhost,
+                          127.0.0.1 and ::1 are made under .rxtls/ (reused on the next start)
   --cafile F              CAs whose client certificates are accepted (default with the
                           development certificates: .rxtls/ca.pem)
   --verify MODE           client certificates: none (default), optional or required
@@ -117,14 +121,18 @@ async function serve(args: string[]): Promise<void> {
   const metrics = workers === undefined ? processMetrics(metricsAt) : undefined;
   const store = ticketStoreFor(chosen.ticketStore);
   let tickets: Subscription;
+  let live: () => () => void;
   let server: Server | ServerCluster;
   if (workers === undefined) {
-    server = singleServer(values, chosen, dev);
-    const rotation = rotateServerTicketKeys(server.context, store);
+    const { onSocket, files, reload: _, ...options } = serveSetup(values, chosen, dev);
+    const single = createServer(options, onSocket);
+    server = single;
+    live = () => liveCertificates('rxtls serve', single.context, files);
+    const rotation = rotateServerTicketKeys(single.context, store);
     tickets = rotation.subscription;
     await rotation.ready;
   } else {
-    server = createServer({
+    const cluster = createServer({
       workers,
       workerModule: SERVE_WORKER,
       workerData: { args } satisfies ServeWorkerData,
@@ -132,7 +140,10 @@ async function serve(args: string[]): Promise<void> {
       metrics: metricsAt !== undefined,
       ticketKeys: { store },
     });
-    tickets = logTicketKeyEvents(server.ticketKeys$);
+    tickets = logTicketKeyEvents(cluster.ticketKeys$);
+    // Each worker reloads its own context; each watches the files itself (serve-worker.ts).
+    live = () => onSighup(async () => printWorkerReloads(await cluster.reload()));
+    server = cluster;
   }
   const address = await server.listen(chosen.port, chosen.host);
   let served: ServedMetrics | undefined;
@@ -145,26 +156,20 @@ async function serve(args: string[]): Promise<void> {
     await store.close();
     throw error;
   }
+  // Only once listening: a server that failed to start must not be kept alive by the watch.
+  const stopLive = live();
   const stop = waitForStopSignal();
   const lines = startLines(chosen, address, dev, workers);
   if (served) lines.splice(1, 0, served.line);
   process.stdout.write(`${lines.join('\n')}\n`);
   const signal = await stop;
+  stopLive();
   const open = (await server.stats()).connections;
   await server.close({ timeoutMs: STOP_TIMEOUT_MS });
   await served?.close();
   tickets.unsubscribe();
   await store.close();
   process.stdout.write(`rxtls serve: ${signal}: closed ${open} connection(s), stopped\n`);
-}
-
-function singleServer(
-  values: OptionValues,
-  chosen: ServeSettings,
-  dev: DevCertificates | undefined,
-) {
-  const { onSocket, ...options } = serveSetup(values, chosen, dev);
-  return createServer(options, onSocket);
 }
 
 function startLines(

@@ -3,6 +3,7 @@
  * server's options with what each connection gets (echo, or the HTTPS status site). The
  * single-process command and every worker of `--workers` build their server from here.
  */
+import { type CredentialFiles, reloadCredentials } from '../context/credential-reload.js';
 import { createDefaultContext } from '../context/default-context.js';
 import type { SSLContext } from '../context/ssl-context.js';
 import type { WorkerSetup } from '../endpoints/cluster/worker-setup.js';
@@ -34,8 +35,8 @@ export const OPTIONS = {
   https: { type: 'boolean' },
   host: { type: 'string' },
   port: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
+  cert: { type: 'string', multiple: true },
+  key: { type: 'string', multiple: true },
   cafile: { type: 'string' },
   verify: { type: 'string' },
   alpn: { type: 'string' },
@@ -48,7 +49,14 @@ export const OPTIONS = {
 } as const;
 
 export function option(values: OptionValues, name: string): string | undefined {
-  return values[name] as string | undefined;
+  const value = values[name];
+  return Array.isArray(value) ? value[0] : (value as string | undefined);
+}
+
+/** Every value of an option given more than once (`--cert a --cert b`), in order. */
+function options(values: OptionValues, name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
 }
 
 function port(value: string | undefined, fallback: number): number {
@@ -95,8 +103,8 @@ function ticketStore(values: OptionValues): string {
 export function settings(values: OptionValues): ServeSettings {
   if (values.echo && values.https) throw new UsageError(COMMAND, 'choose --echo or --https');
   const https = Boolean(values.https);
-  if ((option(values, 'cert') === undefined) !== (option(values, 'key') === undefined)) {
-    throw new UsageError(COMMAND, '--cert and --key go together');
+  if (options(values, 'cert').length !== options(values, 'key').length) {
+    throw new UsageError(COMMAND, '--cert and --key go together (one --key per --cert, in order)');
   }
   const verify = option(values, 'verify') ?? (option(values, 'cafile') ? 'required' : 'none');
   if (!(verify in VERIFY_MODES)) {
@@ -123,18 +131,33 @@ export function settings(values: OptionValues): ServeSettings {
   };
 }
 
+/**
+ * The files the server's material comes from: each `--cert`/`--key` pair (one per key type) or
+ * the development certificate, and the CA file when clients are verified. SIGHUP reloads them.
+ */
+export function credentialFiles(
+  values: OptionValues,
+  chosen: ServeSettings,
+  dev: DevCertificates | undefined,
+): CredentialFiles {
+  const keys = options(values, 'key');
+  const certs = dev
+    ? [{ certfile: dev.cert, keyfile: dev.key }]
+    : options(values, 'cert').map((certfile, i) => ({ certfile, keyfile: keys[i] ?? null }));
+  const cafile = chosen.verify === 'none' ? undefined : (option(values, 'cafile') ?? dev?.ca);
+  return { certs, ...(cafile !== undefined ? { cafile } : {}) };
+}
+
 export function serverContext(
   values: OptionValues,
   chosen: ServeSettings,
   dev: DevCertificates | undefined,
 ): SSLContext {
   const context = createDefaultContext(Purpose.CLIENT_AUTH);
-  context.loadCertChain(
-    dev?.cert ?? (option(values, 'cert') as string),
-    dev?.key ?? option(values, 'key'),
-  );
+  const files = credentialFiles(values, chosen, dev);
+  for (const { certfile, keyfile } of files.certs) context.loadCertChain(certfile, keyfile);
   if (chosen.verify !== 'none') {
-    context.loadVerifyLocations({ cafile: option(values, 'cafile') ?? dev?.ca ?? null });
+    context.loadVerifyLocations({ cafile: files.cafile ?? null });
     context.verifyMode = VERIFY_MODES[chosen.verify];
   }
   if (chosen.alpn) context.setAlpnProtocols(chosen.alpn);
@@ -151,13 +174,17 @@ export function serveSetup(
   values: OptionValues,
   chosen: ServeSettings,
   dev: DevCertificates | undefined,
-): WorkerSetup & { context: SSLContext; reactor: Reactor } {
+): WorkerSetup & { context: SSLContext; reactor: Reactor; files: CredentialFiles } {
   const context = serverContext(values, chosen, dev);
+  const files = credentialFiles(values, chosen, dev);
   const reactor = new Reactor();
   const site = chosen.https ? new HttpsStatusSite(context, reactor) : undefined;
   return {
     context,
     reactor,
+    files,
+    // A worker's answer to a relayed SIGHUP: the primary prints the outcome.
+    reload: () => void reloadCredentials(context, files),
     shutdownTimeoutMs: STOP_TIMEOUT_MS,
     ...(chosen.handshakeTimeoutMs ? { handshakeTimeoutMs: chosen.handshakeTimeoutMs } : {}),
     ...(chosen.idleTimeoutMs ? { idleTimeoutMs: chosen.idleTimeoutMs } : {}),

@@ -5,6 +5,7 @@
  */
 import type { WorkerInfo, WorkerSetup } from '../endpoints/cluster/worker-setup.js';
 import { ensureDevCertificates } from './dev-certificates.js';
+import { watchAndPrint } from './serve-reload.js';
 import { option, parseServeArgs, serveSetup, settings } from './serve-setup.js';
 
 /** What the primary hands each worker: its own command line. */
@@ -12,9 +13,12 @@ export interface ServeWorkerData {
   readonly args: string[];
 }
 
-export default async function setup({ data }: WorkerInfo): Promise<WorkerSetup> {
+export default async function setup({ id, data }: WorkerInfo): Promise<WorkerSetup> {
   const values = parseServeArgs((data as ServeWorkerData).args);
   if (!values) throw new Error('rxtls serve worker: no options');
   const dev = option(values, 'cert') === undefined ? await ensureDevCertificates() : undefined;
-  return serveSetup(values, settings(values), dev);
+  const served = serveSetup(values, settings(values), dev);
+  // The worker runs until its process exits: the watch needs no unsubscribing.
+  watchAndPrint(`rxtls serve: worker ${id}: files changed`, served.context, served.files);
+  return served;
 }
