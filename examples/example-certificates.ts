@@ -28,9 +28,14 @@ export interface ExampleCertificates {
 
 const IP_ADDRESS = /^[\d.]+$|:/;
 
+/** The names a leaf is valid for, and its key type (EC P-256 unless `rsa`). */
+export type LeafSpec =
+  | readonly string[]
+  | { readonly hosts: readonly string[]; readonly keyType: 'ec' | 'rsa' };
+
 /**
- * Issues one leaf per entry of `leaves` (name -> DNS names or IP addresses it is valid for; an
- * empty list makes a client certificate named CN=<name>).
+ * Issues one leaf per entry of `leaves` (name -> DNS names or IP addresses it is valid for, or
+ * those and a key type; an empty list makes a client certificate named CN=<name>).
  *
  * @example
  * ```ts
@@ -39,15 +44,17 @@ const IP_ADDRESS = /^[\d.]+$|:/;
  * ```
  */
 export async function exampleCertificates(
-  leaves: Record<string, readonly string[]>,
+  leaves: Record<string, LeafSpec>,
 ): Promise<ExampleCertificates> {
   const dir = mkdtempSync(join(tmpdir(), 'rxtls-example-'));
   const ca = await createCertificateAuthority({ subject: 'CN=rxtls example CA' });
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, ca.cert);
   const files = new Map<string, CertificateFiles>();
-  for (const [name, hosts] of Object.entries(leaves)) {
+  for (const [name, spec] of Object.entries(leaves)) {
+    const hosts = 'hosts' in spec ? spec.hosts : (spec as readonly string[]);
     const leaf = await issueCertificate(ca, {
+      keyType: 'keyType' in spec ? spec.keyType : 'ec',
       subject: `CN=${hosts[0] ?? name}`,
       ...(hosts.length > 0
         ? {

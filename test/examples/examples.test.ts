@@ -19,6 +19,7 @@ import { main as echoServer } from '../../examples/echo-server.js';
 import { main as fetchOverRxtls } from '../../examples/fetch-over-rxtls.js';
 import { main as httpsServer } from '../../examples/https-server.js';
 import { main as lineChat } from '../../examples/line-chat.js';
+import { main as liveCertificates } from '../../examples/live-certificates.js';
 import { main as mtls } from '../../examples/mtls.js';
 import { main as sansIo } from '../../examples/sans-io.js';
 import { main as sessionTickets } from '../../examples/session-tickets.js';
@@ -30,6 +31,8 @@ import { WebSocket } from 'ws';
 import { Purpose } from '../../src/constants/ssl-constants.js';
 import { createDefaultContext } from '../../src/context/default-context.js';
 import { connect } from '../../src/endpoints/connect.js';
+import { X509Certificate } from 'node:crypto';
+import { filter, firstValueFrom } from 'rxjs';
 import { toNodeDuplex } from '../../src/protocol/node-duplex.js';
 import { TLSVersion } from '../../src/constants/ssl-constants.js';
 import { SSLError } from '../../src/errors/errors.js';
@@ -304,6 +307,36 @@ test('wss-echo: ws over rxtls both ways echoes text and binary, closes 1000 with
     assert.is(await closed, 1009);
   } finally {
     await server.close();
+  }
+});
+
+test('live-certificates: RSA and ECDSA side by side, each client gets its own; a renewed file is taken for new connections', async () => {
+  const live = await liveCertificates();
+  const fingerprint = (path: string) => new X509Certificate(readFileSync(path)).fingerprint256;
+  const shown = async (rsaOnly: boolean) => {
+    const context = createDefaultContext(Purpose.SERVER_AUTH, { cafile: live.caFile });
+    if (rsaOnly) {
+      context.maximumVersion = TLSVersion.TLSv1_2;
+      context.setCiphers('ECDHE-RSA-AES128-GCM-SHA256');
+    }
+    const socket = await connect({ host: 'localhost', port: live.port, context });
+    const der = socket.getpeercert(true) as Buffer;
+    await socket.close();
+    return new X509Certificate(der).fingerprint256;
+  };
+  try {
+    const [rsa, ecdsa] = live.files.certs.map((pair) => fingerprint(pair.certfile));
+    assert.is(await shown(true), rsa);
+    assert.is(await shown(false), ecdsa);
+    const reloaded = firstValueFrom(live.reloads$.pipe(filter((e) => e.kind === 'reloaded')));
+    live.renew();
+    await reloaded;
+    const renewed = fingerprint(live.files.certs[1]?.certfile as string);
+    assert.is.not(renewed, ecdsa);
+    assert.is(await shown(false), renewed);
+    assert.is(await shown(true), rsa);
+  } finally {
+    await live.close();
   }
 });
 
