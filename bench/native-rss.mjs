@@ -44,6 +44,30 @@ execFileSync(
 const certPem = readFileSync(join(dir, 'c.pem'), 'utf8');
 const keyPem = readFileSync(join(dir, 'k.pem'), 'utf8');
 const der = Buffer.from(certPem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, ''), 'base64');
+// A second chain, RSA, beside the ECDSA one: the server's SSL_CTX holds both (one per key type).
+execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(dir, 'rk.pem'),
+    '-out',
+    join(dir, 'rc.pem'),
+    '-subj',
+    '/CN=localhost',
+    '-days',
+    '2',
+  ],
+  { stdio: 'ignore' },
+);
+const rsaPair = {
+  certChainPem: readFileSync(join(dir, 'rc.pem'), 'utf8'),
+  keyPem: readFileSync(join(dir, 'rk.pem'), 'utf8'),
+};
 rmSync(dir, { recursive: true });
 
 const base = {
@@ -73,7 +97,7 @@ const client = {
   verifyMode: 2,
   checkHostname: true,
   caCerts: [der],
-  credentials: undefined,
+  credentials: [],
 };
 const server = {
   ...base,
@@ -81,7 +105,7 @@ const server = {
   verifyMode: 0,
   checkHostname: false,
   caCerts: [],
-  credentials: { certChainPem: certPem, keyPem },
+  credentials: [rsaPair, { certChainPem: certPem, keyPem }],
 };
 
 /**
@@ -95,7 +119,7 @@ let saved = null;
 
 /** Post-handshake authentication: the server asks after the handshake, the client answers. */
 const phaServer = { ...server, verifyMode: 2, caCerts: [der], postHandshakeAuth: true };
-const phaClient = { ...client, credentials: server.credentials, postHandshakeAuth: true };
+const phaClient = { ...client, credentials: server.credentials.slice(1), postHandshakeAuth: true };
 
 /**
  * The certificate selector's hook (docs/architecture.md, The engine seam): "not yet" on the first

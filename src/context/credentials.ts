@@ -45,6 +45,9 @@ export interface ContextCredentials extends EngineCredentials {
   readonly leaf: X509Certificate;
 }
 
+/** What a context tells about a loaded chain: its key type and leaf, never the key. */
+export type LoadedChain = Pick<ContextCredentials, 'keyType' | 'leaf'>;
+
 const CERT_LABELS = new Set(['CERTIFICATE', 'TRUSTED CERTIFICATE', 'X509 CERTIFICATE']);
 
 /**

@@ -40,6 +40,7 @@ import { leafRevocationCheck } from '../x509/crl-check.js';
 import {
   type ContextCredentials,
   credentialsFrom,
+  type LoadedChain,
   credentialsFromFiles,
   type Password,
   withCredentials,
@@ -341,9 +342,9 @@ export class SSLContext {
     this.replaceMaterial(withCredentials(this.#credentials, loaded));
   }
 
-  /** The loaded chains, one per key type, in load order. */
-  get credentials(): readonly ContextCredentials[] {
-    return this.#credentials;
+  /** The loaded chains, one per key type, in load order: key types and leaves (never keys). */
+  get credentials(): readonly LoadedChain[] {
+    return this.#credentials.map(({ keyType, leaf }) => ({ keyType, leaf }));
   }
 
   /** Swaps the chains (and the trust store) at once, for later handshakes (credential-reload.ts). */
