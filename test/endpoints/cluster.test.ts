@@ -2,6 +2,9 @@
  * createServer({ workers }): a server whose worker processes all serve one address. The workers
  * run test/endpoints/fixtures/echo-worker.ts, which greets each client with its pid and echoes.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filter, firstValueFrom } from 'rxjs';
 import { test } from 'uvu';
@@ -214,6 +217,47 @@ test('createServer({ workers }) refuses what cannot cross to a worker process, a
       } as unknown as Parameters<typeof createServer>[0]),
     (error: Error) => error instanceof ValueError && /context cannot cross/.test(error.message),
   );
+});
+
+test("reload() runs every worker's reload hook: new connections get the new certificate, a refused reload keeps it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rxtls-cluster-reload-'));
+  const certfile = join(dir, 'cert.pem');
+  const keyfile = join(dir, 'key.pem');
+  writeFileSync(certfile, pki.server.cert);
+  writeFileSync(keyfile, pki.server.key);
+  const server = echoCluster(2, { reloadFrom: { certfile, keyfile } });
+  try {
+    const { port } = await server.listen(0, '127.0.0.1');
+    const kept = await LineClient.open(port);
+    writeFileSync(certfile, pki.serverRsa.cert);
+    writeFileSync(keyfile, pki.serverRsa.key);
+    const reloads = await server.reload();
+    assert.equal(reloads.map((r) => [r.id, r.ok]).sort(), [
+      [1, true],
+      [2, true],
+    ]);
+    for (let i = 0; i < 8; i++) {
+      const client = await LineClient.open(port);
+      assert.equal(client.socket.getpeercert(true), pki.serverRsa.der);
+      await client.socket.close();
+    }
+    writeFileSync(keyfile, pki.server.key);
+    const refused = await server.reload();
+    assert.is(refused.length, 2);
+    for (const result of refused) {
+      assert.is(result.ok, false);
+      assert.match(result.message ?? '', /no certificate assigned; the previous certificates stay/);
+    }
+    const after = await LineClient.open(port);
+    assert.equal(after.socket.getpeercert(true), pki.serverRsa.der);
+    await after.socket.close();
+    assert.is(await kept.echo('still here'), 'still here');
+    assert.equal(kept.socket.getpeercert(true), pki.server.der);
+    await kept.socket.close();
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
