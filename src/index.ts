@@ -185,7 +185,7 @@ export {
   DEFAULT_LOOKUP_TIMEOUT_MS,
 } from './context/certificate-selector.js';
 export type { CipherInfo } from './context/cipher-table.js';
-export type { LoadedChain, Password } from './context/credentials.js';
+export type { ChainData, LoadedChain, Password } from './context/credentials.js';
 // Live certificates (docs/architecture.md, Live certificates)
 export {
   type CertificateFiles,

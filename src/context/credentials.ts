@@ -12,7 +12,7 @@ import { SSLError } from '../errors/errors.js';
 import { hasInvalidExtensions } from '../x509/extension-check.js';
 import { toPem } from '../x509/key-pair.js';
 import { readPemBlocks } from './trust-store.js';
-import { checkKeySecurity, DEFAULT_SECURITY_LEVEL } from './key-security.js';
+import { checkKeySecurity, DEFAULT_SECURITY_LEVEL, securityLevelOf } from './key-security.js';
 
 /** A key password: text, bytes, or a function returning either (called once, when needed). */
 export type Password = string | Uint8Array | (() => string | Uint8Array);
@@ -166,4 +166,27 @@ export function credentialsFromFiles(
   const certText = readFileSync(certfile, 'latin1');
   const keyText = keyfile ? readFileSync(keyfile, 'latin1') : certText;
   return credentialsFrom(certText, keyText, password, securityLevel);
+}
+
+/** loadCertChain's chain: `ciphers` (the context's cipher string) sets the security level. */
+export function chainFromFiles(
+  ciphers: string | undefined,
+  certfile: string,
+  keyfile?: string | null,
+  password?: Password,
+): ContextCredentials {
+  return credentialsFromFiles(certfile, keyfile, password, securityLevelOf(ciphers));
+}
+
+/** What loadCertChainData takes: PEM text or DER bytes, the key defaulting to `cert`. */
+export interface ChainData {
+  cert: string | Uint8Array;
+  key?: string | Uint8Array;
+  password?: Password;
+}
+
+/** loadCertChainData's chain. */
+export function chainFromData(ciphers: string | undefined, data: ChainData): ContextCredentials {
+  const level = securityLevelOf(ciphers);
+  return credentialsFrom(data.cert, data.key ?? data.cert, data.password, level);
 }

@@ -37,15 +37,8 @@ import { SSLObject, sslObjectOf } from '../transport/sansio/ssl-object.js';
 import { describeCiphers } from './cipher-list.js';
 import type { CipherInfo } from './cipher-table.js';
 import { leafRevocationCheck } from '../x509/crl-check.js';
-import {
-  type ContextCredentials,
-  credentialsFrom,
-  type LoadedChain,
-  credentialsFromFiles,
-  type Password,
-  withCredentials,
-} from './credentials.js';
-import { securityLevelOf } from './key-security.js';
+import type { ChainData, ContextCredentials, LoadedChain, Password } from './credentials.js';
+import { chainFromData, chainFromFiles, withCredentials } from './credentials.js';
 import { decodeCert } from '../x509/decode-cert.js';
 import { encodeServerHostname } from './server-hostname.js';
 import { PINNED_VERSION, resolveVersion, SUPPORTED_VERSIONS } from './protocol-versions.js';
@@ -320,26 +313,16 @@ export class SSLContext {
   // ------------------------------------------------------------------------------------------
   // own certificate
 
-  /**
-   * Python's `load_cert_chain`: the key may sit in the certificate file. A chain replaces the one
-   * of its key type and keeps the others (OpenSSL's one chain per key type).
-   */
+  /** Python's `load_cert_chain` (the key may sit in certfile); one chain per key type is kept. */
   loadCertChain(certfile: string, keyfile?: string | null, password?: Password): void {
     if (typeof certfile !== 'string') throw typeError('certfile', 'a path string', certfile);
-    const level = securityLevelOf(this.#ciphers);
-    const loaded = credentialsFromFiles(certfile, keyfile, password, level);
+    const loaded = chainFromFiles(this.#ciphers, certfile, keyfile, password);
     this.replaceMaterial(withCredentials(this.#credentials, loaded));
   }
 
   /** Like loadCertChain, from memory: PEM text or DER bytes (rxtls's addition). */
-  loadCertChainData(data: {
-    cert: string | Uint8Array;
-    key?: string | Uint8Array;
-    password?: Password;
-  }): void {
-    const level = securityLevelOf(this.#ciphers);
-    const loaded = credentialsFrom(data.cert, data.key ?? data.cert, data.password, level);
-    this.replaceMaterial(withCredentials(this.#credentials, loaded));
+  loadCertChainData(data: ChainData): void {
+    this.replaceMaterial(withCredentials(this.#credentials, chainFromData(this.#ciphers, data)));
   }
 
   /** The loaded chains, one per key type, in load order: key types and leaves (never keys). */
