@@ -73,20 +73,28 @@ function extensionsOf(der: Uint8Array): Array<[string, Uint8Array]> {
 
 /** Whether OpenSSL would mark the certificate invalid for its extensions (see the file comment). */
 export function hasInvalidExtensions(der: Uint8Array): boolean {
+  let extensions: Array<[string, Uint8Array]>;
   try {
-    const seen = new Set<string>();
-    for (const [oid, value] of extensionsOf(der)) {
-      if (seen.has(oid)) return true;
-      seen.add(oid);
-      const decode = DECODERS.get(oid);
-      if (decode === undefined) continue;
-      const reader = new DerReader(value, oid);
-      decode(reader);
-      reader.done();
-    }
-    return false;
+    extensions = extensionsOf(der);
   } catch (error) {
     if (error instanceof DerError) return true;
     throw error;
   }
+  const seen = new Set<string>();
+  for (const [oid, value] of extensions) {
+    if (seen.has(oid)) return true;
+    seen.add(oid);
+    const decode = DECODERS.get(oid);
+    if (decode === undefined) continue;
+    try {
+      const reader = new DerReader(value, oid);
+      decode(reader);
+      reader.done();
+    } catch (error) {
+      // Only the encoding counts: OpenSSL decodes, it does not render (a name that is not UTF-8
+      // is Python's rendering error, not an invalid certificate).
+      if (error instanceof DerError) return true;
+    }
+  }
+  return false;
 }
