@@ -120,11 +120,11 @@ export function credentialsFrom(
   // as it is added, then the key is read and matched.
   const leaf = parsed(leafDer);
   if (hasInvalidExtensions(leafDer)) throw invalidCertificate();
-  checkKeySecurity(leaf.publicKey, securityLevel, 'end-entity');
+  checkKeySecurity(leaf, securityLevel, 'end-entity');
   for (const der of certs.slice(1)) {
     const ca = parsed(der);
     if (hasInvalidExtensions(der)) throw invalidCertificate();
-    checkKeySecurity(ca.publicKey, securityLevel, 'ca');
+    checkKeySecurity(ca, securityLevel, 'ca');
   }
   const key = privateKeyOf(keyData, password);
   // A key of another type goes to another of OpenSSL's slots, where no certificate waits.

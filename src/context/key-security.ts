@@ -76,9 +76,22 @@ export function securityBits(key: KeyObject): number | undefined {
   }
 }
 
-/** Throws Python's error when `key` is too small for `level` (`role`: whose key it is). */
-export function checkKeySecurity(key: KeyObject, level: number, role: 'end-entity' | 'ca'): void {
-  const bits = securityBits(key);
+/**
+ * Throws Python's error when the certificate's key is too small for `level` (`role`: whose key
+ * it is). A key that cannot be decoded at all rates as 0 bits, as OpenSSL's security check finds
+ * no key to rate: refused at any level above 0.
+ */
+export function checkKeySecurity(
+  cert: { readonly publicKey: KeyObject },
+  level: number,
+  role: 'end-entity' | 'ca',
+): void {
+  let bits: number | undefined;
+  try {
+    bits = securityBits(cert.publicKey);
+  } catch {
+    bits = 0;
+  }
   if (bits === undefined || bits >= (MINIMUM_BITS[level] ?? 0)) return;
   throw role === 'end-entity'
     ? new SSLError('ee key too small', { library: 'SSL', reason: 'EE_KEY_TOO_SMALL' })
