@@ -21,6 +21,13 @@ import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportAddress } from '../transport/transport.js';
 import type { ProtocolSpec } from '../protocol/protocol.js';
 import { type ClusterServerOptions, ServerCluster } from './cluster/server-cluster.js';
+import {
+  DEFAULT_HANDSHAKE_QUEUE,
+  DEFAULT_MAX_HANDSHAKES,
+  type GatedConnection,
+  HandshakeGate,
+  type HandshakeGateStats,
+} from './handshake-gate.js';
 import { runProtocol } from './run-protocol.js';
 
 /** Options of {@link createServer}. */
@@ -37,11 +44,22 @@ export interface ServerOptions {
    * createContainer() with registerDefaults.
    */
   container?: DependencyContainer;
+  /**
+   * How long a connection may take from accept to a completed handshake, waiting for a slot
+   * included; 0 disables. Default 10 000 (a server's, against clients that dribble their
+   * ClientHello; `connect()` keeps asyncio's 60 s): see README, Limits under attack.
+   */
   handshakeTimeoutMs?: number;
   idleTimeoutMs?: number;
   shutdownTimeoutMs?: number;
   /** Refuse TCP connections beyond this many at once. */
   maxConnections?: number;
+  /** Handshakes worked on at once (default 128); later connections wait for a slot. */
+  maxHandshakes?: number;
+  /** Connections that may wait for a handshake slot (default 1024); beyond, they are closed. */
+  handshakeQueue?: number;
+  /** Connections one client address may hold at once (default: no limit). */
+  maxConnectionsPerAddress?: number;
   suppressRaggedEofs?: boolean;
   /** Each connection's data$ lends its chunks: see SSLSocketOptions.borrowedReads. */
   borrowedReads?: boolean;
@@ -60,8 +78,18 @@ export interface ServerOptions {
   reusePort?: boolean;
 }
 
-/** A server's live counts: its reactor's, with `connections` this server's own. */
-export type ServerStats = ReactorStats;
+/**
+ * A server's live counts: its reactor's, with `connections` this server's own, and its handshake
+ * gate's (handshake-gate.ts).
+ */
+export type ServerStats = ReactorStats & HandshakeGateStats;
+
+/**
+ * A server's default handshake deadline: a production server cannot let a client that dribbles
+ * its ClientHello hold a handshake slot for asyncio's 60 s (docs/architecture.md, Limits under
+ * attack).
+ */
+export const SERVER_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** A TLS server. */
 export class Server {
@@ -77,6 +105,7 @@ export class Server {
   readonly #live = new Set<SSLSocket<SSLContext>>();
   /** What every connection's stream is made with (the same for all: made once). */
   readonly #streamOptions: WrapSocketOptions;
+  readonly #gate: HandshakeGate;
 
   /** Every accepted connection, as soon as TCP is up (before its handshake completes). */
   readonly connections$: Observable<SSLSocket<SSLContext>> = this.#connections.asObservable();
@@ -102,15 +131,25 @@ export class Server {
     }
     this.#onSocket = onSocket;
     const o = options;
+    const handshakeTimeoutMs = o.handshakeTimeoutMs ?? SERVER_HANDSHAKE_TIMEOUT_MS;
     this.#streamOptions = {
       serverSide: true,
       reactor: this.#reactor,
-      ...(o.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
+      handshakeTimeoutMs,
       ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
       ...(o.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: o.shutdownTimeoutMs } : {}),
       ...(o.suppressRaggedEofs !== undefined ? { suppressRaggedEofs: o.suppressRaggedEofs } : {}),
       ...(o.borrowedReads !== undefined ? { borrowedReads: o.borrowedReads } : {}),
     };
+    this.#gate = new HandshakeGate(
+      {
+        maxHandshakes: positive(o.maxHandshakes, 'maxHandshakes') ?? DEFAULT_MAX_HANDSHAKES,
+        handshakeQueue: positive(o.handshakeQueue, 'handshakeQueue', 0) ?? DEFAULT_HANDSHAKE_QUEUE,
+        queueTimeoutMs: handshakeTimeoutMs,
+        maxConnectionsPerAddress: positive(o.maxConnectionsPerAddress, 'maxConnectionsPerAddress'),
+      },
+      (transport) => this.#start(transport),
+    );
     if (chooseTcp(options.tcp, this.#context.engine, 'createServer') === 'node') {
       this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
         this.#accept(new TcpTransport(socket)),
@@ -121,13 +160,19 @@ export class Server {
 
   #accept(transport: Transport): void {
     const o = this.#options;
-    const onSocket = this.#onSocket;
     const native = this.#tcp === undefined; // net.Server enforces maxConnections itself
-    if (native && o.maxConnections !== undefined && this.#live.size >= o.maxConnections) {
+    const held = this.#live.size + this.#gate.queued;
+    if (native && o.maxConnections !== undefined && held >= o.maxConnections) {
       // As net.Server does beyond maxConnections: the connection is closed at once.
       transport.destroy();
       return;
     }
+    this.#gate.offer(transport);
+  }
+
+  /** The gate gave the connection a handshake slot: its stream is made (the handshake starts). */
+  #start(transport: Transport): GatedConnection | undefined {
+    const o = this.#options;
     let socket: SSLSocket<SSLContext>;
     try {
       socket = this.#context.wrapSocket(transport, this.#streamOptions);
@@ -135,19 +180,26 @@ export class Server {
       // The engine refused the context for this connection (docs/architecture.md, Containment):
       // it is this connection's end, not the server's.
       transport.destroy();
-      return;
+      return undefined;
     }
     this.#live.add(socket);
-    socket.closed$.subscribe(() => this.#live.delete(socket));
+    const closed = new Promise<void>((resolve) =>
+      socket.closed$.subscribe(() => {
+        this.#live.delete(socket);
+        resolve();
+      }),
+    );
+    const connection = { handshakeDone: socket.handshake(), closed };
     try {
       if (o.protocol) runProtocol(socket, o.protocol, this.#container);
-      onSocket?.(socket);
+      this.#onSocket?.(socket);
     } catch (error) {
       // Application code for one connection fails that connection only.
       socket.destroy(error instanceof Error ? error : new Error(String(error)));
-      return;
+      return connection;
     }
     this.#connections.next(socket);
+    return connection;
   }
 
   /** Starts listening; default host 127.0.0.1, port 0 (any free one). */
@@ -188,7 +240,7 @@ export class Server {
    * shares one), and this server's open connections.
    */
   stats(): ServerStats {
-    return { ...this.#reactor.stats(), connections: this.#live.size };
+    return { ...this.#reactor.stats(), connections: this.#live.size, ...this.#gate.stats() };
   }
 
   /** Connections not yet closed. */
@@ -206,6 +258,7 @@ export class Server {
       tcp === undefined
         ? (this.#listener?.close() ?? Promise.resolve())
         : new Promise<void>((resolve) => tcp.close(() => resolve()));
+    this.#gate.close();
     const timeoutMs = options.timeoutMs ?? this.#options.shutdownTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((resolve) => {
@@ -220,6 +273,15 @@ export class Server {
     this.#connections.complete();
     await stopped;
   }
+}
+
+/** A limit option: undefined, or an integer of at least `least` (ValueError otherwise). */
+function positive(value: number | undefined, name: string, least = 1): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < least) {
+    throw new ValueError(`${name} must be an integer >= ${least}, not ${value}`);
+  }
+  return value;
 }
 
 /**

@@ -341,6 +341,11 @@ export class ServerCluster {
       handshakesResumed: sum('handshakesResumed'),
       bytesIn: sum('bytesIn'),
       bytesOut: sum('bytesOut'),
+      handshakesInFlight: sum('handshakesInFlight'),
+      handshakesQueued: sum('handshakesQueued'),
+      handshakesDeferred: sum('handshakesDeferred'),
+      handshakesRefused: sum('handshakesRefused'),
+      connectionsRefusedPerAddress: sum('connectionsRefusedPerAddress'),
       workers,
     };
   }
