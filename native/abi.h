@@ -16,6 +16,13 @@
  * offers no more. */
 #define FEED_LIMIT (4 * (16384 + 2048))
 
+/* The most post-handshake handshake messages (TLS 1.3 KeyUpdate, NewSessionTicket,
+ * CertificateRequest) and warning alerts an engine takes from its peer in a row without application
+ * data between them; one more fails the connection with [SSL: TOO_MANY_KEY_UPDATES] (see
+ * docs/architecture.md, Limits under attack). OpenSSL bounds only those read within one SSL_read
+ * call. */
+#define POST_HANDSHAKE_LIMIT 32
+
 /* Where `drive` writes its numbers: indices into the Int32Array (of DRIVE_STATE_LENGTH) that every
  * driving call fills, which costs no JS allocation; one array serves every engine. */
 enum {
@@ -135,6 +142,7 @@ enum {
 #define RX_ABI_TABLE(X) \
   X(NULL, "version", RX_ABI_VERSION) \
   X(NULL, "FEED_LIMIT", FEED_LIMIT) \
+  X(NULL, "POST_HANDSHAKE_LIMIT", POST_HANDSHAKE_LIMIT) \
   X(NULL, "DRIVE_STATE_LENGTH", DRIVE_STATE_LENGTH) \
   X("DriveState", "Taken", DRIVE_TAKEN) \
   X("DriveState", "HandshakeComplete", DRIVE_HANDSHAKE_COMPLETE) \

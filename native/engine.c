@@ -322,6 +322,32 @@ static void configure_post_handshake_auth(SSL *ssl, SSL_CTX *ctx, bool server_si
     SSL_set_verify(ssl, mode | SSL_VERIFY_POST_HANDSHAKE, SSL_get_verify_callback(ssl));
 }
 
+/*
+ * Counts the peer's post-handshake handshake messages (KeyUpdate, NewSessionTicket,
+ * CertificateRequest, renegotiation) since its last application data record: OpenSSL bounds
+ * KeyUpdates only within one SSL_read call, so a peer pacing them keeps the engine deriving keys
+ * for ever. drive() fails the connection beyond POST_HANDSHAKE_LIMIT (docs/architecture.md,
+ * Limits under attack). Warning alerts need no count: OpenSSL refuses the fifth in a row.
+ */
+static void post_handshake_cb(int write_p, int version, int content_type, const void *buf,
+                              size_t len, SSL *ssl, void *arg) {
+  (void)version; (void)arg;
+  rx_engine *engine = SSL_get_app_data(ssl);
+  if (write_p || engine == NULL || len == 0) return;
+  const unsigned char *bytes = buf;
+  bool tls13 = SSL_version(ssl) == TLS1_3_VERSION;
+  bool data = tls13 ? content_type == SSL3_RT_INNER_CONTENT_TYPE &&
+                          bytes[0] == SSL3_RT_APPLICATION_DATA
+                    : content_type == SSL3_RT_HEADER && bytes[0] == SSL3_RT_APPLICATION_DATA;
+  if (data) {
+    engine->post_handshake = 0;
+  } else if (content_type == SSL3_RT_HANDSHAKE && engine->established) {
+    /* (Not SSL_is_init_finished: OpenSSL is back "in init" while it reads such a message.) */
+    if (engine->post_handshake <= POST_HANDSHAKE_LIMIT) engine->post_handshake++;
+    engine->post_handshake_type = bytes[0];
+  }
+}
+
 /* newEngine(context, serverSide, hostname | null, checkHostname, session | null) */
 static napi_value new_engine(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -359,6 +385,7 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
   SSL_set_bio(engine->ssl, engine->rbio, engine->wbio);
   SSL_set_app_data(engine->ssl, engine);
   SSL_set_mode(engine->ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_AUTO_RETRY);
+  SSL_set_msg_callback(engine->ssl, post_handshake_cb);
   configure_post_handshake_auth(engine->ssl, context->ctx, server_side);
 
   napi_valuetype type;
@@ -567,6 +594,17 @@ static napi_value drive(napi_env env, napi_callback_info info) {
     default:
       error = rx_plain_error(env, "rxtls: unknown operation");
   }
+  /* Past the post-handshake limit the call fails as OpenSSL's own limits fail one, with what it
+   * read discarded; every later call fails the same way. */
+  if (engine->post_handshake > POST_HANDSHAKE_LIMIT && !is_set(env, error)) {
+    ERR_clear_error();
+    ERR_raise(ERR_LIB_SSL, engine->post_handshake_type == SSL3_MT_KEY_UPDATE
+                               ? SSL_R_TOO_MANY_KEY_UPDATES
+                               : SSL_R_UNEXPECTED_MESSAGE);
+    ssl_error = SSL_ERROR_SSL;
+    ret = -1;
+    result = rx_undefined(env);
+  }
   /* The common "feed me" answer needs no description: state[DRIVE_SSL_ERROR] says it all. */
   bool plain_want_read = ssl_error == SSL_ERROR_WANT_READ && ERR_peek_error() == 0;
   if (ssl_error != SSL_ERROR_NONE && !plain_want_read)
@@ -587,6 +625,7 @@ static napi_value drive(napi_env env, napi_callback_info info) {
 
   state[DRIVE_TAKEN] = (int32_t)taken;
   state[DRIVE_HANDSHAKE_COMPLETE] = SSL_is_init_finished(ssl) == 1;
+  if (state[DRIVE_HANDSHAKE_COMPLETE]) engine->established = true;
   state[DRIVE_STARVED] = starved || ssl_error == SSL_ERROR_WANT_READ;
   state[DRIVE_SSL_ERROR] = ssl_error;
   /* Always written: the array is shared by every engine, and a detached link must read zeros. */

@@ -37,6 +37,11 @@ typedef struct rx_engine {
   bool counted;        /* its memory is counted in V8's external memory (see release()) */
   int depth;           /* nested native calls in progress (callbacks may re-enter) */
   char *hostname;      /* server_hostname as given (clients), for Python's mismatch message */
+  /* Post-handshake handshake messages read since the last application data, and the type of
+   * the last one (see post_handshake_cb in engine.c). */
+  int post_handshake;
+  int post_handshake_type;
+  bool established; /* a driving call ended with the handshake complete */
   const rx_engine_output *output; /* set while fused (fusion.c), else NULL */
   void *output_owner;             /* what `output`'s functions are called with */
 } rx_engine;

@@ -32,6 +32,16 @@ const FEED_LIMIT = {
     'engine offers no more.',
 };
 
+const POST_HANDSHAKE_LIMIT = {
+  value: 32,
+  doc:
+    'The most post-handshake handshake messages (TLS 1.3 KeyUpdate, NewSessionTicket, ' +
+    'CertificateRequest) and warning alerts an engine takes from its peer in a row without ' +
+    'application data between them; one more fails the connection with ' +
+    '[SSL: TOO_MANY_KEY_UPDATES] (see docs/architecture.md, Limits under attack). OpenSSL ' +
+    'bounds only those read within one SSL_read call.',
+};
+
 /**
  * Each group numbers its entries from its `base` (0 when it has none) in the order given. `name` is
  * the TypeScript name; the C name is the group's prefix and the name in capitals
@@ -234,6 +244,9 @@ function renderC() {
     '',
     ...cComment(FEED_LIMIT.doc, ''),
     `#define FEED_LIMIT (${FEED_LIMIT.records} * (${FEED_LIMIT.plaintext} + ${FEED_LIMIT.expansion}))`,
+    '',
+    ...cComment(POST_HANDSHAKE_LIMIT.doc, ''),
+    `#define POST_HANDSHAKE_LIMIT ${POST_HANDSHAKE_LIMIT.value}`,
   ];
   for (const group of GROUPS) {
     out.push('', ...cComment(group.doc, ''), 'enum {');
@@ -249,6 +262,7 @@ function renderC() {
   const rows = [
     'X(NULL, "version", RX_ABI_VERSION)',
     'X(NULL, "FEED_LIMIT", FEED_LIMIT)',
+    'X(NULL, "POST_HANDSHAKE_LIMIT", POST_HANDSHAKE_LIMIT)',
     ...GROUPS.filter((g) => g.length).map((g) => `X(NULL, "${g.length.name}", ${g.length.name})`),
     ...GROUPS.flatMap((group) =>
       group.entries.map(([name]) => `X("${group.name}", "${name}", ${cName(group, name)})`),
@@ -279,6 +293,9 @@ function renderTs() {
     '',
     ...tsComment(FEED_LIMIT.doc, ''),
     `export const FEED_LIMIT = ${FEED_LIMIT.records} * (${tsNumber(FEED_LIMIT.plaintext)} + ${tsNumber(FEED_LIMIT.expansion)});`,
+    '',
+    ...tsComment(POST_HANDSHAKE_LIMIT.doc, ''),
+    `export const POST_HANDSHAKE_LIMIT = ${POST_HANDSHAKE_LIMIT.value};`,
   ];
   for (const group of GROUPS) {
     out.push('', ...tsComment(group.doc, ''), `export const ${group.name} = {`);
@@ -297,6 +314,7 @@ function renderTs() {
   const fields = [
     'version: ABI_VERSION',
     'FEED_LIMIT',
+    'POST_HANDSHAKE_LIMIT',
     ...GROUPS.filter((g) => g.length).map((g) => g.length.name),
     ...GROUPS.map((g) => g.name),
   ];

@@ -19,6 +19,15 @@ export const ABI_VERSION = 2;
 export const FEED_LIMIT = 4 * (16_384 + 2_048);
 
 /**
+ * The most post-handshake handshake messages (TLS 1.3 KeyUpdate, NewSessionTicket,
+ * CertificateRequest) and warning alerts an engine takes from its peer in a row without application
+ * data between them; one more fails the connection with [SSL: TOO_MANY_KEY_UPDATES] (see
+ * docs/architecture.md, Limits under attack). OpenSSL bounds only those read within one SSL_read
+ * call.
+ */
+export const POST_HANDSHAKE_LIMIT = 32;
+
+/**
  * Where `drive` writes its numbers: indices into the Int32Array (of DRIVE_STATE_LENGTH) that every
  * driving call fills, which costs no JS allocation; one array serves every engine.
  */
@@ -164,6 +173,7 @@ export type SocketEvent = (typeof SocketEvent)[keyof typeof SocketEvent];
 export const ABI = {
   version: ABI_VERSION,
   FEED_LIMIT,
+  POST_HANDSHAKE_LIMIT,
   DRIVE_STATE_LENGTH,
   DriveState,
   Op,
