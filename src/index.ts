@@ -299,7 +299,18 @@ export {
   type StartTlsOptions,
   startTls,
 } from './endpoints/connect.js';
-export { createServer, Server, type ServerOptions, type ServerStats } from './endpoints/server.js';
+export {
+  createServer,
+  SERVER_HANDSHAKE_TIMEOUT_MS,
+  Server,
+  type ServerOptions,
+  type ServerStats,
+} from './endpoints/server.js';
+export {
+  DEFAULT_HANDSHAKE_QUEUE,
+  DEFAULT_MAX_HANDSHAKES,
+  type HandshakeGateStats,
+} from './endpoints/handshake-gate.js';
 export {
   type ClusterServerOptions,
   type ClusterStats,
