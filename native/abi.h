@@ -9,7 +9,7 @@
 /* The version of this table. The addon exports the table it was built with, and native-binding.ts
  * refuses an addon whose table differs from its own: the addon then counts as unavailable, and
  * contexts use the node engine. */
-#define RX_ABI_VERSION 2
+#define RX_ABI_VERSION 3
 
 /* The most ciphertext the read BIO holds at once: four full TLS records (see limits.ts,
  * MAX_CIPHERTEXT_RECORD). A driving call takes at most this much of its input, and the engine

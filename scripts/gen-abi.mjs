@@ -15,7 +15,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ABI_VERSION = {
-  value: 2,
+  value: 3,
   doc:
     'The version of this table. The addon exports the table it was built with, and ' +
     'native-binding.ts refuses an addon whose table differs from its own: the addon then counts ' +

@@ -9,7 +9,7 @@
  * refuses an addon whose table differs from its own: the addon then counts as unavailable, and
  * contexts use the node engine.
  */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /**
  * The most ciphertext the read BIO holds at once: four full TLS records (see limits.ts,
