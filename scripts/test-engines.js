@@ -5,7 +5,9 @@
 // line "N passed, N failed" adds them up. Without the native addon only the node run happens.
 // An optional argument filters test files as run-tests.js does.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { engineAvailable } from '../dist/src/transport/engines/engines.js';
+import { nativeLoadError } from '../dist/src/transport/engines/native/native-binding.js';
 
 /** Runs the suite with one engine, echoing its output, and resolves to its closing counts. */
 function runSuite(engine) {
@@ -31,7 +33,16 @@ function runSuite(engine) {
 }
 
 const engines = engineAvailable('native') ? ['native', 'node'] : ['node'];
-if (engines.length === 1) console.log('native addon unavailable: running the node engine only');
+if (engines.length === 1) {
+  // No addon at all (no compiler) is a supported setup; an addon that is there but will not load
+  // (built from older native/ sources: an ABI mismatch) would quietly halve the suite.
+  const built = existsSync(new URL('../build/Release/rxtls_native.node', import.meta.url));
+  if (built) {
+    console.error(`the native addon in build/Release does not load: ${nativeLoadError()}`);
+    process.exit(1);
+  }
+  console.log('native addon unavailable: running the node engine only');
+}
 
 let passed = 0;
 let failed = 0;

@@ -1,6 +1,6 @@
 /**
  * Loads the native addon and describes what it exports. node-gyp-build finds it: a local build
- * (build/Release, from `npm rebuild` or a checkout) first, else the prebuilt binary the package
+ * (build/Release, from `npm run build:native` in a checkout) first, else the prebuilt binary the package
  * ships for this platform (prebuilds/<platform>-<arch>/), as docs/architecture.md ("Prebuilt
  * binaries") describes. Loading never throws: where no addon is found, it does not load, or it was
  * built with other ABI numbers than abi.ts holds, {@link nativeEngineAvailable} is false and the
@@ -195,7 +195,7 @@ export type AbiTable = { readonly version: number } & {
  * line naming the first difference, or undefined when every number agrees. Pure, for tests.
  */
 export function abiMismatch(built: unknown, expected: AbiTable = ABI): string | undefined {
-  const rebuild = 'run npm rebuild';
+  const rebuild = 'run npm run build:native';
   const table = isTable(built) ? built : undefined;
   if (table === undefined || typeof table['version'] !== 'number') {
     return `rxtls: the native addon exports no ABI version but this code expects ABI ${expected.version}: ${rebuild}`;

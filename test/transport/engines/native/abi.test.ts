@@ -63,7 +63,7 @@ if (existsSync(ADDON)) {
     assert.equal(JSON.parse(out), [
       false,
       true,
-      `rxtls: the native addon was built for ABI ${ABI_VERSION + 1} but this code expects ABI ${ABI_VERSION}: run npm rebuild`,
+      `rxtls: the native addon was built for ABI ${ABI_VERSION + 1} but this code expects ABI ${ABI_VERSION}: run npm run build:native`,
     ]);
   });
 } else {
@@ -84,12 +84,12 @@ test('abiMismatch names another ABI version in one line', () => {
   const built = { ...copy(), version: ABI_VERSION + 2 };
   assert.is(
     abiMismatch(built),
-    `rxtls: the native addon was built for ABI ${ABI_VERSION + 2} but this code expects ABI ${ABI_VERSION}: run npm rebuild`,
+    `rxtls: the native addon was built for ABI ${ABI_VERSION + 2} but this code expects ABI ${ABI_VERSION}: run npm run build:native`,
   );
 });
 
 test('abiMismatch names an addon without a table, or without a version', () => {
-  const none = `rxtls: the native addon exports no ABI version but this code expects ABI ${ABI_VERSION}: run npm rebuild`;
+  const none = `rxtls: the native addon exports no ABI version but this code expects ABI ${ABI_VERSION}: run npm run build:native`;
   assert.is(abiMismatch(undefined), none);
   const { version: _, ...unversioned } = copy();
   assert.is(abiMismatch(unversioned), none);
@@ -101,7 +101,7 @@ test('abiMismatch names the first number that differs under the same version', (
   const message = abiMismatch(built);
   assert.is(
     message,
-    `rxtls: the native addon's ABI ${ABI_VERSION} differs from this code's at Op.Write (7 in the addon, 2 here): run npm rebuild`,
+    `rxtls: the native addon's ABI ${ABI_VERSION} differs from this code's at Op.Write (7 in the addon, 2 here): run npm run build:native`,
   );
   assert.not.match(message ?? '', '\n');
 });
