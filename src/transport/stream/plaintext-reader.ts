@@ -86,6 +86,11 @@ export class PlaintextReader {
     return this.#paused || this.#bufferedBytes >= this.#highWaterMark;
   }
 
+  /** Decrypted bytes waiting for the application. */
+  get size(): number {
+    return this.#bufferedBytes;
+  }
+
   /** Decrypted bytes wait for the application. */
   get holding(): boolean {
     return this.#buffered.length > 0;

@@ -125,6 +125,25 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
   }
 
+  /**
+   * Bytes held for the peer: plaintext queued behind the engine and ciphertext not yet handed to
+   * the transport (asyncio's `get_write_buffer_size()`). A writer that stops when write() answers
+   * false keeps it under the high-water mark plus its last write (docs/architecture.md, Limits
+   * under attack).
+   */
+  getWriteBufferSize(): number {
+    return this.#writer.size + this.#path.unsent;
+  }
+
+  /**
+   * Bytes held for the reader: decrypted plaintext not yet delivered and ciphertext the engine
+   * has not read (asyncio's `get_read_buffer_size()`). Bounded by the high-water mark plus what
+   * one engine read and one transport chunk add, however slowly the application reads.
+   */
+  getReadBufferSize(): number {
+    return this.#reader.size + this.#path.unread;
+  }
+
   /** Where the stream is in its life. */
   get state(): SecureStreamState {
     return this.#state.stream;

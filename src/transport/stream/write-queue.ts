@@ -93,6 +93,11 @@ export class WriteQueue {
     this.#ended = true;
   }
 
+  /** Plaintext queued behind the engine. */
+  get size(): number {
+    return this.#bytes;
+  }
+
   get empty(): boolean {
     return this.#chunks.length === 0;
   }
