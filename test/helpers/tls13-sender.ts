@@ -5,7 +5,6 @@
  * Everything cited is RFC 8446.
  */
 import { createCipheriv, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 
 /** The TLS 1.3 suites: hash for HKDF, AEAD key length, node:crypto cipher name (B.4). */
 const SUITES: Record<string, { hash: string; keyLength: number; cipher: string }> = {
@@ -49,12 +48,10 @@ export function hkdfExpandLabel(
   return Buffer.concat(blocks).subarray(0, length);
 }
 
-/** The `label` secret (e.g. CLIENT_TRAFFIC_SECRET_0) of the only connection in a key log file. */
-export function secretFromKeylog(path: string, label: string): Buffer {
-  const line = readFileSync(path, 'latin1')
-    .split('\n')
-    .find((l) => l.startsWith(`${label} `));
-  if (line === undefined) throw new Error(`no ${label} in ${path}`);
+/** The `label` secret (e.g. CLIENT_TRAFFIC_SECRET_0) of the only connection in a key log. */
+export function secretFromKeylog(keylog: string, label: string): Buffer {
+  const line = keylog.split('\n').find((l) => l.startsWith(`${label} `));
+  if (line === undefined) throw new Error(`no ${label} in the key log`);
   return Buffer.from(line.split(' ')[2] ?? '', 'hex');
 }
 

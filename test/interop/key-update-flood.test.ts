@@ -2,7 +2,7 @@
  * A TLS 1.3 KeyUpdate flood from a client whose send direction the test takes over after a real
  * handshake (test/helpers/tls13-sender.ts), in memory (README, Limits under attack).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -34,7 +34,8 @@ async function takenOver(): Promise<{
   serverCtx.loadCertChain(pki.path('server-combined'));
   const clientCtx = new SSLContext(PROTOCOL_TLS_CLIENT);
   clientCtx.loadVerifyLocations({ cafile: pki.path('ca') });
-  clientCtx.keylogFilename = join(dir, 'keylog.txt');
+  const keylog = join(dir, 'keylog.txt');
+  clientCtx.keylogFilename = keylog;
   const client = clientCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), {
     serverHostname: 'localhost',
   });
@@ -45,7 +46,7 @@ async function takenOver(): Promise<{
   const [suite] = client.cipher() ?? [''];
   const sender = new Tls13Sender(
     suite,
-    secretFromKeylog(clientCtx.keylogFilename, 'CLIENT_TRAFFIC_SECRET_0'),
+    secretFromKeylog(readFileSync(keylog, 'latin1'), 'CLIENT_TRAFFIC_SECRET_0'),
   );
   return {
     server,
