@@ -17,7 +17,7 @@ const IV_LENGTH = 12; // 5.3: every TLS 1.3 AEAD takes a 12-byte nonce
 const TAG_LENGTH = 16;
 const APPLICATION_DATA = 23;
 const HANDSHAKE = 22;
-const KEY_UPDATE = 24; // 4.6.3, update_not_requested = 0
+const KEY_UPDATE = 24; // 4.6.3: update_not_requested = 0, update_requested = 1
 
 /** HKDF-Expand-Label (7.1) over HKDF-Expand (RFC 5869 2.3): node:crypto has no expand-only call. */
 export function hkdfExpandLabel(
@@ -108,11 +108,13 @@ export class Tls13Sender {
   }
 
   /**
-   * A KeyUpdate (update_not_requested) under the current key; afterwards this side sends under
-   * the next secret, HKDF-Expand-Label(secret, "traffic upd", "", Hash.length) (7.2).
+   * A KeyUpdate under the current key, asking the peer to update its own keys too if `requested`
+   * (4.6.3); afterwards this side sends under the next secret,
+   * HKDF-Expand-Label(secret, "traffic upd", "", Hash.length) (7.2).
    */
-  keyUpdate(): Buffer {
-    const record = this.record(HANDSHAKE, Buffer.from([KEY_UPDATE, 0, 0, 1, 0]));
+  keyUpdate(requested = false): Buffer {
+    const body = Buffer.from([KEY_UPDATE, 0, 0, 1, requested ? 1 : 0]);
+    const record = this.record(HANDSHAKE, body);
     const hashLength = this.#secret.length;
     this.#secret = hkdfExpandLabel(
       this.#suite.hash,

@@ -13,7 +13,7 @@ import { SSLError, SSLWantReadError } from '../../src/errors/errors.js';
 import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import type { SSLObject } from '../../src/transport/sansio/ssl-object.js';
 import { usePki } from '../helpers/pki.js';
-import { failureOf, handshake, pumpUntil } from '../helpers/pump.js';
+import { failureOf, handshake, pumpUntil, step } from '../helpers/pump.js';
 import { secretFromKeylog, Tls13Sender } from '../helpers/tls13-sender.js';
 
 const pki = usePki(test);
@@ -24,6 +24,7 @@ const LIMIT = 32; // POST_HANDSHAKE_LIMIT (scripts/gen-abi.mjs)
  * client SSLObject is never driven again (its NewSessionTickets stay unread).
  */
 async function takenOver(): Promise<{
+  client: SSLObject;
   server: SSLObject;
   sender: Tls13Sender;
   native: boolean;
@@ -49,6 +50,7 @@ async function takenOver(): Promise<{
     secretFromKeylog(readFileSync(keylog, 'latin1'), 'CLIENT_TRAFFIC_SECRET_0'),
   );
   return {
+    client,
     server,
     sender,
     native: serverCtx.engine === 'native',
@@ -87,9 +89,14 @@ test('sender self-check: the server reads data the taken-over client direction e
  * Sends one KeyUpdate per read call, as a peer pacing them would: each read finds no data.
  * Returns the error that ended the flood, or undefined if all `count` were taken.
  */
-function pacedKeyUpdates(server: SSLObject, sender: Tls13Sender, count: number): unknown {
+function pacedKeyUpdates(
+  server: SSLObject,
+  sender: Tls13Sender,
+  count: number,
+  requested = false,
+): unknown {
   for (let i = 0; i < count; i += 1) {
-    server.incoming.write(sender.keyUpdate());
+    server.incoming.write(sender.keyUpdate(requested));
     try {
       server.read(1024);
     } catch (error) {
@@ -150,5 +157,36 @@ test('33 KeyUpdates fed at once fail on the native engine; followed by data in t
   }
   done();
 });
+
+test('KeyUpdates that ask for an answer are answered, and the real client follows the new keys', async () => {
+  const { client, server, sender, native, done } = await takenOver();
+  assert.is(pacedKeyUpdates(server, sender, LIMIT, true), undefined);
+  if (native) {
+    // OpenSSL answers each request at once with a KeyUpdate of its own (a 27-byte record with
+    // AES-GCM): bounded by the count, as the requests are.
+    const answers = server.outgoing.pending;
+    report('answers to 32 requested KeyUpdates', { bytes: answers });
+    assert.ok(answers > 0 && answers <= LIMIT * 64, `the server queued ${answers} bytes`);
+  }
+  // The client SSLObject, whose reading side is still its own, reads data sent under the
+  // server's updated key (its NewSessionTickets come first).
+  let got = '';
+  await pumpUntil(
+    client,
+    server,
+    () => {
+      while (got.length < 4) got += client.read(4 - got.length).toString();
+      return true;
+    },
+    step(() => server.write(Buffer.from('pong'))),
+  );
+  assert.is(got, 'pong');
+  done();
+});
+
+/** Figures for the report, printed only when RXTLS_TEST_REPORT is set. */
+function report(what: string, data: object): void {
+  if (process.env['RXTLS_TEST_REPORT']) console.log(what, JSON.stringify(data));
+}
 
 test.run();
