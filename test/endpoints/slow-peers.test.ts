@@ -104,6 +104,8 @@ test('a peer that never reads: write() answers false and the server holds at mos
       }
       await socket.close();
     })();
+    // A writer that got everything out (no backpressure) ends the wait too, and fails below.
+    writing.then(stalled, stalled);
   });
   const client = await connect({ host: '127.0.0.1', port, context: fixture.clientCtx });
   client.pause();
