@@ -3,7 +3,7 @@
  * its stdout until a line says it is ready (never sleep), write its stdin, signal it, await its
  * exit. Every process started here is stopped by {@link stopAll} (call it in test.after).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** bin/rxtls.js, which runs dist/src/cli/main.js. */
@@ -112,4 +112,18 @@ export async function serve(cwd: string, args: string[]): Promise<[CliProcess, n
 /** Kills and awaits every child still running (test.after). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((child) => child.stop()));
+}
+
+/** The processes holding the server's side of the established connections on `port` (ss). */
+export function serverPids(port: number): Set<number> {
+  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], {
+    encoding: 'utf8',
+  });
+  return new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])));
+}
+
+/** The child processes of `pid` (ps). */
+export function childrenOf(pid: number): Set<number> {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  return new Set(out.split('\n').filter(Boolean).map(Number));
 }

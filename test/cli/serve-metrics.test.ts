@@ -2,7 +2,6 @@
  * `rxtls serve --metrics HOST:PORT`: Prometheus text at /metrics after real handshakes, from one
  * process and added up over `--workers 2`; a bad address is a usage error.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -15,7 +14,7 @@ import { createDefaultContext } from '../../src/context/default-context.js';
 import { connect } from '../../src/endpoints/connect.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { httpGet, sample } from '../helpers/scrape.js';
-import { rxtlsRun, serve, stopAll } from './cli-process.js';
+import { rxtlsRun, serve, serverPids, stopAll } from './cli-process.js';
 
 let cwd = '';
 test.before(() => {
@@ -35,14 +34,6 @@ async function echoClient(port: number): Promise<SSLSocket> {
   socket.write('hello');
   assert.is((await socket.read()).toString(), 'hello');
   return socket;
-}
-
-/** The processes holding the server's side of the established connections on `port`. */
-function serverPids(port: number): Set<number> {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], {
-    encoding: 'utf8',
-  });
-  return new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])));
 }
 
 test('serve --echo --metrics 127.0.0.1:0 answers Prometheus text with the handshakes it made', async () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { echoOnce } from '../helpers/streams.js';
 import { Purpose } from '../../src/constants/ssl-constants.js';
 import { createDefaultContext } from '../../src/context/default-context.js';
 import type { SSLContext } from '../../src/context/ssl-context.js';
@@ -77,20 +78,6 @@ async function shown(port: number): Promise<string> {
   const [socket, fingerprint] = await open(port);
   await socket.close();
   return fingerprint;
-}
-
-async function echoOnce(socket: SSLSocket<SSLContext>, text: string): Promise<string> {
-  const reply = new Promise<string>((resolve, reject) => {
-    const subscription = socket.data$.subscribe({
-      next: (chunk) => {
-        subscription.unsubscribe();
-        resolve(Buffer.from(chunk).toString());
-      },
-      error: reject,
-    });
-  });
-  socket.write(text);
-  return reply;
 }
 
 /** Waits until `pattern` has matched `count` times on `stream`. */

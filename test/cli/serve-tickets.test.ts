@@ -3,20 +3,19 @@
  * another `rxtls serve` sharing `--ticket-store redis://...` (openssl s_client -sess_out against
  * one, -sess_in against the other: "Reused"). Each Redis test starts its own redis-server.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { echoOnce } from '../helpers/streams.js';
 import { Purpose } from '../../src/constants/ssl-constants.js';
 import { createDefaultContext } from '../../src/context/default-context.js';
 import { connect } from '../../src/endpoints/connect.js';
 import type { SSLSession } from '../../src/transport/sansio/ssl-object.js';
-import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { Peers } from '../helpers/peers.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { rxtlsRun, serve, stopAll } from './cli-process.js';
+import { childrenOf, rxtlsRun, serve, serverPids, stopAll } from './cli-process.js';
 
 const test = suite('rxtls serve: session resumption everywhere');
 const peers = new Peers();
@@ -34,33 +33,6 @@ test.after.each(async () => {
 test.after(() => {
   rmSync(cwd, { recursive: true, force: true });
 });
-
-/** The processes holding the server's side of the established connections on `port`. */
-function serverPids(port: number): Set<number> {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], {
-    encoding: 'utf8',
-  });
-  return new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])));
-}
-
-function childrenOf(pid: number): Set<number> {
-  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return new Set(out.split('\n').filter(Boolean).map(Number));
-}
-
-async function echoOnce(socket: SSLSocket, text: string): Promise<string> {
-  const reply = new Promise<string>((resolve, reject) => {
-    const subscription = socket.data$.subscribe({
-      next: (chunk) => {
-        subscription.unsubscribe();
-        resolve(Buffer.from(chunk).toString());
-      },
-      error: reject,
-    });
-  });
-  socket.write(text);
-  return reply;
-}
 
 test('--ticket-store takes memory or redis://HOST:PORT[/DB], nothing else', async () => {
   for (const bad of ['redis', 'redis://', 'http://127.0.0.1:6379', 'redis://h:1/x', 'disk']) {

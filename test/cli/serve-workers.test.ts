@@ -1,17 +1,17 @@
 /**
  * `rxtls serve --workers`: one address served from several processes, drained together.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { echoOnce } from '../helpers/streams.js';
 import { Purpose } from '../../src/constants/ssl-constants.js';
 import { createDefaultContext } from '../../src/context/default-context.js';
 import { connect } from '../../src/endpoints/connect.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
-import { serve, stopAll } from './cli-process.js';
+import { childrenOf, serve, serverPids, stopAll } from './cli-process.js';
 
 let cwd = '';
 test.before(() => {
@@ -21,34 +21,6 @@ test.after(async () => {
   await stopAll();
   rmSync(cwd, { recursive: true, force: true });
 });
-
-/** The processes holding the server's side of the established connections on `port`. */
-function serverPids(port: number): Set<number> {
-  const out = execFileSync('ss', ['-Htnp', 'state', 'established', `( sport = :${port} )`], {
-    encoding: 'utf8',
-  });
-  return new Set([...out.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])));
-}
-
-/** The child processes of `pid`. */
-function childrenOf(pid: number): Set<number> {
-  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
-  return new Set(out.split('\n').filter(Boolean).map(Number));
-}
-
-async function echoOnce(socket: SSLSocket, text: string): Promise<string> {
-  const reply = new Promise<string>((resolve, reject) => {
-    const subscription = socket.data$.subscribe({
-      next: (chunk) => {
-        subscription.unsubscribe();
-        resolve(Buffer.from(chunk).toString());
-      },
-      error: reject,
-    });
-  });
-  socket.write(text);
-  return reply;
-}
 
 test('serve --workers 2 serves one port from two worker processes; SIGTERM drains both and exits 0', async () => {
   const [server, port] = await serve(cwd, ['--echo', '--workers', '2']);

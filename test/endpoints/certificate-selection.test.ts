@@ -24,7 +24,7 @@ import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
 import { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
 import { usePki } from '../helpers/pki.js';
-import { echo } from '../helpers/streams.js';
+import { echo, echoOnce } from '../helpers/streams.js';
 
 const run = promisify(execFile);
 const pki = usePki(test);
@@ -80,12 +80,6 @@ async function peer(command: string, args: string[]): Promise<string> {
   running.child.stdin?.end();
   const { stdout, stderr } = await running;
   return `${stdout}${stderr}`;
-}
-
-async function echoOnce(socket: SSLSocket<SSLContext>, text: string): Promise<string> {
-  const back = firstValueFrom(socket.data$);
-  socket.write(Buffer.from(text));
-  return (await back).toString();
 }
 
 function commonName(socket: SSLSocket<SSLContext>): string | undefined {

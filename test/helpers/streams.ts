@@ -130,3 +130,10 @@ export async function streamPair(
   await Promise.all([client.handshake(), server.handshake()]);
   return { client, server };
 }
+
+/** Writes `text` and resolves to the first chunk that comes back, as text. */
+export async function echoOnce<C>(socket: SSLSocket<C>, text: string): Promise<string> {
+  const back = firstValueFrom(socket.data$);
+  socket.write(Buffer.from(text));
+  return Buffer.from(await back).toString();
+}
