@@ -14,11 +14,12 @@
  * needs h2load, Debian's nghttp2-client)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
+import { cpuMicros } from './process-cpu.js';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 20_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -75,19 +76,6 @@ const SERVERS: readonly ServerKind[] = [
     port: /LISTENING (\d+)/,
   },
 ];
-
-/** CPU time of every thread of `pid`, in microseconds (see server-cpu.ts). */
-function cpuMicros(pid: number): number {
-  let nanos = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return nanos / 1000;
-}
 
 /** Starts a server on CPU 0 (taskset execs node: the pid is the server's, every thread pinned). */
 function start(

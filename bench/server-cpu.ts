@@ -12,13 +12,14 @@
  * BENCH_WARMUP=N warm-up rounds, default 3; BENCH_SERVERS=native,uvloop picks servers by name)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
 import { serverCpuChart } from './chart-svg.js';
 import { installed, type PeerProcess, startHaproxy, startNginx } from './peers.js';
+import { cpuMicros } from './process-cpu.js';
 
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
 const HANDSHAKES = Math.round(600 * SCALE);
@@ -51,23 +52,6 @@ const t0 = Date.now();
 /** One line of progress on stderr (the run takes minutes). */
 function progress(message: string): void {
   console.error(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}`);
-}
-
-/**
- * CPU time of every thread of `pid` (the main thread, V8's compiler and GC threads, libuv's pool),
- * in microseconds, from the scheduler's nanosecond counters: /proc/<pid>/stat counts 10 ms ticks,
- * too coarse for a few hundred handshakes.
- */
-function cpuMicros(pid: number): number {
-  let nanos = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended between the listing and the read: its time is gone with it.
-    }
-  }
-  return nanos / 1000;
 }
 
 function rssKiB(pid: number): number {

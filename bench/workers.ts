@@ -8,31 +8,19 @@
  * Run: npm run build && node dist/bench/workers.js   (BENCH_HANDSHAKES=N, default 2000)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { createServer } from '../src/endpoints/server.js';
 import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
+import { cpuMicros } from './process-cpu.js';
 
 const HANDSHAKES = Number(process.env['BENCH_HANDSHAKES'] ?? 2000);
 const WARMUP = 300;
 const CONCURRENCY = 16;
 const WORKER_MODULE = fileURLToPath(new URL('./workers-echo.js', import.meta.url));
-
-/** CPU time of every thread of `pid`, in microseconds (see server-cpu.ts). */
-function cpuMicros(pid: number): number {
-  let nanos = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return nanos / 1000;
-}
 
 function pin(pid: number, cpus: string): void {
   execFileSync('taskset', ['-pc', cpus, String(pid)], { stdio: 'ignore' });
