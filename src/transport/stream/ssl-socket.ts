@@ -64,7 +64,9 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   readonly #outcomes = new StreamOutcomes();
   #pumping = false;
   #pumpAgain = false;
-  #subscriptions: Subscription[] = [];
+  /** The transport's writable$ and closed$, heard until the end (two fields: an array would keep 17 slots). */
+  #writableHeard: Subscription | undefined;
+  #closedHeard: Subscription | undefined;
   /** This stream's SSLObject onReadiness (cleared at the end only if still there). */
   readonly #hearReadiness = (event: ReadinessEvent): void => this.#onReadiness(event);
 
@@ -104,12 +106,10 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     this.#path = ciphertextPathFor(obj, transport);
     this.#shutdown = new ShutdownNegotiation(obj, this.#state, reader, this.#path);
     sslobj.onReadiness = this.#hearReadiness;
-    this.#subscriptions.push(
-      transport.writable$.subscribe(() => {
-        this.#writer.unblock();
-        this.#pump();
-      }),
-    );
+    this.#writableHeard = transport.writable$.subscribe(() => {
+      this.#writer.unblock();
+      this.#pump();
+    });
     this.#path.open({
       arrived: (count) => this.#onCiphertextArrived(count),
       sent: (count) => {
@@ -119,7 +119,7 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
       ended: () => this.#onTransportEnd(),
       failed: (error) => this.#onTransportError(error),
     });
-    this.#subscriptions.push(transport.closed$.subscribe(() => this.#onTransportClosed()));
+    this.#closedHeard = transport.closed$.subscribe(() => this.#onTransportClosed());
     // The stream reads the transport from now on, whoever paused it before (STARTTLS).
     transport.resume();
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
@@ -478,7 +478,9 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   #unsubscribe(): void {
     if (this.sslobj.onReadiness === this.#hearReadiness) this.sslobj.onReadiness = undefined;
     this.#path.close();
-    for (const subscription of this.#subscriptions) subscription.unsubscribe();
-    this.#subscriptions = [];
+    this.#writableHeard?.unsubscribe();
+    this.#closedHeard?.unsubscribe();
+    this.#writableHeard = undefined;
+    this.#closedHeard = undefined;
   }
 }
