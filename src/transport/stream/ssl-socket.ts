@@ -21,7 +21,7 @@ import { STREAM_HIGH_WATER_MARK } from '../limits.js';
 import { PrefixedTransport } from '../prefixed-transport.js';
 import type { ReadinessEvent, SSLObject } from '../sansio/ssl-object.js';
 import type { Transport } from '../transport.js';
-import { type CiphertextPath, ciphertextPathFor } from './ciphertext-path.js';
+import { type CiphertextPath, type CiphertextSink, ciphertextPathFor } from './ciphertext-path.js';
 import { StreamOutcomes } from './outcome.js';
 import { PlaintextReader, type ReaderHost } from './plaintext-reader.js';
 import { ShutdownNegotiation } from './shutdown-negotiation.js';
@@ -70,6 +70,52 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   /** This stream's SSLObject onReadiness (cleared at the end only if still there). */
   readonly #hearReadiness = (event: ReadinessEvent): void => this.#onReadiness(event);
 
+  /**
+   * The stream as its reader, write queue and ciphertext path see it. A class inside this one
+   * reaches its private state; each stream holds one small instance of it instead of a dozen
+   * closures (docs/architecture.md, "Memory per idle connection").
+   */
+  static readonly #Host = class StreamHost implements ReaderHost, WriterHost, CiphertextSink {
+    socket!: SSLSocket<unknown>;
+    failure(): Error | undefined {
+      return this.socket.#error;
+    }
+    peerDone(): boolean {
+      return this.socket.#state.peerDone;
+    }
+    state(): SecureStreamState {
+      return this.socket.#state.stream;
+    }
+    unsent(): number {
+      return this.socket.#path.unsent;
+    }
+    pump(): void {
+      this.socket.#pump();
+    }
+    touch(): void {
+      this.socket.#timers.touch();
+    }
+    endSeen(): void {
+      this.socket.#onEndSeen();
+    }
+    fail(error: unknown): void {
+      this.socket.#fail(error);
+    }
+    arrived(count: number): void {
+      this.socket.#onCiphertextArrived(count);
+    }
+    sent(count: number): void {
+      this.socket.#bytesOut += count;
+      this.socket.#observer.onBytes('out', count);
+    }
+    ended(): void {
+      this.socket.#onTransportEnd();
+    }
+    failed(error: unknown): void {
+      this.socket.#onTransportError(error);
+    }
+  };
+
   /** Emits once when the stream has closed. */
   readonly closed$: Observable<void> = this.#outcomes.closed$;
 
@@ -81,20 +127,13 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   ) {
     const obj = sslobj as SSLObject<unknown>;
     const highWaterMark = options.highWaterMark ?? STREAM_HIGH_WATER_MARK;
-    // What the reader and the write queue ask of the stream (called only once it exists).
-    const host: ReaderHost & WriterHost = {
-      failure: () => this.#error,
-      peerDone: () => this.#state.peerDone,
-      state: () => this.#state.stream,
-      unsent: () => this.#path.unsent,
-      pump: () => this.#pump(),
-      touch: () => this.#timers.touch(),
-      endSeen: () => this.#onEndSeen(),
-      fail: (error) => this.#fail(error),
-    };
+    // What the reader, the write queue and the path ask of the stream (called only once it
+    // exists): one object whose methods are shared, not a closure each per stream.
+    const host = new SSLSocket.#Host();
     const reader = new PlaintextReader(host, transport, highWaterMark, options.borrowedReads);
     const writer = new WriteQueue(obj, host, highWaterMark);
     super(sslobj, transport, reader, writer);
+    host.socket = this as SSLSocket<unknown>;
     this.#observer = observer;
     this.#reader = reader;
     this.#writer = writer;
@@ -110,15 +149,7 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
       this.#writer.unblock();
       this.#pump();
     });
-    this.#path.open({
-      arrived: (count) => this.#onCiphertextArrived(count),
-      sent: (count) => {
-        this.#bytesOut += count;
-        this.#observer.onBytes('out', count);
-      },
-      ended: () => this.#onTransportEnd(),
-      failed: (error) => this.#onTransportError(error),
-    });
+    this.#path.open(host);
     this.#closedHeard = transport.closed$.subscribe(() => this.#onTransportClosed());
     // The stream reads the transport from now on, whoever paused it before (STARTTLS).
     transport.resume();
