@@ -9,11 +9,16 @@
  */
 import type { Observable } from 'rxjs';
 
-const lending = new WeakMap<object, Observable<Uint8Array>>();
+/**
+ * The key of a stream's method that makes its lent data$ (stream-surface.ts). A method on the
+ * prototype, not an observable made and registered per stream: nothing is held for a stream
+ * nobody lends from (docs/architecture.md, "Memory per idle connection").
+ */
+export const LENT_DATA: unique symbol = Symbol('rxtls.lentData');
 
-/** Called by the stream when it is made: `lent$` is its data$ with lent chunks. */
-export function registerLentData(stream: object, lent$: Observable<Uint8Array>): void {
-  lending.set(stream, lent$);
+/** A stream that can lend its plaintext. */
+export interface LendingStream {
+  [LENT_DATA](): Observable<Uint8Array>;
 }
 
 /**
@@ -24,5 +29,5 @@ export function registerLentData(stream: object, lent$: Observable<Uint8Array>):
 export function lentData$(stream: {
   readonly data$: Observable<Uint8Array>;
 }): Observable<Uint8Array> {
-  return lending.get(stream) ?? stream.data$;
+  return (stream as Partial<LendingStream>)[LENT_DATA]?.() ?? stream.data$;
 }

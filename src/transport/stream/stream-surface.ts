@@ -9,11 +9,11 @@ import { STREAM_READ_SIZE } from '../limits.js';
 import type { CipherTuple } from '../sansio/engine.js';
 import type { ReadinessEvent, SSLObject, SSLSession } from '../sansio/ssl-object.js';
 import type { Transport, TransportAddress } from '../transport.js';
-import { registerLentData } from './lent-data.js';
+import { LENT_DATA, type LendingStream } from './lent-data.js';
 import type { PlaintextReader } from './plaintext-reader.js';
 import type { WriteQueue } from './write-queue.js';
 
-export abstract class SecureStreamSurface<C> {
+export abstract class SecureStreamSurface<C> implements LendingStream {
   readonly #sslobj: SSLObject<C>;
   readonly #transport: Transport;
   readonly #reader: PlaintextReader;
@@ -35,8 +35,13 @@ export abstract class SecureStreamSurface<C> {
     this.#reader = reader;
     this.#writer = writer;
     this.data$ = new Observable<Uint8Array>((subscriber) => reader.attach(subscriber));
-    registerLentData(this, new Observable((subscriber) => reader.attach(subscriber, true)));
     this.writable$ = writer.writable$;
+  }
+
+  /** data$ lending its chunks, for rxtls's own consumers (lent-data.ts); made when asked for. */
+  [LENT_DATA](): Observable<Uint8Array> {
+    const reader = this.#reader;
+    return new Observable<Uint8Array>((subscriber) => reader.attach(subscriber, true));
   }
 
   /**
