@@ -47,6 +47,8 @@ export class StreamTimers {
 
   handshakeDone(): void {
     clearTimeout(this.#handshake);
+    // A cleared timer still holds its callback: let both go for the connection's idle life.
+    this.#handshake = undefined;
   }
 
   /** Traffic moved: the idle period starts again. */
