@@ -19,8 +19,17 @@ export abstract class SecureStreamSurface<C> implements LendingStream {
   readonly #reader: PlaintextReader;
   readonly #writer: WriteQueue;
 
+  #data$: Observable<Uint8Array> | undefined;
+
   /** Decrypted bytes; completes on close_notify (or a suppressed ragged EOF), errors on failure. */
-  readonly data$: Observable<Uint8Array>;
+  get data$(): Observable<Uint8Array> {
+    // Made on first use: a stream read with read() or lentData$ never holds it.
+    if (this.#data$ === undefined) {
+      const reader = this.#reader;
+      this.#data$ = new Observable<Uint8Array>((subscriber) => reader.attach(subscriber));
+    }
+    return this.#data$;
+  }
   /** Emits when buffered writes fall below the high-water mark after write() returned false. */
   readonly writable$: Observable<void>;
 
@@ -34,7 +43,6 @@ export abstract class SecureStreamSurface<C> implements LendingStream {
     this.#transport = transport;
     this.#reader = reader;
     this.#writer = writer;
-    this.data$ = new Observable<Uint8Array>((subscriber) => reader.attach(subscriber));
     this.writable$ = writer.writable$;
   }
 
