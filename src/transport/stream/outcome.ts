@@ -39,6 +39,7 @@ export class Outcome<T> {
     this.#settled = true;
     this.#value = value;
     this.#resolve?.(value);
+    this.#forgetSettlers();
   }
 
   reject(error: unknown): void {
@@ -51,6 +52,13 @@ export class Outcome<T> {
     this.#settled = true;
     this.#error = make;
     this.#reject?.(make());
+    this.#forgetSettlers();
+  }
+
+  /** Settled, the promise's resolve and reject functions are garbage (a long-lived stream keeps its handshake's). */
+  #forgetSettlers(): void {
+    this.#resolve = undefined;
+    this.#reject = undefined;
   }
 }
 
