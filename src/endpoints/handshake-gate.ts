@@ -47,12 +47,15 @@ export interface HandshakeGateStats {
   connectionsRefusedPerAddress: number;
 }
 
-/** What the gate asks of its server for an admitted connection. */
+/**
+ * What the gate's server returns for an admitted connection: a promise that settles when the
+ * handshake has completed or failed (or the stream closed before). The server calls the `closed`
+ * callback the gate gave it once the connection has closed (maybe before start returns): a
+ * callback, not a promise, so an idle connection holds no pending promise and reaction
+ * (docs/architecture.md, "Memory per idle connection").
+ */
 export interface GatedConnection {
-  /** Settles when the handshake has completed or failed (or the stream closed before). */
   readonly handshakeDone: Promise<unknown>;
-  /** Emits once when the connection has closed. */
-  readonly closed: Promise<void>;
 }
 
 interface Waiting {
@@ -64,16 +67,19 @@ interface Waiting {
 /** Admits connections to their handshake, queues them, or refuses them. */
 export class HandshakeGate {
   readonly #limits: HandshakeLimits;
-  readonly #start: (transport: Transport) => GatedConnection | undefined;
+  readonly #start: (transport: Transport, closed: () => void) => GatedConnection | undefined;
   readonly #queue: Waiting[] = [];
   readonly #perAddress = new Map<string, number>();
   #inFlight = 0;
   readonly #counts = { deferred: 0, refused: 0, refusedPerAddress: 0 };
 
-  /** `start` makes the connection's secure stream (undefined: it could not be made). */
+  /**
+   * `start` makes the connection's secure stream (undefined: it could not be made) and calls
+   * `closed` once when it has closed.
+   */
   constructor(
     limits: HandshakeLimits,
-    start: (transport: Transport) => GatedConnection | undefined,
+    start: (transport: Transport, closed: () => void) => GatedConnection | undefined,
   ) {
     this.#limits = limits;
     this.#start = start;
@@ -132,25 +138,27 @@ export class HandshakeGate {
   }
 
   #admit(transport: Transport, address: string | undefined): void {
-    const connection = this.#start(transport);
-    if (connection === undefined) {
-      this.#release(address);
-      return;
-    }
+    // The slot is taken before the stream is made: it may close while being made.
     this.#inFlight += 1;
     let slotHeld = true;
     const giveBack = (): void => {
       if (!slotHeld) return;
       slotHeld = false;
       this.#inFlight -= 1;
-      this.#next();
+      // Once the stream that freed it has finished closing (or being made).
+      queueMicrotask(() => this.#next());
     };
-    // Both settle once: whichever comes first frees the slot (a stream may close mid-handshake).
-    connection.handshakeDone.then(giveBack, giveBack);
-    void connection.closed.then(() => {
+    const closed = (): void => {
       giveBack();
       this.#release(address);
-    });
+    };
+    const connection = this.#start(transport, closed);
+    if (connection === undefined) {
+      closed();
+      return;
+    }
+    // Both settle once: whichever comes first frees the slot (a stream may close mid-handshake).
+    connection.handshakeDone.then(giveBack, giveBack);
   }
 
   /** A slot is free: the longest-waiting connection gets it. */

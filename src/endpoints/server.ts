@@ -148,7 +148,7 @@ export class Server {
         queueTimeoutMs: handshakeTimeoutMs,
         maxConnectionsPerAddress: positive(o.maxConnectionsPerAddress, 'maxConnectionsPerAddress'),
       },
-      (transport) => this.#start(transport),
+      (transport, closed) => this.#start(transport, closed),
     );
     if (chooseTcp(options.tcp, this.#context.engine, 'createServer') === 'node') {
       this.#tcp = net.createServer({ pauseOnConnect: true }, (socket) =>
@@ -171,7 +171,7 @@ export class Server {
   }
 
   /** The gate gave the connection a handshake slot: its stream is made (the handshake starts). */
-  #start(transport: Transport): GatedConnection | undefined {
+  #start(transport: Transport, closed: () => void): GatedConnection | undefined {
     const o = this.#options;
     let socket: SSLSocket<SSLContext>;
     try {
@@ -183,13 +183,11 @@ export class Server {
       return undefined;
     }
     this.#live.add(socket);
-    const closed = new Promise<void>((resolve) =>
-      socket.closed$.subscribe(() => {
-        this.#live.delete(socket);
-        resolve();
-      }),
-    );
-    const connection = { handshakeDone: socket.handshake(), closed };
+    socket.closed$.subscribe(() => {
+      this.#live.delete(socket);
+      closed();
+    });
+    const connection = { handshakeDone: socket.handshake() };
     try {
       if (o.protocol) runProtocol(socket, o.protocol, this.#container);
       this.#onSocket?.(socket);
