@@ -17,6 +17,8 @@ export class BioPath implements CiphertextPath {
   readonly #transport: Transport;
   #sink: CiphertextSink | undefined;
   #subscription: Subscription | undefined;
+  #writableHeard: Subscription | undefined;
+  #closedHeard: Subscription | undefined;
 
   constructor(sslobj: SSLObject<unknown>, transport: Transport) {
     this.#incoming = sslobj.incoming;
@@ -42,6 +44,7 @@ export class BioPath implements CiphertextPath {
 
   open(sink: CiphertextSink): void {
     this.#sink = sink;
+    this.#writableHeard = this.#transport.writable$.subscribe(() => sink.drained());
     this.#subscription = this.#transport.data$.subscribe({
       next: (bytes) => {
         this.#incoming.writeOwned(
@@ -57,6 +60,7 @@ export class BioPath implements CiphertextPath {
       },
       error: (error: unknown) => sink.failed(error),
     });
+    this.#closedHeard = this.#transport.closed$.subscribe(() => sink.closed());
   }
 
   flush(): boolean {
@@ -72,7 +76,11 @@ export class BioPath implements CiphertextPath {
   }
 
   close(): void {
+    this.#writableHeard?.unsubscribe();
     this.#subscription?.unsubscribe();
+    this.#closedHeard?.unsubscribe();
+    this.#writableHeard = undefined;
     this.#subscription = undefined;
+    this.#closedHeard = undefined;
   }
 }

@@ -27,6 +27,10 @@ export interface CiphertextSink {
   ended(): void;
   /** The transport failed. */
   failed(error: unknown): void;
+  /** The transport takes writes again (its writable$). */
+  drained(): void;
+  /** The transport has closed both ways (its closed$). */
+  closed(): void;
 }
 
 /** One stream's way of moving ciphertext; see the file header. */

@@ -7,7 +7,7 @@
  * reader, the write queue, the timers, the ciphertext path and the information getters
  * (docs/architecture.md, "The secure stream").
  */
-import type { Observable, Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import {
   isWouldBlock,
   SSLEOFError,
@@ -64,9 +64,6 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   readonly #outcomes = new StreamOutcomes();
   #pumping = false;
   #pumpAgain = false;
-  /** The transport's writable$ and closed$, heard until the end (two fields: an array would keep 17 slots). */
-  #writableHeard: Subscription | undefined;
-  #closedHeard: Subscription | undefined;
   /** This stream's SSLObject onReadiness (cleared at the end only if still there). */
   readonly #hearReadiness = (event: ReadinessEvent): void => this.#onReadiness(event);
 
@@ -114,6 +111,13 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     failed(error: unknown): void {
       this.socket.#onTransportError(error);
     }
+    drained(): void {
+      this.socket.#writer.unblock();
+      this.socket.#pump();
+    }
+    closed(): void {
+      this.socket.#onTransportClosed();
+    }
   };
 
   /** Emits once when the stream has closed. */
@@ -145,12 +149,7 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
     this.#path = ciphertextPathFor(obj, transport);
     this.#shutdown = new ShutdownNegotiation(obj, this.#state, reader, this.#path);
     sslobj.onReadiness = this.#hearReadiness;
-    this.#writableHeard = transport.writable$.subscribe(() => {
-      this.#writer.unblock();
-      this.#pump();
-    });
     this.#path.open(host);
-    this.#closedHeard = transport.closed$.subscribe(() => this.#onTransportClosed());
     // The stream reads the transport from now on, whoever paused it before (STARTTLS).
     transport.resume();
     if (options.doHandshakeOnConnect ?? true) this.#startHandshake();
@@ -509,9 +508,5 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   #unsubscribe(): void {
     if (this.sslobj.onReadiness === this.#hearReadiness) this.sslobj.onReadiness = undefined;
     this.#path.close();
-    this.#writableHeard?.unsubscribe();
-    this.#closedHeard?.unsubscribe();
-    this.#writableHeard = undefined;
-    this.#closedHeard = undefined;
   }
 }

@@ -30,6 +30,8 @@ export class FusedPath implements CiphertextPath {
   readonly #socket: FusedSocket;
   #sink: CiphertextSink | undefined;
   #subscription: Subscription | undefined;
+  /** Between open() and close(): the stream hears the socket's drain and close. */
+  #hearing = false;
   /** Every ciphertext byte the socket fed the engine (MemoryBIO's `written`). */
   #written = 0;
   /** The socket's EOF reached the engine (MemoryBIO's `eofWritten`). */
@@ -76,6 +78,7 @@ export class FusedPath implements CiphertextPath {
 
   open(sink: CiphertextSink): void {
     this.#sink = sink;
+    this.#hearing = true;
     // Reading starts when someone subscribes; what is read goes to the engine, not to next().
     this.#subscription = this.#socket.data$.subscribe({
       complete: () => sink.ended(),
@@ -100,6 +103,7 @@ export class FusedPath implements CiphertextPath {
   close(): void {
     this.#subscription?.unsubscribe();
     this.#subscription = undefined;
+    this.#hearing = false;
   }
 
   // --- what the socket reports ------------------------------------------------------------------
@@ -116,9 +120,20 @@ export class FusedPath implements CiphertextPath {
     this.#eofWritten = true;
   }
 
-  /** Everything the socket queued has reached the kernel. */
+  /**
+   * Everything the socket queued has reached the kernel. The socket tells the path directly, as
+   * it tells it that it closed: the stream needs no subscriptions to its writable$ and closed$,
+   * and the socket makes those subjects only for someone else (docs/architecture.md, "Memory per
+   * idle connection").
+   */
   drained(): void {
     this.#queued = 0;
+    if (this.#hearing) this.#sink?.drained();
+  }
+
+  /** The socket has closed both ways. */
+  closed(): void {
+    if (this.#hearing) this.#sink?.closed();
   }
 
   // --- what the engine reports after each driving call ------------------------------------------

@@ -80,8 +80,14 @@ export interface NativeTcpConnectOptions {
 /** A Transport over a TCP socket the addon owns (TCP_NODELAY always on). */
 export class NativeTcpTransport implements Transport {
   readonly #handle: NativeSocketHandle;
-  readonly #writable = new Subject<void>();
-  readonly #closed = new ReplaySubject<void>(1);
+  // Made when someone first asks for writable$ or closed$: a stream over the fused path hears the
+  // socket's drain and close directly (fused-path.ts), so most sockets never make them.
+  #writable: Subject<void> | undefined;
+  #writable$: Observable<void> | undefined;
+  #closed: ReplaySubject<void> | undefined;
+  #closed$: Observable<void> | undefined;
+  /** The Close event came: subjects made later start closed. */
+  #gone = false;
   #reader: Subscriber<Uint8Array> | undefined;
   #paused = false;
   #readEnded = false;
@@ -100,8 +106,27 @@ export class NativeTcpTransport implements Transport {
   #onConnect: ((error: Error | undefined) => void) | undefined;
 
   readonly data$: Observable<Uint8Array>;
-  readonly writable$: Observable<void> = this.#writable.asObservable();
-  readonly closed$: Observable<void> = this.#closed.asObservable();
+
+  get writable$(): Observable<void> {
+    if (this.#writable$ === undefined) {
+      this.#writable = new Subject<void>();
+      if (this.#gone) this.#writable.complete();
+      this.#writable$ = this.#writable.asObservable();
+    }
+    return this.#writable$;
+  }
+
+  get closed$(): Observable<void> {
+    if (this.#closed$ === undefined) {
+      this.#closed = new ReplaySubject<void>(1);
+      if (this.#gone) {
+        this.#closed.next();
+        this.#closed.complete();
+      }
+      this.#closed$ = this.#closed.asObservable();
+    }
+    return this.#closed$;
+  }
 
   /** @internal Wraps a handle the addon made (an accepted or connecting socket). */
   constructor(handle: NativeSocketHandle, connected: boolean) {
@@ -194,7 +219,7 @@ export class NativeTcpTransport implements Transport {
         return;
       case SocketEvent.Drain:
         this.#fused?.drained();
-        this.#writable.next();
+        this.#writable?.next();
         return;
       case SocketEvent.Finish:
         this.#finished = true;
@@ -215,9 +240,11 @@ export class NativeTcpTransport implements Transport {
         // Closed here rather than by the peer's FIN: the engine has seen the end (native/fusion.c).
         this.#fused?.endReached();
         this.#reader?.complete();
-        this.#closed.next();
-        this.#closed.complete();
-        this.#writable.complete();
+        this.#gone = true;
+        this.#fused?.closed();
+        this.#closed?.next();
+        this.#closed?.complete();
+        this.#writable?.complete();
         return;
     }
   };
