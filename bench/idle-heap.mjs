@@ -8,48 +8,16 @@
 //   node bench/idle-heap.mjs [N] [--top K]
 //
 // Build first (`npm run build`). RXTLS_ENGINE picks the server's engine.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import tls from 'node:tls';
+import { rssKiB, startEchoServer } from './serve-process.mjs';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const count = Number(args[0]?.startsWith('--') ? 2000 : (args[0] ?? 2000));
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 40;
-
-function rssKiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-}
-
-function startServer(dir) {
-  const child = spawn(
-    process.execPath,
-    [
-      '--heapsnapshot-signal=SIGUSR2',
-      join(root, 'bin/rxtls.js'),
-      'serve',
-      '--echo',
-      '--port',
-      '0',
-      '--max-connections',
-      '20000',
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((ready, fail) => {
-    let out = '';
-    child.once('exit', (code) => fail(new Error(`rxtls serve exited with ${code}: ${out}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const port = /listening on \S+:(\d+)/.exec(out)?.[1];
-      if (port) ready({ child, port: Number(port) });
-    });
-  });
-}
 
 function idle(port, ca) {
   return new Promise((done, fail) => {
@@ -145,7 +113,7 @@ function tally(snap) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rxtls-idle-heap-'));
-const { child, port } = await startServer(dir);
+const { child, port } = await startEchoServer(dir, ['--heapsnapshot-signal=SIGUSR2']);
 const ca = readFileSync(join(dir, '.rxtls/ca.pem'));
 const sockets = [];
 try {

@@ -15,13 +15,13 @@
 //
 // Build first (`npm run build`): the server is bin/rxtls.js and the record writer is
 // dist/test/helpers/tls13-sender.js. RXTLS_ENGINE picks the server's engine.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { rssKiB, startEchoServer } from './serve-process.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const { secretFromKeylog, Tls13Sender } = await import(
@@ -36,29 +36,6 @@ const count = Number(args[0]?.startsWith('--') ? 500 : (args[0] ?? 500));
 const neverReadingCount = Number(option('--never-reading', 100));
 const bytes = Number(option('--bytes', 4096));
 const patterns = option('--patterns', 'idle,records,segments,never-reading').split(',');
-
-/** RSS of a process in KiB, from /proc. */
-function rssKiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-}
-
-function startServer(dir) {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'bin/rxtls.js'), 'serve', '--echo', '--port', '0', '--max-connections', '20000'],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((ready, fail) => {
-    let out = '';
-    child.once('exit', (code) => fail(new Error(`rxtls serve exited with ${code}: ${out}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const port = /listening on \S+:(\d+)/.exec(out)?.[1];
-      if (port) ready({ child, port: Number(port) });
-    });
-  });
-}
 
 /** Resolves with the socket once its handshake is done. */
 function handshaken(socket) {
@@ -171,7 +148,7 @@ const patternOpeners = {
 
 async function run(pattern, n) {
   const dir = mkdtempSync(join(tmpdir(), 'rxtls-slow-peers-'));
-  const { child, port } = await startServer(dir);
+  const { child, port } = await startEchoServer(dir);
   const ca = readFileSync(join(dir, '.rxtls/ca.pem'));
   const sockets = [];
   try {

@@ -7,13 +7,12 @@
 //   node bench/soak.mjs idle [N] [--hold-ms MS] [--rounds R]   N concurrent idle TLS connections, R times
 //
 // Build first (`npm run build`): the server is bin/rxtls.js. RXTLS_ENGINE picks its engine.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import tls from 'node:tls';
+import { rssKiB, startEchoServer } from './serve-process.mjs';
 
-const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const mode = args[0];
 const count = Number(args[1] ?? (mode === 'idle' ? 10_000 : 100_000));
@@ -30,26 +29,10 @@ if ((mode !== 'cycles' && mode !== 'idle') || !Number.isInteger(count) || count 
 
 /** RSS (KiB) and open descriptors of a process, from /proc. */
 function sample(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return { rssMiB: Math.round(rssKiB / 102.4) / 10, fds: readdirSync(`/proc/${pid}/fd`).length };
-}
-
-function startServer(dir) {
-  const child = spawn(
-    process.execPath,
-    [join(root, 'bin/rxtls.js'), 'serve', '--echo', '--port', '0', '--max-connections', '20000'],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((ready, fail) => {
-    let out = '';
-    child.once('exit', (code) => fail(new Error(`rxtls serve exited with ${code}: ${out}`)));
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const port = /listening on \S+:(\d+)/.exec(out)?.[1];
-      if (port) ready({ child, port: Number(port) });
-    });
-  });
+  return {
+    rssMiB: Math.round(rssKiB(pid) / 102.4) / 10,
+    fds: readdirSync(`/proc/${pid}/fd`).length,
+  };
 }
 
 /** One TLS connection that has completed its handshake and echoed `payload`. */
@@ -108,7 +91,7 @@ async function settle(pid, fds, limitMs) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'rxtls-soak-'));
-const { child, port } = await startServer(dir);
+const { child, port } = await startEchoServer(dir);
 const ca = readFileSync(join(dir, '.rxtls/ca.pem'));
 const report = (label, s) =>
   process.stdout.write(
