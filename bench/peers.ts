@@ -50,6 +50,37 @@ export function installed(binary: string): boolean {
   return spawnSync(binary, ['-v'], { stdio: 'ignore' }).status === 0;
 }
 
+export function uvloopInstalled(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import uvloop'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Installs the Debian packages of the missing peers (nginx, haproxy, python3-uvloop) with apt-get
+ * when this process may (root, apt-get present), as scripts/install-test-peers.sh does for the
+ * tests; otherwise the bench skips what is missing with one line each.
+ */
+export function installMissingPeers(say: (line: string) => void): void {
+  const missing = [
+    installed('nginx') ? '' : 'nginx',
+    installed('haproxy') ? '' : 'haproxy',
+    uvloopInstalled() ? '' : 'python3-uvloop',
+  ].filter(Boolean);
+  if (missing.length === 0) return;
+  const canInstall =
+    process.getuid?.() === 0 &&
+    spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!canInstall) return;
+  say(`installing missing peers: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
+  const result = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], {
+    stdio: 'ignore',
+    env,
+  });
+  if (result.status !== 0)
+    say(`apt-get install ${missing.join(' ')} failed (status ${result.status})`);
+}
+
 /** nginx 1.22 in one process (no master), HTTPS answering every request with 3 bytes. */
 export async function startNginx(dir: string, cert: string, key: string): Promise<PeerProcess> {
   const port = await freePort();

@@ -5,20 +5,33 @@
  * and HAProxy (TLS terminated and forwarded to a plain TCP echo); a server whose software is
  * missing is skipped with one line. Each server runs in its own process, loaded by the same Node
  * `tls` client from this process; its CPU (all threads, from the scheduler's counters in /proc)
- * and RSS are read around each workload, after warm-up rounds. Progress goes to stderr; the table
- * to stdout, and as a chart to bench/results/server-cpu.svg (BENCH_SVG=path, or BENCH_SVG= none).
+ * and RSS are read around each workload, after warm-up rounds. The servers run on one core and this
+ * process on the other (bench/cpu-pin.ts); every server is measured once per round, the rounds
+ * interleaved, and each cell is the median over the rounds (the range is printed too). Missing
+ * peers are installed with apt-get where the bench may (bench/peers.ts). Progress goes to stderr;
+ * the table to stdout, and as a chart to bench/results/server-cpu.svg (BENCH_SVG=path, or
+ * BENCH_SVG= none).
  *
  * Run: npm run build && node dist/bench/server-cpu.js   (BENCH_SCALE=0.5 for a quicker run;
- * BENCH_WARMUP=N warm-up rounds, default 3; BENCH_SERVERS=native,uvloop picks servers by name)
+ * BENCH_ROUNDS=N measured rounds, default 3; BENCH_WARMUP=N warm-up rounds, default 3;
+ * BENCH_SERVERS=native,uvloop picks servers by name; BENCH_PIN=0 leaves the scheduler alone)
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { createCertificateAuthority, issueCertificate } from '../src/x509/cert-factory.js';
 import { serverCpuChart } from './chart-svg.js';
-import { installed, type PeerProcess, startHaproxy, startNginx } from './peers.js';
+import { CLIENT_CPU, pin, pinningEnabled, SERVER_CPU } from './cpu-pin.js';
+import {
+  installed,
+  installMissingPeers,
+  type PeerProcess,
+  startHaproxy,
+  startNginx,
+  uvloopInstalled,
+} from './peers.js';
 import { cpuMicros } from './process-cpu.js';
 
 const SCALE = Number(process.env['BENCH_SCALE'] ?? 1);
@@ -35,6 +48,7 @@ const IDLE_WARMUP = 500;
 const SETTLE_MS = 500;
 const CHUNK = 64 * 1024;
 const WARMUP_ROUNDS = Number(process.env['BENCH_WARMUP'] ?? 3);
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 
 /** What a server answers: an echo (every workload), or HTTPS (handshakes and idle memory). */
 type ServerKind = 'echo' | 'https';
@@ -321,9 +335,9 @@ async function warmUp(server: Server): Promise<void> {
 
 const NO_ECHO = { cpu: Number.NaN, median: Number.NaN, p99: Number.NaN, perSecond: Number.NaN };
 
-async function measure(server: Server): Promise<Row> {
-  await warmUp(server);
-  const step = (what: string) => progress(`${server.name}: measuring ${what}`);
+/** One measure of every workload the server does (idle memory is measured on fresh servers). */
+async function measure(server: Server, round: number): Promise<Row> {
+  const step = (what: string) => progress(`${server.name}: round ${round}, ${what}`);
   step(`${HANDSHAKES} full handshakes`);
   const handshake = await handshakes(server);
   step(`${HANDSHAKES} resumed handshakes`);
@@ -352,10 +366,6 @@ async function measure(server: Server): Promise<Row> {
   };
 }
 
-function uvloopAvailable(): boolean {
-  return spawnSync('/usr/bin/python3', ['-c', 'import uvloop'], { stdio: 'ignore' }).status === 0;
-}
-
 /** A server the bench can run: its name, what it answers, and how to start a fresh one. */
 interface Contender {
   name: string;
@@ -379,7 +389,7 @@ async function contenders(dir: string, cert: string, key: string): Promise<Conte
     node('node native tls', 'node-native'),
   ];
   const uvloopScript = new URL('../../bench/uvloop-echo.py', import.meta.url).pathname;
-  if (uvloopAvailable())
+  if (uvloopInstalled())
     list.push({
       name: 'python uvloop',
       kind: 'echo',
@@ -395,31 +405,97 @@ async function contenders(dir: string, cert: string, key: string): Promise<Conte
   return list;
 }
 
-async function run(contender: Contender): Promise<Row> {
-  progress(`${contender.name}: starting`);
+/** Starts a contender, the server on the server's core and its helpers on the client's. */
+async function start(contender: Contender): Promise<Server> {
   const server: Server = {
     name: contender.name,
     kind: contender.kind,
     ...(await contender.start()),
   };
-  let row: Row;
   try {
-    row = await measure(server);
-  } finally {
+    pin(server.child.pid, SERVER_CPU);
+    for (const helper of server.helpers) pin(helper.pid, CLIENT_CPU);
+  } catch (error) {
     await stop(server);
+    throw error;
   }
-  progress(`${contender.name}: idle memory of ${IDLE_CONNECTIONS} connections, fresh server`);
-  const fresh: Server = {
-    name: contender.name,
-    kind: contender.kind,
-    ...(await contender.start()),
-  };
+  return server;
+}
+
+/** Idle memory of a fresh server (see idleMemory). */
+async function freshIdleMemory(contender: Contender, round: number): Promise<number> {
+  progress(
+    `${contender.name}: round ${round}, idle memory of ${IDLE_CONNECTIONS} connections, fresh server`,
+  );
+  const fresh = await start(contender);
   try {
-    row.idleKiB = await idleMemory(fresh);
+    return await idleMemory(fresh);
   } finally {
     await stop(fresh);
   }
+}
+
+const COLUMNS = [
+  'handshake',
+  'resumed',
+  'abandoned',
+  'perMiB',
+  'pingCpu',
+  'pingMedian',
+  'pingP99',
+  'fanCpu',
+  'fanRate',
+  'idleKiB',
+] as const;
+
+function median(values: number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Each column's median over the rounds. */
+function medianRow(rounds: Row[]): Row {
+  const row = { ...(rounds[0] as Row) };
+  for (const column of COLUMNS) row[column] = median(rounds.map((r) => r[column]));
   return row;
+}
+
+/**
+ * Every contender is started and warmed up, then measured once per round, the rounds interleaved
+ * (a slow minute of the machine then falls on every server, not on one); then each one's idle
+ * memory on a fresh server, once per round. Returns every round of every contender that ran.
+ */
+async function runAll(chosen: Contender[]): Promise<{ contender: Contender; rounds: Row[] }[]> {
+  const running: { contender: Contender; server: Server; rounds: Row[] }[] = [];
+  try {
+    for (const contender of chosen) {
+      progress(`${contender.name}: starting`);
+      let server: Server | undefined;
+      try {
+        server = await start(contender);
+        await warmUp(server);
+        running.push({ contender, server, rounds: [] });
+      } catch (error) {
+        progress(`${contender.name}: failed, skipped (${(error as Error).message})`);
+        if (server) await stop(server);
+      }
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const entry of running) entry.rounds.push(await measure(entry.server, round));
+    }
+  } finally {
+    for (const { server } of running) await stop(server);
+  }
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const entry of running) {
+      (entry.rounds[round - 1] as Row).idleKiB = await freshIdleMemory(entry.contender, round);
+    }
+  }
+  return running.map(({ contender, rounds }) => ({ contender, rounds }));
 }
 
 function writeChart(rows: Row[], subtitle: string): void {
@@ -445,6 +521,8 @@ function writeChart(rows: Row[], subtitle: string): void {
 }
 
 async function main(): Promise<void> {
+  installMissingPeers(progress);
+  pin(process.pid, CLIENT_CPU);
   const dir = mkdtempSync(join(tmpdir(), 'rxtls-bench-'));
   const authority = await createCertificateAuthority({ subject: 'CN=bench CA' });
   const leaf = await issueCertificate(authority, {
@@ -462,20 +540,16 @@ async function main(): Promise<void> {
   const chosen = only
     ? kinds.filter(({ name }) => only.some((word) => name.includes(word)))
     : kinds;
-  const rows: Row[] = [];
+  let results: { contender: Contender; rounds: Row[] }[];
   try {
-    for (const contender of chosen) {
-      try {
-        rows.push(await run(contender));
-      } catch (error) {
-        progress(`${contender.name}: failed, skipped (${(error as Error).message})`);
-      }
-    }
+    results = await runAll(chosen);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const rows = results.map(({ rounds }) => medianRow(rounds));
   const fmt = (n: number, digits = 0) => (Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
-  const subtitle = `2 cores; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle; each after ${WARMUP_ROUNDS} warm-up rounds`;
+  const pinned = pinningEnabled() ? 'server pinned to one core, client to the other' : 'unpinned';
+  const subtitle = `2 cores, ${pinned}; ${HANDSHAKES} handshakes, ${BULK_MIB} MiB bulk, ${PING_PONGS} ping-pongs, ${FANOUT_CONNECTIONS}x${FANOUT_MESSAGES} fan-out, ${IDLE_CONNECTIONS} idle; median of ${ROUNDS} rounds, each after ${WARMUP_ROUNDS} warm-up rounds`;
   console.log(`\nserver cost per unit of work (${subtitle})\n`);
   console.log(
     '| server | CPU µs/handshake | CPU µs/resumed | CPU µs/abandoned | CPU ms/MiB | CPU µs/ping-pong | RTT median µs | RTT p99 µs | CPU µs/fan-out msg | fan-out msg/s | RSS KiB/idle conn |',
@@ -484,6 +558,23 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(
       `| ${r.name} | ${fmt(r.handshake)} | ${fmt(r.resumed)} | ${fmt(r.abandoned)} | ${fmt(r.perMiB / 1000, 2)} | ${fmt(r.pingCpu)} | ${fmt(r.pingMedian)} | ${fmt(r.pingP99)} | ${fmt(r.fanCpu)} | ${fmt(r.fanRate)} | ${fmt(r.idleKiB, 1)} |`,
+    );
+  }
+  // The spread over the rounds, of the measures the issue sets targets for.
+  const range = (rounds: Row[], column: (typeof COLUMNS)[number], scale = 1, digits = 0) => {
+    const values = rounds.map((r) => r[column] / scale).filter((v) => !Number.isNaN(v));
+    return values.length === 0
+      ? 'n/a'
+      : `${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)}`;
+  };
+  console.log(`\nrange over the ${ROUNDS} rounds\n`);
+  console.log(
+    '| server | CPU µs/handshake | CPU µs/resumed | CPU ms/MiB | CPU µs/ping-pong | CPU µs/fan-out msg | RSS KiB/idle conn |',
+  );
+  console.log('| --- | --: | --: | --: | --: | --: | --: |');
+  for (const { contender, rounds } of results) {
+    console.log(
+      `| ${contender.name} | ${range(rounds, 'handshake')} | ${range(rounds, 'resumed')} | ${range(rounds, 'perMiB', 1000, 2)} | ${range(rounds, 'pingCpu')} | ${range(rounds, 'fanCpu')} | ${range(rounds, 'idleKiB', 1, 1)} |`,
     );
   }
   writeChart(rows, `${new Date().toISOString().slice(0, 16)} UTC, ${subtitle}`);
