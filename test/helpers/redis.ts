@@ -52,6 +52,11 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
       }
     });
     child.stderr?.resume();
+    // Not installed (scripts/install-test-peers.sh installs it): this test fails, not the file.
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server could not start: ${error.message}`));
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`redis-server exited (${code}): ${output}`));
