@@ -9,7 +9,6 @@
  * This file is the one place that pairs an engine with a socket: the stream, the SSLObject and the
  * engine seam know nothing of it.
  */
-import type { Observable, Subscription } from 'rxjs';
 import { STREAM_HIGH_WATER_MARK } from '../../limits.js';
 import { engineOf, type SSLObject } from '../../sansio/ssl-object.js';
 import type { CiphertextPath, CiphertextSink } from '../../stream/ciphertext-path.js';
@@ -19,8 +18,13 @@ import { NativeEngine } from './native-engine.js';
 /** The socket's side of a fusion: its reads, and the end of the fusion. */
 export interface FusedSocket {
   readonly handle: NativeSocketHandle;
-  /** The socket's plain data$ (never emits when fused: its completion and error still matter). */
-  readonly data$: Observable<Uint8Array>;
+  /**
+   * Starts (or stops) reading into the engine; the socket then tells the path its end (readEnded)
+   * or its failure (readFailed), once. No data$ subscription: a subscriber and its teardown per
+   * connection are memory an idle connection keeps (docs/architecture.md, "Memory per idle
+   * connection").
+   */
+  read(on: boolean): void;
   /** The fusion ended: the socket routes its events as a plain transport again. */
   onUnfused(): void;
 }
@@ -29,8 +33,7 @@ export interface FusedSocket {
 export class FusedPath implements CiphertextPath {
   readonly #socket: FusedSocket;
   #sink: CiphertextSink | undefined;
-  #subscription: Subscription | undefined;
-  /** Between open() and close(): the stream hears the socket's drain and close. */
+  /** Between open() and close(): the stream hears the socket's drain, end and close. */
   #hearing = false;
   /** Every ciphertext byte the socket fed the engine (MemoryBIO's `written`). */
   #written = 0;
@@ -79,11 +82,8 @@ export class FusedPath implements CiphertextPath {
   open(sink: CiphertextSink): void {
     this.#sink = sink;
     this.#hearing = true;
-    // Reading starts when someone subscribes; what is read goes to the engine, not to next().
-    this.#subscription = this.#socket.data$.subscribe({
-      complete: () => sink.ended(),
-      error: (error: unknown) => sink.failed(error),
-    });
+    // What the socket reads goes to the engine; the path hears only how reading ends.
+    this.#socket.read(true);
   }
 
   flush(): boolean {
@@ -101,9 +101,9 @@ export class FusedPath implements CiphertextPath {
   }
 
   close(): void {
-    this.#subscription?.unsubscribe();
-    this.#subscription = undefined;
+    if (!this.#hearing) return;
     this.#hearing = false;
+    this.#socket.read(false);
   }
 
   // --- what the socket reports ------------------------------------------------------------------
@@ -118,6 +118,16 @@ export class FusedPath implements CiphertextPath {
   /** The socket's end reached the engine: the peer's FIN, or the socket closing under it. */
   endReached(): void {
     this.#eofWritten = true;
+  }
+
+  /** Reading ended (after endReached): nothing more will be fed. Told once. */
+  readEnded(): void {
+    if (this.#hearing) this.#sink?.ended();
+  }
+
+  /** Reading failed (a reset, a read error, a destroy with an error). Told once. */
+  readFailed(error: Error): void {
+    if (this.#hearing) this.#sink?.failed(error);
   }
 
   /**

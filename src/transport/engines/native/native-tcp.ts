@@ -89,6 +89,8 @@ export class NativeTcpTransport implements Transport {
   /** The Close event came: subjects made later start closed. */
   #gone = false;
   #reader: Subscriber<Uint8Array> | undefined;
+  /** The fused path reads (in place of a data$ subscriber): it hears the end or the failure. */
+  #fusedReading = false;
   #paused = false;
   #readEnded = false;
   #readError: Error | undefined;
@@ -105,7 +107,13 @@ export class NativeTcpTransport implements Transport {
   /** Resolves a connect() in progress. */
   #onConnect: ((error: Error | undefined) => void) | undefined;
 
-  readonly data$: Observable<Uint8Array>;
+  #data$: Observable<Uint8Array> | undefined;
+
+  /** Made when first asked: a socket under the fused path never is. */
+  get data$(): Observable<Uint8Array> {
+    this.#data$ ??= new Observable<Uint8Array>((subscriber) => this.#attach(subscriber));
+    return this.#data$;
+  }
 
   get writable$(): Observable<void> {
     if (this.#writable$ === undefined) {
@@ -133,7 +141,6 @@ export class NativeTcpTransport implements Transport {
     this.#handle = handle;
     sockets().setEvents(handle, this.#onEvent);
     this.#connected = connected;
-    this.data$ = new Observable<Uint8Array>((subscriber) => this.#attach(subscriber));
   }
 
   /**
@@ -209,7 +216,7 @@ export class NativeTcpTransport implements Transport {
       case SocketEvent.End:
         this.#readEnded = true;
         this.#fused?.endReached();
-        this.#reader?.complete();
+        this.#endReading();
         return;
       case SocketEvent.Error:
         this.#fail(socketError(this.#onConnect ? 'connect' : 'read', a as number, b as string));
@@ -239,7 +246,7 @@ export class NativeTcpTransport implements Transport {
         this.#closing = true;
         // Closed here rather than by the peer's FIN: the engine has seen the end (native/fusion.c).
         this.#fused?.endReached();
-        this.#reader?.complete();
+        this.#endReading();
         this.#gone = true;
         this.#fused?.closed();
         this.#closed?.next();
@@ -249,8 +256,41 @@ export class NativeTcpTransport implements Transport {
     }
   };
 
+  /** The reader (a data$ subscriber or the fused path) hears that reading has ended. */
+  #endReading(): void {
+    this.#reader?.complete();
+    if (this.#fusedReading) {
+      this.#fusedReading = false;
+      this.#fused?.readEnded();
+    }
+  }
+
+  /** The reader hears that reading failed; a data$ subscriber is let go of. */
+  #failReading(error: Error): void {
+    this.#reader?.error(error);
+    this.#reader = undefined;
+    if (this.#fusedReading) {
+      this.#fusedReading = false;
+      this.#fused?.readFailed(error);
+    }
+  }
+
+  /** Someone reads: the data$ subscriber, or the fused path. */
+  get #reading(): boolean {
+    return this.#reader !== undefined || this.#fusedReading;
+  }
+
+  /** The fused path starts or stops reading (FusedSocket.read). */
+  #fusedRead(on: boolean): void {
+    if (on === this.#fusedReading) return;
+    this.#fusedReading = on;
+    if (this.#closing) return;
+    if (!on) sockets().readStop(this.#handle);
+    else if (!this.#paused) sockets().readStart(this.#handle);
+  }
+
   #attach(subscriber: Subscriber<Uint8Array>): () => void {
-    if (this.#reader) {
+    if (this.#reading) {
       subscriber.error(
         new Error('NativeTcpTransport.data$ has one consumer at a time and already has it'),
       );
@@ -278,7 +318,7 @@ export class NativeTcpTransport implements Transport {
     const connecting = this.#onConnect;
     this.#onConnect = undefined;
     connecting?.(error);
-    this.#reader?.error(error);
+    this.#failReading(error);
     this.#close(false);
   }
 
@@ -294,11 +334,11 @@ export class NativeTcpTransport implements Transport {
    * fresh socket (nothing read yet, no reader) and a native engine qualify; undefined otherwise.
    */
   [OPEN_CIPHERTEXT_PATH](sslobj: SSLObject<unknown>): CiphertextPath | undefined {
-    if (this.#reader || this.#readEnded || this.#closing || this.#fused) return undefined;
+    if (this.#reading || this.#readEnded || this.#closing || this.#fused) return undefined;
     this.#fused = openFusedPath(
       {
         handle: this.#handle,
-        data$: this.data$,
+        read: (on) => this.#fusedRead(on),
         onUnfused: () => {
           this.#fused = undefined;
         },
@@ -338,8 +378,7 @@ export class NativeTcpTransport implements Transport {
   destroy(error?: Error): void {
     if (this.#closing) return;
     if (error) {
-      this.#reader?.error(error);
-      this.#reader = undefined;
+      this.#failReading(error);
       this.#close(true);
       return;
     }
@@ -369,13 +408,13 @@ export class NativeTcpTransport implements Transport {
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    if (this.#reader && !this.#closing) sockets().readStop(this.#handle);
+    if (this.#reading && !this.#closing) sockets().readStop(this.#handle);
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (this.#reader && !this.#closing && !this.#readEnded) sockets().readStart(this.#handle);
+    if (this.#reading && !this.#closing && !this.#readEnded) sockets().readStart(this.#handle);
   }
 
   get localAddress(): TransportAddress | null {
