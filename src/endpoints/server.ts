@@ -10,6 +10,7 @@ import type { SSLContext, WrapSocketOptions } from '../context/ssl-context.js';
 import { REACTOR, SERVER_CONTEXT } from '../di/tokens.js';
 import { ValueError } from '../errors/errors.js';
 import { defaultReactor, type Reactor, type ReactorStats } from '../transport/stream/reactor.js';
+import { WHEN_CLOSED } from '../transport/stream/close-hook.js';
 import type { SSLSocket } from '../transport/stream/ssl-socket.js';
 import {
   chooseTcp,
@@ -183,7 +184,7 @@ export class Server {
       return undefined;
     }
     this.#live.add(socket);
-    socket.closed$.subscribe(() => {
+    socket[WHEN_CLOSED](() => {
       this.#live.delete(socket);
       closed();
     });

@@ -69,10 +69,38 @@ export class Outcome<T> {
 export class StreamOutcomes {
   readonly handshake = new Outcome<void>();
   readonly closed = new Outcome<void>();
-  readonly #closedSubject = new ReplaySubject<void>(1);
+  /** Made when someone first asks for closed$ (most server connections never do). */
+  #closedSubject: ReplaySubject<void> | undefined;
+  #closed$: Observable<void> | undefined;
+  /** The one callback whenClosed() registered (the stream's owner: its server). */
+  #onClose: (() => void) | undefined;
+  #isClosed = false;
   /** Asked for by unwrap(): the shutdown hands the transport back instead of closing it. */
   #unwrap: Outcome<Transport> | undefined;
-  readonly closed$: Observable<void> = this.#closedSubject.asObservable();
+
+  /** Emits once when the stream has closed (a subscriber after the close hears it at once). */
+  get closed$(): Observable<void> {
+    if (this.#closed$ === undefined) {
+      const subject = new ReplaySubject<void>(1);
+      if (this.#isClosed) {
+        subject.next();
+        subject.complete();
+      }
+      this.#closedSubject = subject;
+      this.#closed$ = subject.asObservable();
+    }
+    return this.#closed$;
+  }
+
+  /**
+   * Calls `callback` once when the stream has closed (at once if it has), before closed$'s
+   * subscribers: a field, not a subscription, for the owner every stream has (docs/architecture.md,
+   * "Memory per idle connection"). One callback per stream.
+   */
+  whenClosed(callback: () => void): void {
+    if (this.#isClosed) callback();
+    else this.#onClose = callback;
+  }
 
   /** Whether unwrap() was asked for. */
   get unwrapping(): boolean {
@@ -107,8 +135,13 @@ export class StreamOutcomes {
 
   /** The stream has closed. */
   close(): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
     this.closed.resolve();
-    this.#closedSubject.next();
-    this.#closedSubject.complete();
+    const onClose = this.#onClose;
+    this.#onClose = undefined;
+    onClose?.();
+    this.#closedSubject?.next();
+    this.#closedSubject?.complete();
   }
 }

@@ -23,6 +23,7 @@ import type { ReadinessEvent, SSLObject } from '../sansio/ssl-object.js';
 import type { Transport } from '../transport.js';
 import { type CiphertextPath, type CiphertextSink, ciphertextPathFor } from './ciphertext-path.js';
 import { StreamOutcomes } from './outcome.js';
+import { WHEN_CLOSED } from './close-hook.js';
 import { PlaintextReader, type ReaderHost } from './plaintext-reader.js';
 import { ShutdownNegotiation } from './shutdown-negotiation.js';
 import { StreamReport } from './stream-diagnostics.js';
@@ -121,7 +122,14 @@ export class SSLSocket<C = unknown> extends SecureStreamSurface<C> implements Tr
   };
 
   /** Emits once when the stream has closed. */
-  readonly closed$: Observable<void> = this.#outcomes.closed$;
+  get closed$(): Observable<void> {
+    return this.#outcomes.closed$;
+  }
+
+  /** @internal Calls `callback` once when the stream has closed (close-hook.ts); one per stream. */
+  [WHEN_CLOSED](callback: () => void): void {
+    this.#outcomes.whenClosed(callback);
+  }
 
   constructor(
     sslobj: SSLObject<C>,

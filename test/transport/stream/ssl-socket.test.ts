@@ -9,6 +9,7 @@ import { engineAvailable } from '../../../src/transport/engines/engines.js';
 import { SSLEOFError, TLSTimeoutError, ValueError } from '../../../src/errors/errors.js';
 import { MemoryBIO } from '../../../src/transport/sansio/memory-bio.js';
 import { memoryPipe } from '../../../src/transport/memory-pipe.js';
+import { WHEN_CLOSED } from '../../../src/transport/stream/close-hook.js';
 import { Reactor } from '../../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../../src/transport/stream/ssl-socket.js';
 import { TcpTransport } from '../../../src/transport/tcp-transport.js';
@@ -444,3 +445,28 @@ test('an SSLObject readiness$ subscriber hears the error that ends its stream, t
 });
 
 test.run();
+
+test('closed$ asked for only after the close still emits once and completes', async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  await Promise.all([client.handshake(), server.handshake()]);
+  await Promise.all([client.close(), server.close()]);
+  const heard = await lastValueFrom(client.closed$.pipe(toArray()));
+  assert.equal(heard, [undefined]);
+});
+
+test("the owner's close hook runs once, before closed$'s subscribers, and at once on a closed stream", async () => {
+  const reactor = new Reactor();
+  const { client, server } = securePair(reactor);
+  const order: string[] = [];
+  client.closed$.subscribe(() => order.push('closed$'));
+  client[WHEN_CLOSED](() => order.push('hook'));
+  await Promise.all([client.handshake(), server.handshake()]);
+  await Promise.all([client.close(), server.close()]);
+  assert.equal(order, ['hook', 'closed$']);
+  let late = 0;
+  client[WHEN_CLOSED](() => {
+    late += 1;
+  });
+  assert.is(late, 1);
+});
