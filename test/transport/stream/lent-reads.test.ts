@@ -137,3 +137,46 @@ test('lentData$ lends views of a few reused buffers; data$ after it gets owned c
 });
 
 test.run();
+
+test("serve --echo's echo pauses while its peer does not read, resumes once it does, and loses nothing", async () => {
+  const reactor = new Reactor();
+  let paused!: () => void;
+  const serverPaused = new Promise<void>((resolve) => {
+    paused = resolve;
+  });
+  let resumes = 0;
+  const server = createServer({ context: fixture.serverCtx, reactor }, (socket) => {
+    const stream = socket as SSLSocket<unknown>;
+    // Observes the echo's calls, and passes them on.
+    const pause = stream.pause.bind(stream);
+    const resume = stream.resume.bind(stream);
+    stream.pause = () => {
+      paused();
+      pause();
+    };
+    stream.resume = () => {
+      resumes += 1;
+      resume();
+    };
+    echoStream(stream);
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
+  const echoed = digestOf(client);
+  client.pause();
+  // More than the loopback socket buffers hold: the echo's writes back up while the client does
+  // not read. Written without waiting for writable$: the client's stream queues what it cannot send.
+  const payload = randomBytes(16 * 1024 * 1024);
+  for (let offset = 0; offset < payload.length; offset += 64 * 1024) {
+    client.write(payload.subarray(offset, offset + 64 * 1024));
+  }
+  await serverPaused;
+  client.resume();
+  await client.close();
+  const digest = await echoed;
+  assert.is(digest.bytes, payload.length);
+  assert.is(digest.sha256, sha256(payload));
+  assert.ok(resumes >= 1, 'the echo resumed reading');
+  await server.close({ timeoutMs: 5_000 });
+  assert.is(reactor.stats().connections, 0);
+});
