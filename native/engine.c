@@ -8,6 +8,7 @@
 #include "abi.h"
 #include "context.h"
 #include "error.h"
+#include "inbox.h"
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
@@ -370,7 +371,7 @@ static napi_value new_engine(napi_env env, napi_callback_info info) {
   engine->server_side = server_side;
   ERR_clear_error();
   engine->ssl = SSL_new(context->ctx);
-  engine->rbio = BIO_new(BIO_s_mem());
+  engine->rbio = rx_inbox_new();
   engine->wbio = BIO_new(BIO_s_mem());
   if (engine->ssl == NULL || engine->rbio == NULL || engine->wbio == NULL) {
     BIO_free(engine->rbio);
@@ -505,11 +506,20 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   ERR_clear_error();
   size_t taken = 0;
   size_t buffered = BIO_ctrl_pending(engine->rbio);
+  /* The caller's bytes are lent to the read BIO for this call (inbox.c): OpenSSL reads them in
+   * place, and only what it leaves is copied when the call ends. */
+  bool lent = false;
   if (input_len > 0 && buffered < FEED_LIMIT) {
     size_t room = FEED_LIMIT - buffered;
     size_t want = input_len < room ? input_len : room;
-    int written = BIO_write(engine->rbio, input, (int)want);
-    if (written > 0) taken = (size_t)written;
+    if (!rx_inbox_lending(engine->rbio)) {
+      rx_inbox_lend(engine->rbio, input, want);
+      lent = true;
+      taken = want;
+    } else {
+      int written = BIO_write(engine->rbio, input, (int)want);
+      if (written > 0) taken = (size_t)written;
+    }
   }
   if (eof_after && taken == input_len) BIO_set_mem_eof_return(engine->rbio, 0);
 
@@ -623,6 +633,14 @@ static napi_value drive(napi_env env, napi_callback_info info) {
     if (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) remainder = drain_bio(env, engine->rbio);
   }
 
+  if (lent) {
+    /* Out of memory for the copy: the caller keeps the bytes not taken, and feeds them again. */
+    size_t lost = rx_inbox_settle(engine->rbio);
+    if (lost > 0) {
+      taken -= lost;
+      if (eof_after) BIO_set_mem_eof_return(engine->rbio, -1);
+    }
+  }
   state[DRIVE_TAKEN] = (int32_t)taken;
   state[DRIVE_HANDSHAKE_COMPLETE] = SSL_is_init_finished(ssl) == 1;
   if (state[DRIVE_HANDSHAKE_COMPLETE]) engine->established = true;

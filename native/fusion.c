@@ -9,6 +9,7 @@
 #include "fusion.h"
 #include "engine.h"
 #include "error.h"
+#include "inbox.h"
 #include "socket.h"
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,12 @@ typedef struct rx_fusion {
 static const rx_engine_output fusion_output;
 static const rx_socket_sink fusion_sink;
 
-/* Unbinds both sides: the write BIO (the engine's to free) stops reaching this fusion. */
+/* Unbinds both sides: the write BIO (the engine's to free) stops reaching this fusion. A loan of
+ * the socket's read buffer in progress ends here, while the buffer is still valid (bytes a failed
+ * copy loses include the peer's last records: the stream then ends on an EOF without
+ * close_notify, an error, not a silent loss). */
 static void detach(rx_fusion *f) {
+  rx_inbox_settle(f->engine->rbio);
   BIO_set_data(f->bio, NULL);
   f->engine->output = NULL;
   f->engine->output_owner = NULL;
@@ -103,12 +108,20 @@ static void output_detach(void *owner) { detach(owner); }
 static const rx_engine_output fusion_output = {output_flush, output_detach};
 
 // ---------------------------------------------------------------------------------------------
-// The socket's side: what it reads goes to the read BIO
+// The socket's side: what it reads is lent to the read BIO (inbox.c) while JS drives the engine
 
 static size_t sink_read(void *context, const char *data, size_t len) {
   rx_fusion *f = context;
-  BIO_write(f->engine->rbio, data, (int)len);
+  rx_inbox_lend(f->engine->rbio, data, len);
   return BIO_ctrl_pending(f->engine->rbio);
+}
+
+/* The read's report has been heard (the engine driven, or not): what OpenSSL has not read of the
+ * socket's buffer is copied before the socket reuses it. Out of memory, those bytes are lost and
+ * the stream cannot go on: the connection is reset (its closing detaches this fusion). */
+static void sink_read_done(void *context) {
+  rx_fusion *f = context;
+  if (rx_inbox_settle(f->engine->rbio) > 0) rx_socket_reset(f->socket);
 }
 
 /* The peer's FIN: an empty read BIO now means the end, not "retry later". */
@@ -125,7 +138,7 @@ static void sink_closed(void *context) {
   detach(f);
 }
 
-static const rx_socket_sink fusion_sink = {sink_read, sink_eof, sink_closed};
+static const rx_socket_sink fusion_sink = {sink_read, sink_read_done, sink_eof, sink_closed};
 
 // ---------------------------------------------------------------------------------------------
 // JS functions

@@ -215,8 +215,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   if (nread == 0) return;
   if (nread > 0) {
     if (s->sink != NULL) {
-      size_t held = s->sink->read(s->sink_context, buf->base, (size_t)nread);
+      const rx_socket_sink *sink = s->sink;
+      void *context = s->sink_context;
+      size_t held = sink->read(context, buf->base, (size_t)nread);
       emit_numbers(s, EV_FED, (double)nread, (double)held);
+      /* The socket outlives this callback even if JS closed it (freed in on_close). */
+      if (s->sink == sink && s->sink_context == context) sink->read_done(context);
       return;
     }
     napi_handle_scope scope;

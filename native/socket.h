@@ -11,11 +11,14 @@
 typedef struct rx_socket rx_socket;
 
 /* Where a socket's reads go instead of JS while it is installed. Called on the loop, outside any
- * JS call; none of them may close the socket. */
+ * JS call; none of them may close the socket but read_done, which may reset it. */
 typedef struct rx_socket_sink {
-  /* Takes `len` bytes read; answers how many bytes the consumer now holds (reported to JS with
-   * EV_FED). */
+  /* Takes `len` bytes read, valid until read_done (the socket's read buffer is lent); answers how
+   * many bytes the consumer now holds (reported to JS with EV_FED). */
   size_t (*read)(void *context, const char *data, size_t len);
+  /* After EV_FED's callback returned, if the sink is still installed: the lent bytes are about
+   * to be reused (a sink removed meanwhile has let go of them when it was). */
+  void (*read_done)(void *context);
   /* The peer's FIN: no byte will come any more (EV_END follows). */
   void (*eof)(void *context);
   /* The socket closes: no byte will come and none can be sent. The sink is already removed. */
