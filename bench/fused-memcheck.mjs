@@ -1,9 +1,9 @@
 // The fused path (native TCP + native engine) under memcheck: scripts/native-memcheck.sh N fused.
-// Clean echoes, aborts mid-stream, servers that destroy their side with data in flight (abort,
-// RST under a live engine, close then transport destroy), and STARTTLS unwraps with plaintext
-// right behind the close_notify; certificate selection (the handshake suspended in OpenSSL's
-// client hello callback, then a switch, a refusal, or the client leaving during the lookup); half
-// of the clients use native TCP too. Not a timed test.
+// Clean echoes, slow readers, aborts mid-stream, servers that destroy their side with data in
+// flight (abort, RST under a live engine, close then transport destroy), and STARTTLS unwraps
+// with plaintext right behind the close_notify; certificate selection (the handshake suspended in
+// OpenSSL's client hello callback, then a switch, a refusal, or the client leaving during the
+// lookup); half of the clients use native TCP too. Not a timed test.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from '../dist/src/endpoints/server.js';
@@ -153,6 +153,21 @@ async function clean(i, nativeClient) {
   note(got === payload.length ? 'clean-ok' : 'clean-short');
 }
 
+// A client that reads nothing for a while: what arrives meanwhile is copied out of the socket's
+// lent buffer into the engine's inbox (native/inbox.c), and read from there after resume().
+async function slowReader(i, nativeClient) {
+  const s = await open(pa, nativeClient);
+  const payload = randomBytes(256 * 1024 + i);
+  s.pause();
+  const echoed = readAll(s, payload.length);
+  for (let o = 0; o < payload.length; o += 16384) s.write(payload.subarray(o, o + 16384));
+  await sleep(50);
+  s.resume();
+  const got = await echoed;
+  await s.close().catch(() => undefined);
+  note(got === payload.length ? 'slow-reader-ok' : 'slow-reader-short');
+}
+
 async function aborting(_i, nativeClient) {
   const s = await open(pa, nativeClient);
   const payload = randomBytes(16 * 1024);
@@ -203,7 +218,7 @@ async function selected(i, nativeClient) {
   }
 }
 
-const kinds = [clean, aborting, serverDestroys, selected, aborting];
+const kinds = [clean, aborting, serverDestroys, selected, aborting, slowReader];
 const jobs = [];
 for (let i = 0; i < COUNT; i++) {
   const nativeClient = i % 2 === 1;
