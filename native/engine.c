@@ -507,7 +507,9 @@ static napi_value drive(napi_env env, napi_callback_info info) {
   size_t taken = 0;
   size_t buffered = BIO_ctrl_pending(engine->rbio);
   /* The caller's bytes are lent to the read BIO for this call (inbox.c): OpenSSL reads them in
-   * place, and only what it leaves is copied when the call ends. */
+   * place, and only what it leaves is copied when the call ends. The input is what the
+   * SSLObject's incoming MemoryBIO holds (its copy of a write(), or a transport's chunk, which
+   * belongs to its consumer): nothing a callback of this call runs can change it. */
   bool lent = false;
   if (input_len > 0 && buffered < FEED_LIMIT) {
     size_t room = FEED_LIMIT - buffered;

@@ -26,12 +26,13 @@ typedef struct rx_fusion {
 static const rx_engine_output fusion_output;
 static const rx_socket_sink fusion_sink;
 
-/* Unbinds both sides: the write BIO (the engine's to free) stops reaching this fusion. A loan of
- * the socket's read buffer in progress ends here, while the buffer is still valid (bytes a failed
- * copy loses include the peer's last records: the stream then ends on an EOF without
- * close_notify, an error, not a silent loss). */
+/* Unbinds both sides: the write BIO (the engine's to free) stops reaching this fusion. A loan in
+ * progress (the socket's read buffer, or drive()'s input) ends here, while its buffer is still
+ * valid; a loss for want of memory is left for the loan's owner to hear when it settles (drive()),
+ * and a socket's lost bytes end the stream on an EOF without close_notify: an error, not a
+ * silent loss. */
 static void detach(rx_fusion *f) {
-  rx_inbox_settle(f->engine->rbio);
+  rx_inbox_end_loan(f->engine->rbio);
   BIO_set_data(f->bio, NULL);
   f->engine->output = NULL;
   f->engine->output_owner = NULL;

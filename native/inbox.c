@@ -18,6 +18,7 @@ typedef struct rx_inbox {
   size_t start, end, capacity;
   const char *lent;     /* the bytes lent, not read yet */
   size_t lent_len;
+  size_t lost;          /* lent bytes a failed copy lost, not reported by a settle yet */
   bool eof;             /* an empty inbox means the end, not "retry later" */
 } rx_inbox;
 
@@ -50,12 +51,12 @@ static bool keep(rx_inbox *in, const char *data, size_t len) {
   return true;
 }
 
-/* Answers how many lent bytes could not be kept (0: all were). */
-static size_t settle(rx_inbox *in) {
-  size_t lost = keep(in, in->lent, in->lent_len) ? 0 : in->lent_len;
+/* Ends a loan: its unread bytes are kept, or counted as lost until the next settle reports them
+ * (a write that ends a loan cannot report it: the loan's owner learns it when it settles). */
+static void end_loan(rx_inbox *in) {
+  if (!keep(in, in->lent, in->lent_len)) in->lost += in->lent_len;
   in->lent = NULL;
   in->lent_len = 0;
-  return lost;
 }
 
 static int inbox_read(BIO *bio, char *out, int outl) {
@@ -88,7 +89,8 @@ static int inbox_write(BIO *bio, const char *data, int len) {
   BIO_clear_retry_flags(bio);
   if (len <= 0) return 0;
   /* Written bytes come after lent ones: the loan is settled first. */
-  if (settle(in) > 0 || !keep(in, data, (size_t)len)) return -1;
+  end_loan(in);
+  if (!keep(in, data, (size_t)len)) return -1;
   return len;
 }
 
@@ -159,4 +161,12 @@ void rx_inbox_lend(BIO *bio, const char *data, size_t len) {
 
 bool rx_inbox_lending(BIO *bio) { return ((rx_inbox *)BIO_get_data(bio))->lent_len > 0; }
 
-size_t rx_inbox_settle(BIO *bio) { return settle(BIO_get_data(bio)); }
+void rx_inbox_end_loan(BIO *bio) { end_loan(BIO_get_data(bio)); }
+
+size_t rx_inbox_settle(BIO *bio) {
+  rx_inbox *in = BIO_get_data(bio);
+  end_loan(in);
+  size_t lost = in->lost;
+  in->lost = 0;
+  return lost;
+}

@@ -19,8 +19,11 @@ BIO *rx_inbox_new(void);
 void rx_inbox_lend(BIO *bio, const char *data, size_t len);
 /* Whether bytes are lent now (a lending in progress). */
 bool rx_inbox_lending(BIO *bio);
-/* Ends a lending: copies the lent bytes not read yet. Answers how many could not be copied for
- * want of memory (0: all kept); those, the last of the loan, are not in the inbox. */
+/* Ends a lending: copies the lent bytes not read yet. Answers how many bytes of this loan, or of
+ * a loan a write or rx_inbox_end_loan ended before, could not be copied for want of memory (0:
+ * all kept); those are not in the inbox. */
 size_t rx_inbox_settle(BIO *bio);
+/* Ends a lending as settle does, leaving a loss for the next settle to report. */
+void rx_inbox_end_loan(BIO *bio);
 
 #endif

@@ -219,7 +219,9 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
       void *context = s->sink_context;
       size_t held = sink->read(context, buf->base, (size_t)nread);
       emit_numbers(s, EV_FED, (double)nread, (double)held);
-      /* The socket outlives this callback even if JS closed it (freed in on_close). */
+      /* The socket outlives this callback even if JS closed it (freed in on_close). A sink
+       * removed meanwhile let go of the bytes when it was; one installed anew in its place (even
+       * at the same address) has nothing lent, and its read_done does nothing. */
       if (s->sink == sink && s->sink_context == context) sink->read_done(context);
       return;
     }
