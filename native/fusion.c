@@ -1,10 +1,10 @@
 /*
  * The fused path (see docs/architecture.md, The fused path): an engine bound to one of the addon's
- * TCP sockets, so that ciphertext goes from the socket into the SSL's read BIO, and from the SSL
- * straight to the socket, without entering JavaScript, which sees plaintext only (as Node's
- * TLSWrap, but driven by rxtls's SSLSocket and its Python semantics). This file joins the two
- * through their C APIs: the engine's output hook (engine.h) and the socket's sink and sends
- * (socket.h); engine.c and socket.c know nothing of each other.
+ * TCP sockets, so that ciphertext goes from the socket (its read buffer lent) to the SSL's read
+ * BIO, and from the SSL straight to the socket, without entering JavaScript, which sees plaintext
+ * only (as Node's TLSWrap, but driven by rxtls's SSLSocket and its Python semantics). This file
+ * joins the two through their C APIs: the engine's output hook (engine.h) and the socket's sink
+ * and sends (socket.h); engine.c and socket.c know nothing of each other.
  */
 #include "fusion.h"
 #include "engine.h"

@@ -1,6 +1,6 @@
 /**
  * The fused path (docs/architecture.md, "The fused path"): the addon's TCP socket carries a
- * native engine's ciphertext itself. The socket writes what it reads into OpenSSL's read BIO, and
+ * native engine's ciphertext itself. The socket lends what it reads to OpenSSL's read BIO, and
  * OpenSSL's output goes to the kernel at the end of each driving call (native/fusion.c); the bytes
  * never reach JavaScript. What the secure stream still needs to know of them, it learns here as a
  * CiphertextPath: the socket reports what it fed and when it ended, the engine what each driving

@@ -1,6 +1,6 @@
 /**
- * The native TLS engine: CPython's SSLObject, one level down. Each driving call moves the
- * incoming BIO's ciphertext into OpenSSL's read BIO, runs one OpenSSL operation synchronously,
+ * The native TLS engine: CPython's SSLObject, one level down. Each driving call lends the
+ * incoming BIO's ciphertext to OpenSSL's read BIO (native/inbox.c), runs one OpenSSL operation synchronously,
  * and moves what OpenSSL wrote into the outgoing BIO, so `doHandshake()` returns with the
  * ClientHello already queued, exactly as in Python.
  */
