@@ -9,6 +9,7 @@
  * This file is the one place that pairs an engine with a socket: the stream, the SSLObject and the
  * engine seam know nothing of it.
  */
+import type { Observer } from 'rxjs';
 import { STREAM_HIGH_WATER_MARK } from '../../limits.js';
 import { engineOf, type SSLObject } from '../../sansio/ssl-object.js';
 import type { CiphertextPath, CiphertextSink } from '../../stream/ciphertext-path.js';
@@ -19,18 +20,19 @@ import { NativeEngine } from './native-engine.js';
 export interface FusedSocket {
   readonly handle: NativeSocketHandle;
   /**
-   * Starts (or stops) reading into the engine; the socket then tells the path its end (readEnded)
-   * or its failure (readFailed), once. No data$ subscription: a subscriber and its teardown per
-   * connection are memory an idle connection keeps (docs/architecture.md, "Memory per idle
-   * connection").
+   * Starts reading into the engine with `reader` in the place of a data$ subscriber: it hears
+   * the end or a failure once (never a chunk: the socket feeds the engine). No subscription: a
+   * subscriber and its teardown per connection are memory an idle connection keeps
+   * (docs/architecture.md, "Memory per idle connection").
    */
-  read(on: boolean): void;
+  startReading(reader: Observer<Uint8Array>): void;
+  stopReading(reader: Observer<Uint8Array>): void;
   /** The fusion ended: the socket routes its events as a plain transport again. */
   onUnfused(): void;
 }
 
 /** Ciphertext between a native socket and a native engine, counted as a MemoryBIO would count it. */
-export class FusedPath implements CiphertextPath {
+export class FusedPath implements CiphertextPath, Observer<Uint8Array> {
   readonly #socket: FusedSocket;
   #sink: CiphertextSink | undefined;
   /** Between open() and close(): the stream hears the socket's drain, end and close. */
@@ -83,7 +85,7 @@ export class FusedPath implements CiphertextPath {
     this.#sink = sink;
     this.#hearing = true;
     // What the socket reads goes to the engine; the path hears only how reading ends.
-    this.#socket.read(true);
+    this.#socket.startReading(this);
   }
 
   flush(): boolean {
@@ -103,7 +105,7 @@ export class FusedPath implements CiphertextPath {
   close(): void {
     if (!this.#hearing) return;
     this.#hearing = false;
-    this.#socket.read(false);
+    this.#socket.stopReading(this);
   }
 
   // --- what the socket reports ------------------------------------------------------------------
@@ -120,13 +122,18 @@ export class FusedPath implements CiphertextPath {
     this.#eofWritten = true;
   }
 
-  /** Reading ended (after endReached): nothing more will be fed. Told once. */
-  readEnded(): void {
+  // --- as the socket's reader (Observer): how reading ends ---------------------------------------
+
+  /** Never called: the socket feeds the engine, not its reader. */
+  next(): void {}
+
+  /** Reading ended (after endReached): nothing more will be fed. */
+  complete(): void {
     if (this.#hearing) this.#sink?.ended();
   }
 
-  /** Reading failed (a reset, a read error, a destroy with an error). Told once. */
-  readFailed(error: Error): void {
+  /** Reading failed (a reset, a read error, a destroy with an error). */
+  error(error: Error): void {
     if (this.#hearing) this.#sink?.failed(error);
   }
 

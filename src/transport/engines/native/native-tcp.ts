@@ -6,7 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { Observable, ReplaySubject, Subject, type Subscriber } from 'rxjs';
+import { Observable, type Observer, ReplaySubject, Subject } from 'rxjs';
 import type { EngineKind } from '../../sansio/engine.js';
 import { ValueError } from '../../../errors/errors.js';
 import type { SSLObject } from '../../sansio/ssl-object.js';
@@ -88,9 +88,8 @@ export class NativeTcpTransport implements Transport {
   #closed$: Observable<void> | undefined;
   /** The Close event came: subjects made later start closed. */
   #gone = false;
-  #reader: Subscriber<Uint8Array> | undefined;
-  /** The fused path reads (in place of a data$ subscriber): it hears the end or the failure. */
-  #fusedReading = false;
+  /** Who reads: a data$ subscriber, or the fused path (which hears only the end or a failure). */
+  #reader: Observer<Uint8Array> | undefined;
   #paused = false;
   #readEnded = false;
   #readError: Error | undefined;
@@ -216,7 +215,7 @@ export class NativeTcpTransport implements Transport {
       case SocketEvent.End:
         this.#readEnded = true;
         this.#fused?.endReached();
-        this.#endReading();
+        this.#takeReader()?.complete();
         return;
       case SocketEvent.Error:
         this.#fail(socketError(this.#onConnect ? 'connect' : 'read', a as number, b as string));
@@ -246,7 +245,7 @@ export class NativeTcpTransport implements Transport {
         this.#closing = true;
         // Closed here rather than by the peer's FIN: the engine has seen the end (native/fusion.c).
         this.#fused?.endReached();
-        this.#endReading();
+        this.#takeReader()?.complete();
         this.#gone = true;
         this.#fused?.closed();
         this.#closed?.next();
@@ -256,41 +255,26 @@ export class NativeTcpTransport implements Transport {
     }
   };
 
-  /** The reader (a data$ subscriber or the fused path) hears that reading has ended. */
-  #endReading(): void {
-    this.#reader?.complete();
-    if (this.#fusedReading) {
-      this.#fusedReading = false;
-      this.#fused?.readEnded();
-    }
-  }
-
-  /** The reader hears that reading failed; a data$ subscriber is let go of. */
-  #failReading(error: Error): void {
-    this.#reader?.error(error);
+  /** The reader, let go of: it hears the end or a failure once. */
+  #takeReader(): Observer<Uint8Array> | undefined {
+    const reader = this.#reader;
     this.#reader = undefined;
-    if (this.#fusedReading) {
-      this.#fusedReading = false;
-      this.#fused?.readFailed(error);
-    }
+    return reader;
   }
 
-  /** Someone reads: the data$ subscriber, or the fused path. */
-  get #reading(): boolean {
-    return this.#reader !== undefined || this.#fusedReading;
+  #startReading(reader: Observer<Uint8Array>): void {
+    this.#reader = reader;
+    if (!this.#paused) sockets().readStart(this.#handle);
   }
 
-  /** The fused path starts or stops reading (FusedSocket.read). */
-  #fusedRead(on: boolean): void {
-    if (on === this.#fusedReading) return;
-    this.#fusedReading = on;
-    if (this.#closing) return;
-    if (!on) sockets().readStop(this.#handle);
-    else if (!this.#paused) sockets().readStart(this.#handle);
+  #stopReading(reader: Observer<Uint8Array>): void {
+    if (this.#reader !== reader) return;
+    this.#reader = undefined;
+    if (!this.#closing) sockets().readStop(this.#handle);
   }
 
-  #attach(subscriber: Subscriber<Uint8Array>): () => void {
-    if (this.#reading) {
+  #attach(subscriber: Observer<Uint8Array>): () => void {
+    if (this.#reader) {
       subscriber.error(
         new Error('NativeTcpTransport.data$ has one consumer at a time and already has it'),
       );
@@ -304,13 +288,8 @@ export class NativeTcpTransport implements Transport {
       subscriber.complete();
       return () => undefined;
     }
-    this.#reader = subscriber;
-    if (!this.#paused) sockets().readStart(this.#handle);
-    return () => {
-      if (this.#reader !== subscriber) return;
-      this.#reader = undefined;
-      if (!this.#closing) sockets().readStop(this.#handle);
-    };
+    this.#startReading(subscriber);
+    return () => this.#stopReading(subscriber);
   }
 
   #fail(error: Error): void {
@@ -318,7 +297,7 @@ export class NativeTcpTransport implements Transport {
     const connecting = this.#onConnect;
     this.#onConnect = undefined;
     connecting?.(error);
-    this.#failReading(error);
+    this.#takeReader()?.error(error);
     this.#close(false);
   }
 
@@ -334,11 +313,12 @@ export class NativeTcpTransport implements Transport {
    * fresh socket (nothing read yet, no reader) and a native engine qualify; undefined otherwise.
    */
   [OPEN_CIPHERTEXT_PATH](sslobj: SSLObject<unknown>): CiphertextPath | undefined {
-    if (this.#reading || this.#readEnded || this.#closing || this.#fused) return undefined;
+    if (this.#reader || this.#readEnded || this.#closing || this.#fused) return undefined;
     this.#fused = openFusedPath(
       {
         handle: this.#handle,
-        read: (on) => this.#fusedRead(on),
+        startReading: (reader) => this.#startReading(reader),
+        stopReading: (reader) => this.#stopReading(reader),
         onUnfused: () => {
           this.#fused = undefined;
         },
@@ -378,7 +358,7 @@ export class NativeTcpTransport implements Transport {
   destroy(error?: Error): void {
     if (this.#closing) return;
     if (error) {
-      this.#failReading(error);
+      this.#takeReader()?.error(error);
       this.#close(true);
       return;
     }
@@ -408,13 +388,13 @@ export class NativeTcpTransport implements Transport {
   pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    if (this.#reading && !this.#closing) sockets().readStop(this.#handle);
+    if (this.#reader && !this.#closing) sockets().readStop(this.#handle);
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (this.#reading && !this.#closing && !this.#readEnded) sockets().readStart(this.#handle);
+    if (this.#reader && !this.#closing && !this.#readEnded) sockets().readStart(this.#handle);
   }
 
   get localAddress(): TransportAddress | null {
