@@ -16,6 +16,11 @@ export class Outcome<T> {
   #resolve: ((value: T) => void) | undefined;
   #reject: ((error: unknown) => void) | undefined;
 
+  /** Resolved or rejected. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
   get promise(): Promise<T> {
     if (this.#promise === undefined) {
       if (this.#settled) {
@@ -74,7 +79,6 @@ export class StreamOutcomes {
   #closed$: Observable<void> | undefined;
   /** The one callback whenClosed() registered (the stream's owner: its server). */
   #onClose: (() => void) | undefined;
-  #isClosed = false;
   /** Asked for by unwrap(): the shutdown hands the transport back instead of closing it. */
   #unwrap: Outcome<Transport> | undefined;
 
@@ -82,7 +86,7 @@ export class StreamOutcomes {
   get closed$(): Observable<void> {
     if (this.#closed$ === undefined) {
       const subject = new ReplaySubject<void>(1);
-      if (this.#isClosed) {
+      if (this.closed.settled) {
         subject.next();
         subject.complete();
       }
@@ -98,7 +102,7 @@ export class StreamOutcomes {
    * "Memory per idle connection"). One callback per stream.
    */
   whenClosed(callback: () => void): void {
-    if (this.#isClosed) callback();
+    if (this.closed.settled) callback();
     else this.#onClose = callback;
   }
 
@@ -135,8 +139,7 @@ export class StreamOutcomes {
 
   /** The stream has closed. */
   close(): void {
-    if (this.#isClosed) return;
-    this.#isClosed = true;
+    if (this.closed.settled) return;
     this.closed.resolve();
     const onClose = this.#onClose;
     this.#onClose = undefined;
