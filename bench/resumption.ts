@@ -9,32 +9,25 @@
  *    `rxtls serve` with `--ticket-store memory`, then `redis://` (alternating, median of 5).
  *
  * The client is Node's tls in this process (16 handshakes in flight for rates). Redis is Debian's
- * redis-server on a free port in a temporary directory, stopped at the end.
+ * redis-server on a free port (test/helpers/redis.ts), stopped at the end.
  *
  * Run: npm run build && node dist/bench/resumption.js   (BENCH_HANDSHAKES=N, default 1000)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { startRedis, type TestRedis } from '../test/helpers/redis.js';
 
 const HANDSHAKES = Number(process.env['BENCH_HANDSHAKES'] ?? 1000);
 const CONCURRENCY = 16;
 const BIN = fileURLToPath(new URL('../../bin/rxtls.js', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'rxtls-bench-resumption-'));
 const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The tests' own Redis (test/helpers/redis.ts): a redis-server on a free port, nothing kept. */
+let redis: TestRedis | undefined;
 
 /** Starts a child and resolves with the first match of `ready` in its stdout. */
 function start(command: string, args: string[], ready: RegExp): Promise<RegExpExecArray> {
@@ -62,27 +55,6 @@ async function serve(...args: string[]): Promise<number> {
     /listening on \S+:(\d+)\n/,
   );
   return Number(match[1]);
-}
-
-async function redisServer(): Promise<string> {
-  const port = await freePort();
-  await start(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      cwd,
-    ],
-    /Ready to accept connections/,
-  );
-  return `redis://127.0.0.1:${port}`;
 }
 
 /** One handshake (and one echo, which carries the TLS 1.3 tickets): resumed?, the new session. */
@@ -142,8 +114,11 @@ async function main(): Promise<void> {
   );
 
   // 2. across processes through Redis
-  const redis = await redisServer();
-  const [a, b] = [await serve('--ticket-store', redis), await serve('--ticket-store', redis)];
+  redis = await startRedis();
+  const [a, b] = [
+    await serve('--ticket-store', redis.url),
+    await serve('--ticket-store', redis.url),
+  ];
   const fromA = await visit(a);
   const onB = await resumed([b], fromA.session as Buffer, resumptions);
   const fromB = await visit(b);
@@ -185,5 +160,6 @@ main()
   })
   .finally(() => {
     for (const child of children) child.kill('SIGTERM');
+    void redis?.stop();
     setTimeout(() => rmSync(cwd, { recursive: true, force: true }), 1000);
   });
