@@ -128,6 +128,19 @@ function verifyingClient(): SSLContext {
   return ctx;
 }
 
+/** Options of a verifying client of the server on `port`. */
+function clientOptions(port: number) {
+  return { host: '127.0.0.1', port, context: verifyingClient(), serverHostname: 'localhost' };
+}
+
+/** Writes `text` on `socket`, answers the first chunk echoed back, and closes the socket. */
+async function echoOf(socket: SSLSocket<SSLContext>, text: string): Promise<string> {
+  socket.write(text);
+  const answer = Buffer.from(await firstValueFrom(socket.data$)).toString();
+  await socket.close();
+  return answer;
+}
+
 function uncheckedClient(): SSLContext {
   const ctx = new SSLContext(PROTOCOL_TLS_CLIENT);
   ctx.checkHostname = false;
@@ -183,15 +196,7 @@ test('a server over TCP whose context an engine refuses keeps serving its other 
       connect({ host: '127.0.0.1', port, context: uncheckedClient(), serverHostname: 'localhost' }),
     );
     assert.instance(failed, SSLError);
-    const socket = await connect({
-      host: '127.0.0.1',
-      port,
-      context: verifyingClient(),
-      serverHostname: 'localhost',
-    });
-    socket.write('still here');
-    assert.is(Buffer.from(await firstValueFrom(socket.data$)).toString(), 'still here');
-    await socket.close();
+    assert.is(await echoOf(await connect(clientOptions(port)), 'still here'), 'still here');
   } finally {
     await server.close({ timeoutMs: 5_000 });
   }
@@ -207,20 +212,11 @@ test('a server whose onSocket callback throws fails only that connection', async
   });
   const { port } = await server.listen();
   try {
-    const options = {
-      host: '127.0.0.1',
-      port,
-      context: verifyingClient(),
-      serverHostname: 'localhost',
-    };
     const first = await rejectionOf(
-      connect(options).then((socket) => firstValueFrom(socket.data$)),
+      connect(clientOptions(port)).then((socket) => firstValueFrom(socket.data$)),
     );
     assert.instance(first, Error);
-    const socket = await connect(options);
-    socket.write('still here');
-    assert.is(Buffer.from(await firstValueFrom(socket.data$)).toString(), 'still here');
-    await socket.close();
+    assert.is(await echoOf(await connect(clientOptions(port)), 'still here'), 'still here');
   } finally {
     await server.close({ timeoutMs: 5_000 });
   }

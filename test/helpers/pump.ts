@@ -2,8 +2,12 @@
  * Test helpers over the public pump of `rxtls/testing` (src/testing/pump.ts).
  */
 import { isWouldBlock, SSLWantClientHelloError } from '../../src/errors/errors.js';
-import type { SSLObject } from '../../src/transport/sansio/ssl-object.js';
+import type { SSLContext } from '../../src/context/ssl-context.js';
+import { MemoryBIO } from '../../src/transport/sansio/memory-bio.js';
+import type { SSLObject, SSLSession } from '../../src/transport/sansio/ssl-object.js';
 import { MAX_PUMP_ROUNDS, nextEvent, pumpUntil } from '../../src/testing/pump.js';
+
+import { handshake } from '../../src/testing/pump.js';
 
 export { handshake, pumpUntil, step, transfer } from '../../src/testing/pump.js';
 
@@ -53,4 +57,23 @@ export async function failureOf(obj: SSLObject, step: () => unknown): Promise<un
     throw new Error('the step unexpectedly succeeded');
   }
   throw new Error(`no failure within ${MAX_ROUNDS} rounds`);
+}
+
+/**
+ * One connection over memory BIOs, offering `session`: answers whether it resumed and the session
+ * to offer next. TLS 1.3 tickets come after the handshake: data from the server carries them.
+ */
+export async function resumeInMemory(
+  clientCtx: SSLContext,
+  serverCtx: SSLContext,
+  session: SSLSession | null = null,
+): Promise<{ reused: boolean; session: SSLSession | null }> {
+  const c = clientCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), {
+    serverHostname: 'localhost',
+    session,
+  });
+  const s = serverCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
+  await handshake(c, s);
+  await send(s, c, Buffer.from('ticket'));
+  return { reused: c.sessionReused, session: c.session };
 }

@@ -6,6 +6,8 @@
 import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import type { SSLContext } from '../../src/context/ssl-context.js';
+import { connect } from '../../src/endpoints/connect.js';
+import { createServer } from '../../src/endpoints/server.js';
 import { memoryPipe } from '../../src/transport/memory-pipe.js';
 import type { Reactor } from '../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../src/transport/stream/ssl-socket.js';
@@ -136,4 +138,40 @@ export async function echoOnce<C>(socket: SSLSocket<C>, text: string): Promise<s
   const back = firstValueFrom(socket.data$);
   socket.write(Buffer.from(text));
   return Buffer.from(await back).toString();
+}
+
+/** What {@link echoOverTcp} sent and got back. */
+export interface TcpEcho {
+  payload: Buffer;
+  echoed: Digest;
+  /** Streams the reactor still held once the server had closed. */
+  connectionsLeft: number;
+}
+
+/**
+ * Writes `size` random bytes, in splits of up to `maxSplit`, to a server on 127.0.0.1 whose
+ * connections `onSocket` handles (an echo), and reads back what it sends until its close; then
+ * closes the server.
+ */
+export async function echoOverTcp(
+  contexts: { serverCtx: SSLContext; clientCtx: SSLContext },
+  reactor: Reactor,
+  onSocket: (socket: SSLSocket<unknown>) => void,
+  size: number,
+  maxSplit: number,
+  serverOptions: { borrowedReads?: boolean } = {},
+): Promise<TcpEcho> {
+  const server = createServer(
+    { context: contexts.serverCtx, reactor, ...serverOptions },
+    (socket) => onSocket(socket as SSLSocket<unknown>),
+  );
+  const { port } = await server.listen(0, '127.0.0.1');
+  const client = await connect({ host: 'localhost', port, context: contexts.clientCtx, reactor });
+  const payload = randomBytes(size);
+  const digest = digestOf(client);
+  await writeSplit(client, payload, maxSplit);
+  await client.close();
+  const echoed = await digest;
+  await server.close({ timeoutMs: 5_000 });
+  return { payload, echoed, connectionsLeft: reactor.stats().connections };
 }

@@ -29,10 +29,8 @@ import {
   type TicketKeyRotationOptions,
 } from '../../../src/context/session-tickets/ticket-key-rotation.js';
 import { MemoryTicketKeyStore } from '../../../src/context/session-tickets/ticket-key-store.js';
-import { MemoryBIO } from '../../../src/transport/sansio/memory-bio.js';
-import type { SSLSession } from '../../../src/transport/sansio/ssl-object.js';
 import { usePki } from '../../helpers/pki.js';
-import { handshake, send } from '../../helpers/pump.js';
+import { resumeInMemory } from '../../helpers/pump.js';
 import { redisCli, startRedis, type TestRedis } from '../../helpers/redis.js';
 
 const test = suite('ticket key rotation');
@@ -56,21 +54,6 @@ function client(): SSLContext {
   context.loadVerifyLocations({ cafile: pki.path('ca') });
   context.maximumVersion = TLSVersion.TLSv1_3;
   return context;
-}
-
-async function connect(
-  clientCtx: SSLContext,
-  serverCtx: SSLContext,
-  session: SSLSession | null = null,
-): Promise<{ reused: boolean; session: SSLSession | null }> {
-  const c = clientCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), {
-    serverHostname: 'localhost',
-    session,
-  });
-  const s = serverCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
-  await handshake(c, s);
-  await send(s, c, Buffer.from('ticket'));
-  return { reused: c.sessionReused, session: c.session };
 }
 
 /** Starts a rotation for `context`; its events, replayed to every later wait. */
@@ -150,8 +133,8 @@ test('in-process: a store shared by two contexts gives both one ring; tickets cr
   await nth(rotate(b, options), 'applied');
   assert.equal(a.getTicketKeys(), b.getTicketKeys());
   const ctx = client();
-  const first = await connect(ctx, a);
-  assert.is((await connect(ctx, b, first.session)).reused, true);
+  const first = await resumeInMemory(ctx, a);
+  assert.is((await resumeInMemory(ctx, b, first.session)).reused, true);
 });
 
 test('options are checked', () => {
@@ -169,9 +152,9 @@ test('Redis: two stores (two machines) share one ring; a session from one resume
   await nth(rotate(b, { store: redisStore(r.url), rotateEveryMs: 0 }), 'applied');
   assert.equal(a.getTicketKeys(), b.getTicketKeys());
   const ctx = client();
-  const first = await connect(ctx, a);
-  assert.is((await connect(ctx, b, first.session)).reused, true);
-  assert.is((await connect(ctx, a, first.session)).reused, true);
+  const first = await resumeInMemory(ctx, a);
+  assert.is((await resumeInMemory(ctx, b, first.session)).reused, true);
+  assert.is((await resumeInMemory(ctx, a, first.session)).reused, true);
 });
 
 test('Redis: one process rotates, another takes the new key by pub/sub, not polling', async () => {
@@ -238,14 +221,14 @@ test('Redis down at start: handshakes work on an in-process ring; rotation resum
   const fallback = await nth(aEvents, 'applied');
   assert.is((fallback as { source: string }).source, 'fallback');
   const ctx = client();
-  const first = await connect(ctx, a);
-  assert.is((await connect(ctx, a, first.session)).reused, true);
+  const first = await resumeInMemory(ctx, a);
+  assert.is((await resumeInMemory(ctx, a, first.session)).reused, true);
   await r.up();
   await nth(aEvents, 'applied', 1, (event) => event.type === 'applied' && event.source === 'store');
   await nth(rotate(b, { ...options, store: redisStore(r.url) }), 'applied');
   assert.equal(a.getTicketKeys(), b.getTicketKeys());
-  const again = await connect(ctx, a);
-  assert.is((await connect(ctx, b, again.session)).reused, true);
+  const again = await resumeInMemory(ctx, a);
+  assert.is((await resumeInMemory(ctx, b, again.session)).reused, true);
 });
 
 test('Redis gone mid-run: every process keeps its keys and resumes; back again, rotation resumes', async () => {
@@ -255,16 +238,16 @@ test('Redis gone mid-run: every process keeps its keys and resumes; back again, 
   await nth(events, 'applied');
   const keys = a.getTicketKeys();
   const ctx = client();
-  const first = await connect(ctx, a);
+  const first = await resumeInMemory(ctx, a);
   await r.down();
   await nth(events, 'warning');
   assert.equal(a.getTicketKeys(), keys, 'the keys stay while Redis is away');
-  assert.is((await connect(ctx, a, first.session)).reused, true);
+  assert.is((await resumeInMemory(ctx, a, first.session)).reused, true);
   await r.up();
   // The restarted Redis is empty: the first process back makes a new ring and everyone takes it.
   await nth(events, 'applied', 2);
   assert.not.equal(a.getTicketKeys(), keys);
-  assert.is((await connect(ctx, a)).reused, false);
+  assert.is((await resumeInMemory(ctx, a)).reused, false);
 });
 
 test('Redis holding a malformed key: the key is ignored with a reason, the good ones serve', async () => {

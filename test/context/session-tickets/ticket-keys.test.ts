@@ -13,13 +13,11 @@ import {
   TLSVersion,
 } from '../../../src/constants/ssl-constants.js';
 import { ValueError } from '../../../src/errors/errors.js';
-import { MemoryBIO } from '../../../src/transport/sansio/memory-bio.js';
 import type { EngineKind } from '../../../src/transport/sansio/engine.js';
-import type { SSLSession } from '../../../src/transport/sansio/ssl-object.js';
 import { engineAvailable } from '../../../src/transport/engines/engines.js';
 import { throwsA } from '../../helpers/assert-error.js';
 import { usePki } from '../../helpers/pki.js';
-import { handshake, send } from '../../helpers/pump.js';
+import { resumeInMemory } from '../../helpers/pump.js';
 
 const test = suite('session ticket keys');
 const pki = usePki(test);
@@ -36,23 +34,6 @@ function client(version: TLSVersion): SSLContext {
   context.loadVerifyLocations({ cafile: pki.path('ca') });
   context.maximumVersion = version;
   return context;
-}
-
-/** One connection; answers whether it resumed and the session to offer next. */
-async function connect(
-  clientCtx: SSLContext,
-  serverCtx: SSLContext,
-  session: SSLSession | null = null,
-): Promise<{ reused: boolean; session: SSLSession | null }> {
-  const c = clientCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), {
-    serverHostname: 'localhost',
-    session,
-  });
-  const s = serverCtx.wrapBio(new MemoryBIO(), new MemoryBIO(), { serverSide: true });
-  await handshake(c, s);
-  // TLS 1.3 tickets come after the handshake: data from the server carries them to the client.
-  await send(s, c, Buffer.from('ticket'));
-  return { reused: c.sessionReused, session: c.session };
 }
 
 const VERSIONS = [
@@ -102,34 +83,34 @@ for (const [name, version] of VERSIONS) {
     const keys = randomBytes(48);
     const [a, b] = [server(keys), server(keys)];
     const ctx = client(version);
-    const first = await connect(ctx, a);
+    const first = await resumeInMemory(ctx, a);
     assert.is(first.reused, false);
     assert.ok(first.session);
-    assert.is((await connect(ctx, b, first.session)).reused, true);
+    assert.is((await resumeInMemory(ctx, b, first.session)).reused, true);
     // Another key: the ticket does not decrypt, a full handshake follows (no error).
-    assert.is((await connect(ctx, server(), first.session)).reused, false);
+    assert.is((await resumeInMemory(ctx, server(), first.session)).reused, false);
   });
 
   test(`${name}: an older key of the ring still decrypts; the newest encrypts`, async () => {
     const [oldKey, newKey] = [randomBytes(48), randomBytes(48)];
     const ctx = client(version);
-    const issued = await connect(ctx, server(oldKey));
+    const issued = await resumeInMemory(ctx, server(oldKey));
     const rotated = server(Buffer.concat([newKey, oldKey]));
-    const resumed = await connect(ctx, rotated, issued.session);
+    const resumed = await resumeInMemory(ctx, rotated, issued.session);
     assert.is(resumed.reused, true, 'the old key decrypts');
     // The session renewed on the rotated server is under the newest key: it resumes where only
     // the newest key is left.
     const onlyNew = server(newKey);
-    assert.is((await connect(ctx, onlyNew, resumed.session)).reused, true);
-    assert.is((await connect(ctx, onlyNew, issued.session)).reused, false);
+    assert.is((await resumeInMemory(ctx, onlyNew, resumed.session)).reused, true);
+    assert.is((await resumeInMemory(ctx, onlyNew, issued.session)).reused, false);
   });
 
   test(`${name}: setTicketKeys on a live context applies to the next handshakes`, async () => {
     const a = server();
     const ctx = client(version);
-    const issued = await connect(ctx, a);
+    const issued = await resumeInMemory(ctx, a);
     a.setTicketKeys(randomBytes(48));
-    assert.is((await connect(ctx, a, issued.session)).reused, false);
+    assert.is((await resumeInMemory(ctx, a, issued.session)).reused, false);
   });
 }
 
@@ -139,10 +120,10 @@ test('one ring, two engines: tickets of a native server resume on a node server 
   for (const [name, version] of VERSIONS) {
     const [native, node] = [server(ring, 'native'), server(ring, 'node')];
     const ctx = client(version);
-    const fromNative = await connect(ctx, native);
-    assert.is((await connect(ctx, node, fromNative.session)).reused, true, name);
-    const fromNode = await connect(ctx, node);
-    assert.is((await connect(ctx, native, fromNode.session)).reused, true, name);
+    const fromNative = await resumeInMemory(ctx, native);
+    assert.is((await resumeInMemory(ctx, node, fromNative.session)).reused, true, name);
+    const fromNode = await resumeInMemory(ctx, node);
+    assert.is((await resumeInMemory(ctx, native, fromNode.session)).reused, true, name);
   }
 });
 
@@ -160,9 +141,9 @@ test('an SNI callback that switches contexts keeps the first context ring, as Op
   const [a, b] = [switching(server()), switching(server())];
   for (const [name, version] of VERSIONS) {
     const ctx = client(version);
-    const first = await connect(ctx, a);
-    assert.is((await connect(ctx, b, first.session)).reused, true, name);
-    assert.is((await connect(ctx, server(ring), first.session)).reused, true, name);
+    const first = await resumeInMemory(ctx, a);
+    assert.is((await resumeInMemory(ctx, b, first.session)).reused, true, name);
+    assert.is((await resumeInMemory(ctx, server(ring), first.session)).reused, true, name);
   }
 });
 
@@ -191,9 +172,9 @@ test('TLS 1.2: servers with one session ID context and one key resume; another c
   b.sessionIdContext = 'service-a';
   other.sessionIdContext = 'service-b';
   const ctx = client(TLSVersion.TLSv1_2);
-  const first = await connect(ctx, a);
-  assert.is((await connect(ctx, b, first.session)).reused, true);
-  assert.is((await connect(ctx, other, first.session)).reused, false);
+  const first = await resumeInMemory(ctx, a);
+  assert.is((await resumeInMemory(ctx, b, first.session)).reused, true);
+  assert.is((await resumeInMemory(ctx, other, first.session)).reused, false);
 });
 
 test.run();

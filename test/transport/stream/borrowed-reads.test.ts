@@ -8,12 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { firstValueFrom } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect } from '../../../src/endpoints/connect.js';
-import { createServer } from '../../../src/endpoints/server.js';
 import { Reactor } from '../../../src/transport/stream/reactor.js';
-import type { SSLSocket } from '../../../src/transport/stream/ssl-socket.js';
 import { useContextPair } from '../../helpers/pki.js';
-import { digestOf, echo, sha256, streamPair, writeSplit } from '../../helpers/streams.js';
+import {
+  digestOf,
+  echo,
+  echoOverTcp,
+  sha256,
+  streamPair,
+  writeSplit,
+} from '../../helpers/streams.js';
 
 const fixture = useContextPair(test);
 
@@ -49,19 +53,16 @@ test('an echo over borrowed reads moves 4 MiB intact, and its chunks are views o
 
 test('over TCP (fused on the native engine), a server with borrowedReads echoes 2 MiB intact', async () => {
   const reactor = new Reactor();
-  const server = createServer(
-    { context: fixture.serverCtx, reactor, borrowedReads: true },
-    (socket) => echo(socket as SSLSocket<unknown>),
+  const { payload, echoed, connectionsLeft } = await echoOverTcp(
+    fixture,
+    reactor,
+    echo,
+    2 * 1024 * 1024,
+    70_000,
+    { borrowedReads: true },
   );
-  const { port } = await server.listen(0, '127.0.0.1');
-  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
-  const payload = randomBytes(2 * 1024 * 1024);
-  const echoed = digestOf(client);
-  await writeSplit(client, payload, 70_000);
-  await client.close();
-  assert.is((await echoed).sha256, sha256(payload));
-  await server.close({ timeoutMs: 5_000 });
-  assert.is(reactor.stats().connections, 0);
+  assert.is(echoed.sha256, sha256(payload));
+  assert.is(connectionsLeft, 0);
 });
 
 test('read() returns owned bytes even with borrowedReads: keeping them is safe', async () => {

@@ -17,7 +17,7 @@ import { lentData$ } from '../../../src/transport/stream/lent-data.js';
 import { Reactor } from '../../../src/transport/stream/reactor.js';
 import type { SSLSocket } from '../../../src/transport/stream/ssl-socket.js';
 import { useContextPair } from '../../helpers/pki.js';
-import { digestOf, sha256, streamPair, writeSplit } from '../../helpers/streams.js';
+import { digestOf, echoOverTcp, sha256, streamPair, writeSplit } from '../../helpers/streams.js';
 
 const fixture = useContextPair(test);
 
@@ -69,19 +69,18 @@ test('over TCP (fused on the native engine), a server whose reader keeps every c
 test('a function protocol that keeps chunks on their way out (tap) sees them unchanged', async () => {
   const reactor = new Reactor();
   const kept: Uint8Array[] = [];
-  const server = createServer({ context: fixture.serverCtx, reactor }, (socket) => {
-    runProtocol(socket as SSLSocket<unknown>, (input$) => input$.pipe(tap((c) => kept.push(c))));
-  });
-  const { port } = await server.listen(0, '127.0.0.1');
-  const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
-  const payload = randomBytes(2 * 1024 * 1024);
-  const echoed = digestOf(client);
-  await writeSplit(client, payload, 70_000);
-  await client.close();
-  assert.is((await echoed).sha256, sha256(payload));
+  const keepOnTheWay = (socket: SSLSocket<unknown>) =>
+    void runProtocol(socket, (input$) => input$.pipe(tap((c) => kept.push(c))));
+  const { payload, echoed, connectionsLeft } = await echoOverTcp(
+    fixture,
+    reactor,
+    keepOnTheWay,
+    2 * 1024 * 1024,
+    70_000,
+  );
+  assert.is(echoed.sha256, sha256(payload));
   assert.is(sha256(Buffer.concat(kept)), sha256(payload));
-  await server.close({ timeoutMs: 5_000 });
-  assert.is(reactor.stats().connections, 0);
+  assert.is(connectionsLeft, 0);
 });
 
 test('the echo function protocol and serve --echo borrow their chunks and echo 4 MiB intact over TCP', async () => {
@@ -90,18 +89,15 @@ test('the echo function protocol and serve --echo borrow their chunks and echo 4
     echoStream,
   ]) {
     const reactor = new Reactor();
-    const server = createServer({ context: fixture.serverCtx, reactor }, (socket) =>
-      onSocket(socket as SSLSocket<unknown>),
+    const { payload, echoed, connectionsLeft } = await echoOverTcp(
+      fixture,
+      reactor,
+      onSocket,
+      4 * 1024 * 1024,
+      90_000,
     );
-    const { port } = await server.listen(0, '127.0.0.1');
-    const client = await connect({ host: 'localhost', port, context: fixture.clientCtx, reactor });
-    const payload = randomBytes(4 * 1024 * 1024);
-    const echoed = digestOf(client);
-    await writeSplit(client, payload, 90_000);
-    await client.close();
-    assert.is((await echoed).sha256, sha256(payload));
-    await server.close({ timeoutMs: 5_000 });
-    assert.is(reactor.stats().connections, 0);
+    assert.is(echoed.sha256, sha256(payload));
+    assert.is(connectionsLeft, 0);
   }
 });
 
